@@ -1,3 +1,31 @@
-fn main() {
-    println!("Hello, world!");
+//! The `minichain` binary: parse flags, set up logging, run a node. No logic lives here.
+
+use minichain::config::{Command, USAGE, parse_args};
+use minichain::server::{RunError, run};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let config = match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Run(config)) => config,
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!("minichain: {error}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    match run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(RunError::Flag(message)) => {
+            eprintln!("minichain: {message}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(RunError::Fatal(error)) => {
+            eprintln!("minichain: error: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,428 @@
+//! HTTP routes (SPEC §5): parse requests at the edge, call [`Node`], answer JSON.
+//!
+//! **Invariant:** the only module that imports rouille; every answer, errors included, is
+//! JSON with `Content-Type: application/json`, and errors become status codes only in
+//! [`ApiError::status`].
+
+use crate::hash::BlockHash;
+use crate::node::{NewTransaction, Node, NodeError};
+use crate::sync;
+use log::{debug, info};
+use rouille::{Request, Response};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::fmt;
+use std::io::Read;
+use std::time::Instant;
+
+/// Largest request body accepted: 1 MiB; one byte more is a 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Largest `/chain` page.
+pub const MAX_CHAIN_PAGE: u64 = 500;
+/// Default and largest `/inv` block count.
+pub const DEFAULT_INV_LIMIT: u64 = 500;
+/// Largest `/inv` block count.
+pub const MAX_INV_LIMIT: u64 = 2000;
+
+/// A refused request: the status code and a message saying what to fix.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request is wrong.
+    BadRequest(String),
+    /// 404: nothing is at this path, or the thing to remove does not exist.
+    NotFound(String),
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed { method: String, allowed: &'static str },
+    /// 409: the transaction is already known.
+    Conflict(String),
+    /// 413: the body is over [`MAX_BODY_BYTES`].
+    TooLarge,
+    /// 500: the node could not do its part (e.g. the disk refused a write).
+    Internal(String),
+}
+
+impl ApiError {
+    /// The HTTP status for this error; the one place errors become codes.
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::BadRequest(_) => 400,
+            ApiError::NotFound(_) => 404,
+            ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::Conflict(_) => 409,
+            ApiError::TooLarge => 413,
+            ApiError::Internal(_) => 500,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::BadRequest(m)
+            | ApiError::NotFound(m)
+            | ApiError::Conflict(m)
+            | ApiError::Internal(m) => f.write_str(m),
+            ApiError::MethodNotAllowed { method, allowed } => {
+                write!(f, "method {method} is not allowed here; use {allowed}")
+            }
+            ApiError::TooLarge => write!(
+                f,
+                "request body is larger than {MAX_BODY_BYTES} bytes (1 MiB); send less"
+            ),
+        }
+    }
+}
+
+impl From<NodeError> for ApiError {
+    fn from(error: NodeError) -> ApiError {
+        match error {
+            NodeError::BadRequest(m) => ApiError::BadRequest(m),
+            NodeError::Duplicate(m) => ApiError::Conflict(m),
+            NodeError::NotFound(m) => ApiError::NotFound(m),
+            NodeError::Storage(_) => ApiError::Internal(error.to_string()),
+        }
+    }
+}
+
+type Reply = Result<(u16, Value), ApiError>;
+
+/// Serves one request: routes it, logs one line, never panics on bad input.
+pub fn handle(request: &Request, node: &Node) -> Response {
+    let started = Instant::now();
+    let response = match route(request, node) {
+        Ok((status, body)) => json_response(status, &body),
+        Err(error) => json_response(error.status(), &json!({ "error": error.to_string() })),
+    };
+    info!(
+        "{} {} -> {} ({} ms)",
+        request.method(),
+        request.raw_url(),
+        response.status_code,
+        started.elapsed().as_millis()
+    );
+    response
+}
+
+/// The answer given while the node is still loading its data directory.
+pub fn not_ready() -> Response {
+    json_response(503, &json!({ "error": "the node is still starting; try again" }))
+}
+
+/// Dispatches on path, then method.
+fn route(request: &Request, node: &Node) -> Reply {
+    let path = request.url();
+    let method = request.method();
+    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(&path);
+    debug!("{method} {path} from {}", request.remote_addr());
+    let not_allowed = |allowed| {
+        Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            allowed,
+        })
+    };
+    match (path, method) {
+        ("/restart", "GET" | "POST") => restart(node),
+        ("/restart", _) => not_allowed("GET or POST"),
+        ("/nodes/register", "POST") => register(request, node),
+        ("/nodes/register", "GET") => Ok((200, json!({ "total_nodes": node.peers() }))),
+        ("/nodes/register", "DELETE") => unregister(request, node),
+        ("/nodes/register", _) => not_allowed("GET, POST or DELETE"),
+        ("/transactions/new", "POST") => new_transaction(request, node),
+        ("/transactions/new", _) => not_allowed("POST"),
+        ("/mine", "GET" | "POST") => mine(node),
+        ("/mine", _) => not_allowed("GET or POST"),
+        ("/chain", "GET") => chain(request, node),
+        ("/chain", _) => not_allowed("GET"),
+        ("/pool", "GET") => {
+            let pool = node.pool();
+            Ok((200, json!({ "pool_length": pool.len(), "pool": pool })))
+        }
+        ("/pool", _) => not_allowed("GET"),
+        ("/balances", "GET") => balances(request, node),
+        ("/balances", _) => not_allowed("GET"),
+        ("/inv", "GET") => inv(request, node),
+        ("/inv", _) => not_allowed("GET"),
+        ("/nodes/resolve", "GET" | "POST") => Ok((200, to_value(&sync::resolve(node)))),
+        ("/nodes/resolve", _) => not_allowed("GET or POST"),
+        ("/getblocks", "GET") => Ok((200, json!({ "information": sync::getblocks(node) }))),
+        ("/getblocks", _) => not_allowed("GET"),
+        _ => Err(ApiError::NotFound(format!(
+            "no route {path}; the routes are /restart, /nodes/register, /transactions/new, /mine, /chain, /pool, /balances, /nodes/resolve, /getblocks and /inv"
+        ))),
+    }
+}
+
+fn restart(node: &Node) -> Reply {
+    let length = node.restart()?;
+    Ok((
+        200,
+        json!({ "message": "Chain reset to genesis and pool emptied; peers kept", "length": length }),
+    ))
+}
+
+fn register(request: &Request, node: &Node) -> Reply {
+    let addresses = node_list(&read_json_object(request)?)?;
+    let peers = node.register_peers(&addresses)?;
+    Ok((
+        201,
+        json!({ "message": "New nodes have been added", "total_nodes": peers }),
+    ))
+}
+
+fn unregister(request: &Request, node: &Node) -> Reply {
+    let addresses = node_list(&read_json_object(request)?)?;
+    let peers = node.unregister_peers(&addresses)?;
+    Ok((
+        200,
+        json!({ "message": "Nodes have been removed", "total_nodes": peers }),
+    ))
+}
+
+fn new_transaction(request: &Request, node: &Node) -> Reply {
+    let body = read_json_object(request)?;
+    let allowed = ["sender", "recipient", "amount", "timestamp", "id"];
+    if let Some(unknown) = body.keys().find(|key| !allowed.contains(&key.as_str())) {
+        return Err(ApiError::BadRequest(format!(
+            "unknown field {unknown:?}; a transaction has sender, recipient and amount (and timestamp and id when relayed)"
+        )));
+    }
+    let request = NewTransaction {
+        sender: string_field(&body, "sender")?,
+        recipient: string_field(&body, "recipient")?,
+        amount: amount_field(&body)?,
+        timestamp: match body.get("timestamp") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(value.as_u64().ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "timestamp must be whole milliseconds since the Unix epoch, got {value}"
+                ))
+            })?),
+        },
+        id: match body.get("id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(
+                text.parse()
+                    .map_err(|error| ApiError::BadRequest(format!("id: {error}")))?,
+            ),
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "id must be a string of 64 hex characters, got {other}"
+                )));
+            }
+        },
+    };
+    let (transaction, index) = node.add_transaction(request)?;
+    Ok((
+        201,
+        json!({
+            "message": format!("Transaction will be added to Block {index}"),
+            "transaction": transaction,
+            "index": index,
+        }),
+    ))
+}
+
+fn mine(node: &Node) -> Reply {
+    let mined = node.mine()?;
+    let block = mined.block;
+    let search = mined.search;
+    Ok((
+        200,
+        json!({
+            "message": "New Block Forged",
+            "index": block.index,
+            "transactions": block.transactions,
+            "proof": block.proof,
+            "merkle_root": block.merkle_root,
+            "previous_hash": block.previous_hash,
+            "timestamp": block.timestamp,
+            "hash": block.hash,
+            "difficulty": block.difficulty,
+            "attempts": search.attempts,
+            "elapsed_ms": search.elapsed.as_millis() as u64,
+            "hash_rate": search.hash_rate().round(),
+        }),
+    ))
+}
+
+fn chain(request: &Request, node: &Node) -> Reply {
+    let from = query_number(request, "from")?;
+    let limit = query_number(request, "limit")?;
+    let (blocks, length) = if from.is_none() && limit.is_none() {
+        node.chain()
+    } else {
+        let limit = limit.unwrap_or(MAX_CHAIN_PAGE).min(MAX_CHAIN_PAGE);
+        node.chain_page(from.unwrap_or(1), limit as usize)
+    };
+    Ok((200, json!({ "chain": blocks, "length": length })))
+}
+
+fn balances(request: &Request, node: &Node) -> Reply {
+    match request.get_param("address") {
+        Some(address) => {
+            let balance = node.balance(&address);
+            Ok((
+                200,
+                json!({ "address": address, "balance": balance, "balances": { address.clone(): balance } }),
+            ))
+        }
+        None => Ok((200, json!({ "balances": node.balances() }))),
+    }
+}
+
+fn inv(request: &Request, node: &Node) -> Reply {
+    let limit = query_number(request, "limit")?
+        .unwrap_or(DEFAULT_INV_LIMIT)
+        .min(MAX_INV_LIMIT);
+    let locator: Vec<BlockHash> = match request.get_param("locator") {
+        None => Vec::new(),
+        Some(text) if text.trim().is_empty() => Vec::new(),
+        Some(text) => {
+            let hashes: Result<Vec<BlockHash>, _> = text.split(',').map(|h| h.trim().parse()).collect();
+            let hashes = hashes.map_err(|error| ApiError::BadRequest(format!("locator: {error}")))?;
+            if hashes.len() > 1000 {
+                return Err(ApiError::BadRequest(
+                    "locator has more than 1000 hashes; send the tip, recent blocks and a few older ones".into(),
+                ));
+            }
+            hashes
+        }
+    };
+    let inventory = node.inventory(&locator, limit as usize);
+    let values: Vec<Value> = inventory
+        .blocks
+        .iter()
+        .map(|hash| json!({ "type": "block", "value": hash }))
+        .chain(
+            inventory
+                .transactions
+                .iter()
+                .map(|id| json!({ "type": "transaction", "value": id })),
+        )
+        .collect();
+    Ok((
+        200,
+        json!({
+            "node_id": node.identity().node_id,
+            "length": inventory.length,
+            "tip": inventory.tip,
+            "genesis": inventory.genesis,
+            "difficulty": inventory.difficulty,
+            "fork_index": inventory.fork_index,
+            "values": values,
+        }),
+    ))
+}
+
+/// Reads the body as JSON whatever its Content-Type, refusing more than 1 MiB.
+fn read_json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
+    let mut body = Vec::new();
+    if let Some(data) = request.data() {
+        data.take(MAX_BODY_BYTES as u64 + 1)
+            .read_to_end(&mut body)
+            .map_err(|error| ApiError::BadRequest(format!("could not read the body: {error}")))?;
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::TooLarge);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest(
+            "the body is empty; send a JSON object".into(),
+        ));
+    }
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(ApiError::BadRequest(format!(
+            "the body must be a JSON object, got {}",
+            kind_of(&other)
+        ))),
+        Err(error) => Err(ApiError::BadRequest(format!(
+            "the body is not valid JSON ({error})"
+        ))),
+    }
+}
+
+fn node_list(body: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
+    let example = r#"send {"nodes": ["http://127.0.0.1:5001"]}"#;
+    let Some(value) = body.get("nodes") else {
+        return Err(ApiError::BadRequest(format!("missing field \"nodes\"; {example}")));
+    };
+    let Some(list) = value.as_array() else {
+        return Err(ApiError::BadRequest(format!(
+            "\"nodes\" must be a list of addresses; {example}"
+        )));
+    };
+    if list.is_empty() {
+        return Err(ApiError::BadRequest(format!("\"nodes\" is empty; {example}")));
+    }
+    list.iter()
+        .map(|item| {
+            item.as_str().map(str::to_string).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "every entry of \"nodes\" must be a string, got {item}"
+                ))
+            })
+        })
+        .collect()
+}
+
+fn string_field(body: &Map<String, Value>, name: &str) -> Result<String, ApiError> {
+    match body.get(name) {
+        Some(Value::String(text)) => Ok(text.clone()),
+        None => Err(ApiError::BadRequest(format!(
+            "missing field {name:?}; send sender, recipient and amount"
+        ))),
+        Some(other) => Err(ApiError::BadRequest(format!(
+            "{name} must be a string, got {}",
+            kind_of(other)
+        ))),
+    }
+}
+
+fn amount_field(body: &Map<String, Value>) -> Result<u64, ApiError> {
+    let max = crate::block::MAX_AMOUNT;
+    match body.get("amount") {
+        None => Err(ApiError::BadRequest(
+            "missing field \"amount\"; send sender, recipient and amount".into(),
+        )),
+        Some(value) => match value.as_u64() {
+            Some(amount) if (1..=max).contains(&amount) => Ok(amount),
+            _ => Err(ApiError::BadRequest(format!(
+                "amount must be an integer from 1 to {max} (a JSON number, not a string), got {value}"
+            ))),
+        },
+    }
+}
+
+fn query_number(request: &Request, name: &str) -> Result<Option<u64>, ApiError> {
+    match request.get_param(name) {
+        None => Ok(None),
+        Some(text) => text.trim().parse::<u64>().map(Some).map_err(|_| {
+            ApiError::BadRequest(format!(
+                "query parameter {name} must be a whole number, got {text:?}"
+            ))
+        }),
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn to_value<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).expect("answers always serialise")
+}
+
+fn json_response(status: u16, body: &Value) -> Response {
+    let bytes = serde_json::to_vec(body).expect("answers always serialise");
+    Response::from_data("application/json", bytes).with_status_code(status)
+}
+

@@ -1,0 +1,210 @@
+//! Command-line flags (SPEC §2): parsed by hand into a [`Config`], with one-line errors.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything a node is started with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Port to listen on; 0 lets the OS pick one (printed at start).
+    pub port: u16,
+    /// Address to bind.
+    pub host: String,
+    /// This node's files; `None` means `data/<port>`.
+    pub data_dir: Option<PathBuf>,
+    /// Leading zero bits every block hash needs (1–64).
+    pub difficulty: u32,
+    /// Coins each coinbase pays.
+    pub reward: u64,
+    /// Who receives this node's rewards; `None` means the node's own URL.
+    pub miner: Option<String>,
+    /// Nonce-search threads for `/mine`.
+    pub threads: usize,
+    /// Peers to register (and register with) at start.
+    pub peers: Vec<String>,
+    /// Limit for every call to a peer.
+    pub peer_timeout: Duration,
+}
+
+/// What the command line asked for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Run a node.
+    Run(Config),
+    /// Print the usage and exit 0.
+    Help,
+}
+
+/// A bad command line: printed on one line, followed by the usage; exit status 2.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FlagError(pub String);
+
+impl fmt::Display for FlagError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FlagError {}
+
+/// The text `--help` prints.
+pub const USAGE: &str = "\
+usage: minichain [--port N] [--host ADDR] [--data-dir DIR] [--difficulty BITS] [--reward N]
+                 [--miner ADDR] [--threads N] [--peer URL]... [--peer-timeout-ms N]
+
+A proof-of-work blockchain node answering JSON over HTTP.
+
+  --port N               port to listen on (default 5000; 0 picks a free one)
+  --host ADDR            address to bind (default 127.0.0.1)
+  --data-dir DIR         this node's files (default data/<port>); two nodes never share one
+  --difficulty BITS      leading zero bits a block hash needs, 1-64 (default 20)
+  --reward N             coins the coinbase of each block pays its miner (default 50)
+  --miner ADDR           who receives this node's rewards (default: the node's own URL)
+  --threads N            threads searching for a nonce during /mine (default: all cores)
+  --peer URL             a peer to register at start, repeatable; the node also registers
+                         itself with that peer
+  --peer-timeout-ms N    limit for every call to a peer (default 3000)
+  --help                 print this help
+
+Logging: RUST_LOG=debug shows every request and sync step.";
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            port: 5000,
+            host: "127.0.0.1".to_string(),
+            data_dir: None,
+            difficulty: 20,
+            reward: 50,
+            miner: None,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            peers: Vec::new(),
+            peer_timeout: Duration::from_millis(3000),
+        }
+    }
+}
+
+impl Config {
+    /// The data directory, defaulting to `data/<port>`.
+    pub fn data_dir(&self, bound_port: u16) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("data").join(bound_port.to_string()))
+    }
+}
+
+/// Parses the arguments after the program name.
+pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, FlagError> {
+    let mut config = Config::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline_value) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(value.to_string())),
+            _ => (arg.clone(), None),
+        };
+        if flag == "--help" || flag == "-h" {
+            return Ok(Command::Help);
+        }
+        let mut value = || -> Result<String, FlagError> {
+            inline_value
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| FlagError(format!("{flag} needs a value")))
+        };
+        match flag.as_str() {
+            "--port" => config.port = number(&flag, &value()?, 0, u16::MAX as u64)? as u16,
+            "--host" => config.host = non_empty(&flag, value()?)?,
+            "--data-dir" => config.data_dir = Some(PathBuf::from(non_empty(&flag, value()?)?)),
+            "--difficulty" => config.difficulty = number(&flag, &value()?, 1, 64)? as u32,
+            "--reward" => config.reward = number(&flag, &value()?, 1, crate::block::MAX_AMOUNT)?,
+            "--miner" => {
+                let miner = value()?;
+                crate::block::check_address("--miner", &miner)
+                    .map_err(|error| FlagError(error.to_string()))?;
+                if miner == crate::block::COINBASE_SENDER {
+                    return Err(FlagError("--miner \"0\" is reserved for the coinbase sender".into()));
+                }
+                config.miner = Some(miner);
+            }
+            "--threads" => config.threads = number(&flag, &value()?, 1, 1024)? as usize,
+            "--peer" => config.peers.push(non_empty(&flag, value()?)?),
+            "--peer-timeout-ms" => {
+                config.peer_timeout = Duration::from_millis(number(&flag, &value()?, 1, 3_600_000)?)
+            }
+            _ => return Err(FlagError(format!("unknown flag {arg:?}"))),
+        }
+    }
+    Ok(Command::Run(config))
+}
+
+fn number(flag: &str, text: &str, min: u64, max: u64) -> Result<u64, FlagError> {
+    match text.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(FlagError(format!(
+            "{flag} must be a whole number from {min} to {max}, got {text:?}"
+        ))),
+    }
+}
+
+fn non_empty(flag: &str, text: String) -> Result<String, FlagError> {
+    if text.is_empty() {
+        Err(FlagError(format!("{flag} must not be empty")))
+    } else {
+        Ok(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, FlagError> {
+        parse_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let Command::Run(config) = parse(&[]).unwrap() else {
+            panic!("expected a config")
+        };
+        assert_eq!(config.port, 5000);
+        assert_eq!(config.host, "127.0.0.1");
+        assert_eq!(config.difficulty, 20);
+        assert_eq!(config.reward, 50);
+        assert_eq!(config.peer_timeout, Duration::from_millis(3000));
+        assert_eq!(config.data_dir(5000), PathBuf::from("data/5000"));
+    }
+
+    #[test]
+    fn parses_every_flag() {
+        let Command::Run(config) = parse(&[
+            "--port", "5001", "--host", "0.0.0.0", "--data-dir", "/tmp/x", "--difficulty=8",
+            "--reward", "7", "--miner", "alice", "--threads", "2", "--peer", "a:1", "--peer",
+            "b:2", "--peer-timeout-ms", "500",
+        ])
+        .unwrap() else {
+            panic!("expected a config")
+        };
+        assert_eq!(config.port, 5001);
+        assert_eq!(config.difficulty, 8);
+        assert_eq!(config.miner.as_deref(), Some("alice"));
+        assert_eq!(config.peers, ["a:1", "b:2"]);
+        assert_eq!(config.peer_timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn refuses_bad_flags_with_a_reason() {
+        for bad in [
+            &["--difficulty", "0"][..],
+            &["--difficulty", "65"],
+            &["--port", "abc"],
+            &["--port"],
+            &["--frobnicate"],
+            &["--miner", "0"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert_eq!(parse(&["--help"]).unwrap(), Command::Help);
+    }
+}

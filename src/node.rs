@@ -1,0 +1,650 @@
+//! The [`Node`] handle: the chain, pool and peers behind one mutex, the store that makes
+//! every change durable before it is acknowledged, and the operations the routes call.
+//!
+//! Locking rule: the mutex is taken only to read or to commit. It is never held while
+//! searching for a nonce or calling a peer; those work on a snapshot and re-check the tip
+//! when they commit.
+
+use crate::address::{is_own_address, normalize_peer};
+use crate::block::{Block, Header, Transaction, merkle_root_of};
+use crate::chain::{BlockError, Chain};
+use crate::hash::{BlockHash, TxId};
+use crate::peers::PeerClient;
+use crate::pool::{Pool, PoolError};
+use crate::pow::{self, Found};
+use crate::store::{Loaded, Store, StoreError};
+use log::{debug, info, warn};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Handle to a node's state; cloning only bumps an Arc.
+#[derive(Clone)]
+pub struct Node {
+    shared: Arc<Shared>,
+}
+
+/// Fixed facts about a running node.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    /// How this node calls itself, e.g. `http://127.0.0.1:5000`.
+    pub url: String,
+    /// The host it is bound to, to recognise its own address among peers.
+    pub bound_host: String,
+    /// The port it listens on.
+    pub port: u16,
+    /// Made once per data directory; lets a node recognise itself behind another name.
+    pub node_id: String,
+    /// Who this node's coinbases pay.
+    pub miner: String,
+    /// Nonce-search threads.
+    pub threads: usize,
+}
+
+struct Shared {
+    identity: Identity,
+    /// How peers are called during sync.
+    client: PeerClient,
+    /// Locked only to read or to commit; never held while mining or calling a peer.
+    state: Mutex<State>,
+}
+
+/// Everything that changes, with the store that keeps it.
+struct State {
+    chain: Chain,
+    pool: Pool,
+    peers: Vec<String>,
+    store: Store,
+}
+
+/// Why an operation was refused or failed; `api` maps each kind to a status code.
+#[derive(Debug)]
+pub enum NodeError {
+    /// The request is wrong; nothing changed (400).
+    BadRequest(String),
+    /// The transaction is already known: a safe retry (409).
+    Duplicate(String),
+    /// The thing to remove does not exist (404).
+    NotFound(String),
+    /// The disk refused a write; nothing was acknowledged (500).
+    Storage(StoreError),
+}
+
+impl fmt::Display for NodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeError::BadRequest(reason)
+            | NodeError::Duplicate(reason)
+            | NodeError::NotFound(reason) => f.write_str(reason),
+            NodeError::Storage(error) => write!(f, "could not save the change: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for NodeError {}
+
+impl From<StoreError> for NodeError {
+    fn from(error: StoreError) -> NodeError {
+        NodeError::Storage(error)
+    }
+}
+
+/// Why the node could not start from its data directory.
+#[derive(Debug)]
+pub enum StartError {
+    /// The store could not be opened or read.
+    Store(StoreError),
+    /// A stored block breaks a rule; names the file.
+    InvalidBlock { file: String, error: BlockError },
+    /// A pooled transaction or peer is not valid; names the file.
+    InvalidEntry { file: String, reason: String },
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Store(error) => error.fmt(f),
+            StartError::InvalidBlock { file, error } => write!(
+                f,
+                "{file}: damaged data file: {error} (the file was left unchanged)"
+            ),
+            StartError::InvalidEntry { file, reason } => write!(
+                f,
+                "{file}: damaged data file: {reason} (the file was left unchanged)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl From<StoreError> for StartError {
+    fn from(error: StoreError) -> StartError {
+        StartError::Store(error)
+    }
+}
+
+/// A transaction as a client sends it to `/transactions/new`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTransaction {
+    /// Who pays.
+    pub sender: String,
+    /// Who is paid.
+    pub recipient: String,
+    /// Coins moved.
+    pub amount: u64,
+    /// Set by a relaying node or a client that wants safe retries.
+    pub timestamp: Option<u64>,
+    /// Optional; must match the fields when given (requires `timestamp`).
+    pub id: Option<TxId>,
+}
+
+/// A block `/mine` made, with the search figures.
+#[derive(Clone, Debug)]
+pub struct Mined {
+    /// The appended block.
+    pub block: Block,
+    /// Nonces tried, time taken.
+    pub search: Found,
+}
+
+/// A consistent copy of what `/inv` reports.
+#[derive(Clone, Debug)]
+pub struct Inventory {
+    /// Chain length.
+    pub length: u64,
+    /// Tip hash.
+    pub tip: BlockHash,
+    /// Genesis hash.
+    pub genesis: BlockHash,
+    /// Network difficulty.
+    pub difficulty: u32,
+    /// Index of the first locator hash found on our chain, 0 if none.
+    pub fork_index: u64,
+    /// Block hashes after the fork (or from genesis).
+    pub blocks: Vec<BlockHash>,
+    /// Ids of every pooled transaction.
+    pub transactions: Vec<TxId>,
+}
+
+/// What a chain switch did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Adoption {
+    /// The branch was valid and longer; we switched.
+    Adopted { blocks: usize, length: u64 },
+    /// By the time the branch arrived, our chain was as long or longer.
+    NotLonger { ours: u64, theirs: u64 },
+    /// Our block at the fork changed meanwhile; ask again.
+    ForkMoved,
+    /// The branch breaks a rule.
+    Invalid(BlockError),
+}
+
+/// Milliseconds since the Unix epoch, the unit of every timestamp.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64)
+}
+
+impl Node {
+    /// Opens (and locks) the data directory, checks everything in it, and builds the node.
+    /// `miner` defaults to the node's URL; `new_node_id` is used for a new directory only.
+    pub fn start(
+        store_dir: &std::path::Path,
+        difficulty: u32,
+        reward: u64,
+        identity: impl FnOnce(String) -> Identity,
+        client: PeerClient,
+    ) -> Result<Node, StartError> {
+        let (store, loaded) = Store::open(store_dir, difficulty, reward, new_node_id)?;
+        let Loaded {
+            node_id,
+            blocks,
+            pool,
+            peers,
+        } = loaded;
+        let identity = identity(node_id);
+
+        let mut chain = Chain::new(difficulty, reward);
+        for (file, block) in blocks {
+            chain
+                .append(block, u64::MAX)
+                .map_err(|error| StartError::InvalidBlock {
+                    file: file.display().to_string(),
+                    error,
+                })?;
+        }
+
+        let pool_file = store.dir().join("pool.db").display().to_string();
+        let stored_pool_len = pool.len();
+        let mut rebuilt = Pool::default();
+        for tx in pool {
+            match rebuilt.admit(chain.ledger(), tx) {
+                Ok(()) => {}
+                // Mined just before a crash, before the pool file was rewritten.
+                Err(PoolError::Duplicate {
+                    in_block: Some(_), ..
+                }) => {}
+                Err(error) => {
+                    return Err(StartError::InvalidEntry {
+                        file: pool_file,
+                        reason: error.to_string(),
+                    });
+                }
+            }
+        }
+        if rebuilt.len() != stored_pool_len {
+            store.save_pool(rebuilt.transactions())?;
+        }
+
+        let peers_file = store.dir().join("peers.db").display().to_string();
+        for peer in &peers {
+            match normalize_peer(peer) {
+                Ok(normal) if &normal == peer => {}
+                _ => {
+                    return Err(StartError::InvalidEntry {
+                        file: peers_file,
+                        reason: format!("{peer:?} is not a peer address"),
+                    });
+                }
+            }
+        }
+
+        info!(
+            "loaded {} blocks, {} pending transactions and {} peers from {}",
+            chain.len(),
+            rebuilt.len(),
+            peers.len(),
+            store.dir().display()
+        );
+        Ok(Node {
+            shared: Arc::new(Shared {
+                identity,
+                client,
+                state: Mutex::new(State {
+                    chain,
+                    pool: rebuilt,
+                    peers,
+                    store,
+                }),
+            }),
+        })
+    }
+
+    /// Fixed facts: URL, node id, miner.
+    pub fn identity(&self) -> &Identity {
+        &self.shared.identity
+    }
+
+    /// How this node calls peers.
+    pub fn client(&self) -> PeerClient {
+        self.shared.client
+    }
+
+    /// Resets the chain to genesis and empties the pool; peers stay.
+    pub fn restart(&self) -> Result<u64, NodeError> {
+        let mut state = self.lock();
+        state.store.replace_chain(2, &[], &[])?;
+        state.chain.reset();
+        state.pool = Pool::default();
+        info!("restarted: chain reset to genesis, pool emptied");
+        Ok(state.chain.len())
+    }
+
+    /// Admits a transaction to the pool and stores it; returns it with the index of the
+    /// block it should land in.
+    pub fn add_transaction(&self, request: NewTransaction) -> Result<(Transaction, u64), NodeError> {
+        if request.id.is_some() && request.timestamp.is_none() {
+            return Err(NodeError::BadRequest(
+                "an id needs its timestamp: send both, or neither".into(),
+            ));
+        }
+        let mut state = self.lock();
+        let timestamp = match request.timestamp {
+            Some(timestamp) => timestamp,
+            None => {
+                // Move forward a millisecond at a time until the id is new.
+                let mut timestamp = now_ms();
+                while state.knows_transaction(&Transaction::compute_id(
+                    &request.sender,
+                    &request.recipient,
+                    request.amount,
+                    timestamp,
+                )) {
+                    timestamp += 1;
+                }
+                timestamp
+            }
+        };
+        let tx = Transaction::new(&request.sender, &request.recipient, request.amount, timestamp);
+        if let Some(claimed) = request.id
+            && claimed != tx.id
+        {
+            return Err(NodeError::BadRequest(format!(
+                "id {claimed} does not match the transaction's fields (their hash is {}); leave id out to have it computed",
+                tx.id
+            )));
+        }
+        let before = state.pool.clone();
+        let State {
+            chain, pool, store, ..
+        } = &mut *state;
+        pool.admit(chain.ledger(), tx.clone()).map_err(|error| match error {
+            PoolError::Duplicate { .. } => NodeError::Duplicate(error.to_string()),
+            other => NodeError::BadRequest(other.to_string()),
+        })?;
+        if let Err(error) = store.save_pool(pool.transactions()) {
+            *pool = before;
+            return Err(error.into());
+        }
+        debug!("pooled transaction {}", tx.id);
+        Ok((tx, chain.len() + 1))
+    }
+
+    /// Mines the pool into a new block: coinbase first, then the pool in arrival order.
+    /// The search runs without the lock; if the tip or pool moved meanwhile, it starts over
+    /// on the new tip.
+    pub fn mine(&self) -> Result<Mined, NodeError> {
+        loop {
+            let (parent, transactions, difficulty, reward) = {
+                let state = self.lock();
+                (
+                    state.chain.tip().clone(),
+                    state.pool.transactions().to_vec(),
+                    state.chain.difficulty(),
+                    state.chain.reward(),
+                )
+            };
+            let timestamp = now_ms().max(parent.timestamp + 1);
+            let mut block_transactions = Vec::with_capacity(transactions.len() + 1);
+            block_transactions.push(Transaction::coinbase(
+                &self.identity().miner,
+                reward,
+                timestamp,
+            ));
+            block_transactions.extend(transactions.iter().cloned());
+            let mut header = Header {
+                index: parent.index + 1,
+                timestamp,
+                previous_hash: parent.hash,
+                merkle_root: merkle_root_of(&block_transactions),
+                difficulty,
+                proof: 0,
+            };
+            let found = pow::search(&header, self.identity().threads, &AtomicBool::new(false))
+                .expect("a search that is never cancelled finds a proof");
+            header.proof = found.proof;
+            let block = Block::from_header(header, block_transactions);
+
+            let mut state = self.lock();
+            let pool_unchanged = state
+                .pool
+                .transactions()
+                .get(..transactions.len())
+                .is_some_and(|prefix| prefix == transactions.as_slice());
+            if state.chain.tip().hash != parent.hash || !pool_unchanged {
+                info!("the tip or pool changed while mining block {}; mining again on the new tip", block.index);
+                continue;
+            }
+            let State {
+                chain, pool, store, ..
+            } = &mut *state;
+            let mut check = crate::ledger::Changes::default();
+            chain
+                .check_block(chain.tip(), &block, &mut check, now_ms())
+                .expect("a block built from the tip and a valid pool is valid");
+            store.append_block(&block)?;
+            chain
+                .append(block.clone(), u64::MAX)
+                .expect("the block was just checked");
+            let remaining = pool.transactions()[transactions.len()..].to_vec();
+            let (rebuilt, dropped) = Pool::rebuild(chain.ledger(), remaining);
+            for (tx, reason) in dropped {
+                warn!("dropped pending transaction {} after mining: {reason}", tx.id);
+            }
+            *pool = rebuilt;
+            if let Err(error) = store.save_pool(pool.transactions()) {
+                // The block is durable; on restart the pool file's mined entries are dropped.
+                warn!("could not rewrite the pool after mining: {error}");
+            }
+            info!(
+                "mined block {} ({}) with {} transactions: {} attempts in {} ms",
+                block.index,
+                block.hash,
+                block.transactions.len(),
+                found.attempts,
+                found.elapsed.as_millis()
+            );
+            return Ok(Mined {
+                block,
+                search: found,
+            });
+        }
+    }
+
+    /// The whole chain, and its length.
+    pub fn chain(&self) -> (Vec<Block>, u64) {
+        let state = self.lock();
+        (state.chain.blocks().to_vec(), state.chain.len())
+    }
+
+    /// Blocks with index ≥ `from`, at most `limit`, and the full length.
+    pub fn chain_page(&self, from: u64, limit: usize) -> (Vec<Block>, u64) {
+        let state = self.lock();
+        (state.chain.page(from, limit).to_vec(), state.chain.len())
+    }
+
+    /// Pending transactions, oldest first.
+    pub fn pool(&self) -> Vec<Transaction> {
+        self.lock().pool.transactions().to_vec()
+    }
+
+    /// Every address's non-zero balance on the chain.
+    pub fn balances(&self) -> BTreeMap<String, u64> {
+        self.lock().chain.ledger().balances()
+    }
+
+    /// One address's balance on the chain (0 when unknown).
+    pub fn balance(&self, address: &str) -> u64 {
+        self.lock().chain.ledger().balance(address)
+    }
+
+    /// Chain length and tip hash.
+    pub fn tip(&self) -> (u64, BlockHash) {
+        let state = self.lock();
+        (state.chain.len(), state.chain.tip().hash)
+    }
+
+    /// Our locator (SPEC §6), for asking a peer where our chains part.
+    pub fn locator(&self) -> Vec<BlockHash> {
+        self.lock().chain.locator()
+    }
+
+    /// Whether a block hash is on our chain.
+    pub fn has_block(&self, hash: &BlockHash) -> bool {
+        self.index_of(hash).is_some()
+    }
+
+    /// The index of a block on our chain.
+    pub fn index_of(&self, hash: &BlockHash) -> Option<u64> {
+        self.lock().chain.index_of(hash)
+    }
+
+    /// Our genesis hash and difficulty: what defines our network.
+    pub fn network(&self) -> (BlockHash, u32) {
+        let state = self.lock();
+        (state.chain.genesis().hash, state.chain.difficulty())
+    }
+
+    /// Whether a transaction id is in our pool or chain.
+    pub fn has_transaction(&self, id: &TxId) -> bool {
+        self.lock().knows_transaction(id)
+    }
+
+    /// Our inventory after the first locator hash on our chain (or from genesis).
+    pub fn inventory(&self, locator: &[BlockHash], limit: usize) -> Inventory {
+        let state = self.lock();
+        let chain = &state.chain;
+        let fork_index = chain.fork_point(locator).unwrap_or(0);
+        let from = if fork_index == 0 { 1 } else { fork_index + 1 };
+        Inventory {
+            length: chain.len(),
+            tip: chain.tip().hash,
+            genesis: chain.genesis().hash,
+            difficulty: chain.difficulty(),
+            fork_index,
+            blocks: chain.page(from, limit).iter().map(|b| b.hash).collect(),
+            transactions: state.pool.transactions().iter().map(|tx| tx.id).collect(),
+        }
+    }
+
+    /// Registered peers.
+    pub fn peers(&self) -> Vec<String> {
+        self.lock().peers.clone()
+    }
+
+    /// Registers peers, all or nothing; returns the whole list.
+    pub fn register_peers(&self, addresses: &[String]) -> Result<Vec<String>, NodeError> {
+        let normalised = self.normalise_all(addresses)?;
+        let mut state = self.lock();
+        let mut peers = state.peers.clone();
+        for peer in normalised {
+            if !peers.contains(&peer) {
+                peers.push(peer);
+            }
+        }
+        if peers != state.peers {
+            state.store.save_peers(&peers)?;
+            info!("peers are now {peers:?}");
+            state.peers = peers;
+        }
+        Ok(state.peers.clone())
+    }
+
+    /// Forgets peers, all or nothing: an address that is not registered is a 404.
+    pub fn unregister_peers(&self, addresses: &[String]) -> Result<Vec<String>, NodeError> {
+        let mut normalised = Vec::new();
+        for address in addresses {
+            normalised.push(
+                normalize_peer(address).map_err(|error| NodeError::BadRequest(error.to_string()))?,
+            );
+        }
+        let mut state = self.lock();
+        if let Some(missing) = normalised.iter().find(|peer| !state.peers.contains(peer)) {
+            return Err(NodeError::NotFound(format!(
+                "{missing} is not a registered peer; GET /nodes/register lists them"
+            )));
+        }
+        let peers: Vec<String> = state
+            .peers
+            .iter()
+            .filter(|peer| !normalised.contains(peer))
+            .cloned()
+            .collect();
+        state.store.save_peers(&peers)?;
+        info!("peers are now {peers:?}");
+        state.peers = peers;
+        Ok(state.peers.clone())
+    }
+
+    /// Switches to a peer's branch after our block at `fork_index` (which must still be
+    /// `fork_hash`) if it is valid and longer than our chain is now. Persists the new chain
+    /// and pool before returning; transactions of the blocks cut away go back to the pool
+    /// where still valid.
+    pub fn adopt_branch(
+        &self,
+        fork_index: u64,
+        fork_hash: BlockHash,
+        branch: Vec<Block>,
+    ) -> Result<Adoption, NodeError> {
+        let mut state = self.lock();
+        let State {
+            chain, pool, store, ..
+        } = &mut *state;
+        if chain.block(fork_index).map(|b| b.hash) != Some(fork_hash) {
+            return Ok(Adoption::ForkMoved);
+        }
+        let theirs = fork_index + branch.len() as u64;
+        if theirs <= chain.len() {
+            return Ok(Adoption::NotLonger {
+                ours: chain.len(),
+                theirs,
+            });
+        }
+        let adopted = branch.len();
+        let cut = match chain.switch_to_branch(fork_index, branch.clone(), now_ms()) {
+            Ok(cut) => cut,
+            Err(error) => return Ok(Adoption::Invalid(error)),
+        };
+        let candidates: Vec<Transaction> = cut
+            .iter()
+            .flat_map(|block| block.transactions.iter().skip(1).cloned())
+            .chain(pool.transactions().iter().cloned())
+            .collect();
+        let (new_pool, dropped) = Pool::rebuild(chain.ledger(), candidates);
+        if let Err(error) = store.replace_chain(fork_index + 1, &branch, new_pool.transactions()) {
+            chain
+                .switch_to_branch(fork_index, cut, u64::MAX)
+                .expect("our previous blocks were valid");
+            return Err(error.into());
+        }
+        for (tx, reason) in dropped {
+            if !matches!(reason, PoolError::Duplicate { in_block: Some(_), .. }) {
+                info!("dropped pending transaction {} after the chain switch: {reason}", tx.id);
+            }
+        }
+        *pool = new_pool;
+        Ok(Adoption::Adopted {
+            blocks: adopted,
+            length: chain.len(),
+        })
+    }
+
+    /// Normalises addresses, refusing our own and any malformed one (all or nothing).
+    fn normalise_all(&self, addresses: &[String]) -> Result<Vec<String>, NodeError> {
+        let identity = self.identity();
+        let mut normalised = Vec::new();
+        for address in addresses {
+            let peer =
+                normalize_peer(address).map_err(|error| NodeError::BadRequest(error.to_string()))?;
+            if is_own_address(&peer, &identity.bound_host, identity.port) || peer == identity.url {
+                return Err(NodeError::BadRequest(format!(
+                    "peer address {address:?} is this node itself ({}); register other nodes",
+                    identity.url
+                )));
+            }
+            normalised.push(peer);
+        }
+        Ok(normalised)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while locked cannot leave half a change: every commit validates first.
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl State {
+    fn knows_transaction(&self, id: &TxId) -> bool {
+        self.chain.ledger().block_of(id).is_some() || self.pool.contains(self.chain.ledger(), id)
+    }
+}
+
+/// A fresh random-enough node id without a random-number crate: the hash of the time,
+/// the process id and an address in memory.
+fn new_node_id() -> String {
+    let marker = 0u8;
+    let seed = format!(
+        "{:?} {} {:p}",
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default(),
+        std::process::id(),
+        &marker
+    );
+    crate::hash::to_hex(&crate::hash::sha256(seed.as_bytes())[..16])
+}

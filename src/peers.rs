@@ -1,0 +1,152 @@
+//! Calls to other nodes, over blocking HTTP with a time limit and a size cap on every call.
+//! A peer is never trusted: whatever it answers is turned into a typed value or a
+//! [`PeerError`] that says what went wrong.
+//!
+//! **Invariant:** the only module that imports attohttpc. Callers hold no lock while
+//! calling into it.
+
+use attohttpc::{ErrorKind, ProxySettings};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+/// Largest answer read from a peer: 64 MiB (SPEC §9).
+pub const MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How to reach peers: one time limit for each whole call, one size cap for each answer.
+#[derive(Clone, Copy, Debug)]
+pub struct PeerClient {
+    /// Bounds connect, request and answer together.
+    pub timeout: Duration,
+    /// Answers longer than this are refused.
+    pub max_answer_bytes: u64,
+}
+
+/// Why a call to a peer gave nothing usable; maps to the `unreachable` and `invalid`
+/// statuses of `/nodes/resolve`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeerError {
+    /// No answer: refused, reset, timed out.
+    Unreachable(String),
+    /// An answer that cannot be used: HTTP error, not JSON, wrong types, too large.
+    Invalid(String),
+}
+
+impl fmt::Display for PeerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeerError::Unreachable(reason) | PeerError::Invalid(reason) => f.write_str(reason),
+        }
+    }
+}
+
+impl std::error::Error for PeerError {}
+
+impl PeerClient {
+    /// A client with SPEC's size cap.
+    pub fn new(timeout: Duration) -> PeerClient {
+        PeerClient {
+            timeout,
+            max_answer_bytes: MAX_ANSWER_BYTES,
+        }
+    }
+
+    /// `GET url`, decoding a JSON answer into `T`.
+    pub fn get<T: DeserializeOwned>(&self, url: &str) -> Result<T, PeerError> {
+        let started = Instant::now();
+        let answer = self
+            .configure(attohttpc::get(url))
+            .send()
+            .map_err(|error| self.transport_error(&error, started))?;
+        self.decode(answer, started)
+    }
+
+    /// `POST url` with a JSON body, decoding a JSON answer into `T`.
+    pub fn post<B: Serialize, T: DeserializeOwned>(&self, url: &str, body: &B) -> Result<T, PeerError> {
+        let started = Instant::now();
+        let body = serde_json::to_vec(body).expect("request bodies always serialise");
+        let answer = self
+            .configure(attohttpc::post(url))
+            .header("Content-Type", "application/json")
+            .bytes(body)
+            .send()
+            .map_err(|error| self.transport_error(&error, started))?;
+        self.decode(answer, started)
+    }
+
+    fn configure<B>(&self, request: attohttpc::RequestBuilder<B>) -> attohttpc::RequestBuilder<B> {
+        request
+            .connect_timeout(self.timeout)
+            .read_timeout(self.timeout)
+            .timeout(self.timeout)
+            .follow_redirects(false)
+            .proxy_settings(ProxySettings::builder().build())
+    }
+
+    fn decode<T: DeserializeOwned>(&self, answer: attohttpc::Response, started: Instant) -> Result<T, PeerError> {
+        let (status, _headers, reader) = answer.split();
+        let mut body = Vec::new();
+        let read = reader
+            .take(self.max_answer_bytes + 1)
+            .read_to_end(&mut body);
+        if let Err(error) = read {
+            return Err(self.io_error(&error, started));
+        }
+        if body.len() as u64 > self.max_answer_bytes {
+            return Err(PeerError::Invalid(format!(
+                "answer is larger than the {} MiB limit",
+                self.max_answer_bytes / (1024 * 1024)
+            )));
+        }
+        if !status.is_success() {
+            let detail = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|json| json.get("error")?.as_str().map(str::to_string))
+                .map(|message| format!(": {message}"))
+                .unwrap_or_default();
+            return Err(PeerError::Invalid(format!(
+                "answered HTTP {}{detail}",
+                status.as_u16()
+            )));
+        }
+        serde_json::from_slice(&body)
+            .map_err(|error| PeerError::Invalid(format!("answer is not the expected JSON: {error}")))
+    }
+
+    fn transport_error(&self, error: &attohttpc::Error, started: Instant) -> PeerError {
+        match error.kind() {
+            ErrorKind::Io(io) => self.io_error(io, started),
+            ErrorKind::ConnectError { .. } => self.timeout_or(started, || "cannot connect".to_string()),
+            ErrorKind::InvalidUrlHost | ErrorKind::InvalidUrlPort | ErrorKind::InvalidBaseUrl => {
+                PeerError::Unreachable(format!("bad address: {error}"))
+            }
+            _ => PeerError::Invalid(format!("answer is not valid HTTP: {error}")),
+        }
+    }
+
+    fn io_error(&self, error: &std::io::Error, started: Instant) -> PeerError {
+        use std::io::ErrorKind as Io;
+        match error.kind() {
+            Io::TimedOut | Io::WouldBlock => self.timed_out(),
+            Io::ConnectionRefused => PeerError::Unreachable("connection refused".into()),
+            Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof => {
+                self.timeout_or(started, || format!("connection closed ({error})"))
+            }
+            _ => self.timeout_or(started, || format!("connection failed ({error})")),
+        }
+    }
+
+    fn timeout_or(&self, started: Instant, otherwise: impl FnOnce() -> String) -> PeerError {
+        if started.elapsed() >= self.timeout {
+            self.timed_out()
+        } else {
+            PeerError::Unreachable(otherwise())
+        }
+    }
+
+    fn timed_out(&self) -> PeerError {
+        PeerError::Unreachable(format!("timed out after {} ms", self.timeout.as_millis()))
+    }
+}

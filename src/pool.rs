@@ -1,0 +1,175 @@
+//! The transaction pool: the next block in waiting. A transaction is admitted when it would
+//! be valid appended after everything already pooled, in arrival order (SPEC §4).
+//!
+//! **Invariant:** no I/O; the pool is always valid on top of the ledger it was built for.
+
+use crate::block::{COINBASE_SENDER, Transaction, TxError};
+use crate::hash::TxId;
+use crate::ledger::{Changes, Ledger, LedgerError};
+use std::fmt;
+
+/// Pending transactions in arrival order, with their combined effect on the ledger.
+#[derive(Clone, Debug, Default)]
+pub struct Pool {
+    /// In arrival order: the order `/mine` puts them in a block.
+    transactions: Vec<Transaction>,
+    /// Balances and ids after applying `transactions` to the tip's ledger.
+    changes: Changes,
+}
+
+/// Why a transaction is not admitted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PoolError {
+    /// Malformed on its own.
+    Invalid(TxError),
+    /// Already pending or already in the chain: a safe retry (409).
+    Duplicate { id: TxId, in_block: Option<u64> },
+    /// The sender cannot pay, counting what is already pooled.
+    Ledger(LedgerError),
+}
+
+impl fmt::Display for PoolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PoolError::Invalid(error) => error.fmt(f),
+            PoolError::Duplicate {
+                id,
+                in_block: Some(index),
+            } => write!(f, "transaction {id} is already in block {index}"),
+            PoolError::Duplicate { id, in_block: None } => {
+                write!(f, "transaction {id} is already in the pool")
+            }
+            PoolError::Ledger(LedgerError::Overspend {
+                sender,
+                balance,
+                amount,
+            }) => write!(
+                f,
+                "{sender:?} has {balance} coins (counting pending transactions) and cannot send {amount}; mine a block paying {sender:?} or send less"
+            ),
+            PoolError::Ledger(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for PoolError {}
+
+impl Pool {
+    /// Pending transactions, oldest first.
+    pub fn transactions(&self) -> &[Transaction] {
+        &self.transactions
+    }
+
+    /// Number of pending transactions.
+    pub fn len(&self) -> usize {
+        self.transactions.len()
+    }
+
+    /// True when nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.transactions.is_empty()
+    }
+
+    /// Whether `id` is pending.
+    pub fn contains(&self, ledger: &Ledger, id: &TxId) -> bool {
+        self.changes.knows(ledger, id) && ledger.block_of(id).is_none()
+    }
+
+    /// Admits `tx` if it is well-formed, new, and payable after everything pooled.
+    pub fn admit(&mut self, ledger: &Ledger, tx: Transaction) -> Result<(), PoolError> {
+        if tx.sender == COINBASE_SENDER {
+            return Err(PoolError::Invalid(TxError::CoinbaseSender));
+        }
+        tx.check(false).map_err(PoolError::Invalid)?;
+        match self.changes.apply(ledger, &tx) {
+            Ok(()) => {
+                self.transactions.push(tx);
+                Ok(())
+            }
+            Err(LedgerError::DuplicateId { id }) => Err(PoolError::Duplicate {
+                id,
+                in_block: ledger.block_of(&id),
+            }),
+            Err(error) => Err(PoolError::Ledger(error)),
+        }
+    }
+
+    /// Builds a pool on `ledger` from `candidates` in order, keeping those that still fit.
+    /// Returns the pool and the candidates dropped, with the reason.
+    pub fn rebuild(
+        ledger: &Ledger,
+        candidates: impl IntoIterator<Item = Transaction>,
+    ) -> (Pool, Vec<(Transaction, PoolError)>) {
+        let mut pool = Pool::default();
+        let mut dropped = Vec::new();
+        for tx in candidates {
+            if let Err(error) = pool.admit(ledger, tx.clone()) {
+                dropped.push((tx, error));
+            }
+        }
+        (pool, dropped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block::genesis;
+
+    fn ledger_where_alice_has(coins: u64) -> Ledger {
+        let mut ledger = Ledger::default();
+        let mut block = genesis(8);
+        block.index = 2;
+        block.transactions = vec![Transaction::coinbase("alice", coins, 1)];
+        ledger.apply_block(&block);
+        ledger
+    }
+
+    #[test]
+    fn admits_in_order_and_spends_pooled_coins() {
+        let ledger = ledger_where_alice_has(50);
+        let mut pool = Pool::default();
+        pool.admit(&ledger, Transaction::new("alice", "bob", 50, 1))
+            .unwrap();
+        pool.admit(&ledger, Transaction::new("bob", "carol", 20, 2))
+            .unwrap();
+        assert_eq!(pool.len(), 2);
+        let error = pool
+            .admit(&ledger, Transaction::new("alice", "dave", 1, 3))
+            .unwrap_err();
+        assert!(matches!(error, PoolError::Ledger(LedgerError::Overspend { .. })));
+    }
+
+    #[test]
+    fn refuses_duplicates_with_a_distinct_error() {
+        let ledger = ledger_where_alice_has(50);
+        let mut pool = Pool::default();
+        let tx = Transaction::new("alice", "bob", 5, 1);
+        pool.admit(&ledger, tx.clone()).unwrap();
+        assert!(matches!(
+            pool.admit(&ledger, tx.clone()),
+            Err(PoolError::Duplicate { in_block: None, .. })
+        ));
+        assert!(pool.contains(&ledger, &tx.id));
+    }
+
+    #[test]
+    fn refuses_coinbase_sender() {
+        let ledger = ledger_where_alice_has(50);
+        let error = Pool::default()
+            .admit(&ledger, Transaction::new("0", "bob", 5, 1))
+            .unwrap_err();
+        assert_eq!(error, PoolError::Invalid(TxError::CoinbaseSender));
+    }
+
+    #[test]
+    fn rebuild_drops_what_no_longer_fits() {
+        let ledger = ledger_where_alice_has(10);
+        let fits = Transaction::new("alice", "bob", 10, 1);
+        let too_much = Transaction::new("alice", "bob", 1, 2);
+        let (pool, dropped) = Pool::rebuild(&ledger, vec![fits.clone(), too_much.clone()]);
+        assert_eq!(pool.transactions(), &[fits]);
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(dropped[0].0, too_much);
+    }
+}

@@ -1,0 +1,120 @@
+//! Start-up: bind the port, open the data directory, register the `--peer`s, serve.
+
+use crate::address::{is_own_address, normalize_peer, own_url};
+use crate::api;
+use crate::config::Config;
+use crate::node::{Identity, Node};
+use crate::peers::PeerClient;
+use log::{info, warn};
+use std::error::Error;
+use std::io::Write;
+use std::sync::{Arc, OnceLock};
+
+/// Worker threads answering requests; a `/mine` or `/nodes/resolve` occupies one while it
+/// runs, so there are plenty left for reads.
+const REQUEST_THREADS: usize = 64;
+
+/// Why the node stopped before serving.
+#[derive(Debug)]
+pub enum RunError {
+    /// A flag's value is unusable (exit status 2).
+    Flag(String),
+    /// Anything else: cannot bind, damaged data, locked directory (exit status 1).
+    Fatal(Box<dyn Error>),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Flag(message) => f.write_str(message),
+            RunError::Fatal(error) => error.fmt(f),
+        }
+    }
+}
+
+impl Error for RunError {}
+
+/// Runs a node until the process is stopped. Prints `listening on <url>` on standard
+/// output once it answers requests (tests and scripts wait for that line).
+pub fn run(config: Config) -> Result<(), RunError> {
+    let mut peers = Vec::new();
+    for peer in &config.peers {
+        peers.push(normalize_peer(peer).map_err(|error| RunError::Flag(format!("--peer: {error}")))?);
+    }
+
+    let slot: Arc<OnceLock<Node>> = Arc::new(OnceLock::new());
+    let handler_slot = Arc::clone(&slot);
+    let server = rouille::Server::new((config.host.as_str(), config.port), move |request| {
+        match handler_slot.get() {
+            Some(node) => api::handle(request, node),
+            None => api::not_ready(),
+        }
+    })
+    .map_err(|error| {
+        RunError::Fatal(format!("cannot listen on {}:{}: {error}", config.host, config.port).into())
+    })?
+    .pool_size(REQUEST_THREADS);
+    let port = server.server_addr().port();
+    let url = own_url(&config.host, port);
+    for peer in &peers {
+        if is_own_address(peer, &config.host, port) {
+            return Err(RunError::Flag(format!(
+                "--peer {peer} is this node itself; name another node"
+            )));
+        }
+    }
+
+    let data_dir = config.data_dir(port);
+    let identity = |node_id| Identity {
+        url: url.clone(),
+        bound_host: config.host.clone(),
+        port,
+        node_id,
+        miner: config.miner.clone().unwrap_or_else(|| url.clone()),
+        threads: config.threads,
+    };
+    let node = Node::start(
+        &data_dir,
+        config.difficulty,
+        config.reward,
+        identity,
+        PeerClient::new(config.peer_timeout),
+    )
+    .map_err(|error| RunError::Fatal(Box::new(error)))?;
+    if !peers.is_empty() {
+        node.register_peers(&peers)
+            .map_err(|error| RunError::Fatal(Box::new(error)))?;
+    }
+    let _ = slot.set(node.clone());
+
+    info!(
+        "node {} at {url}: difficulty {}, reward {}, miner {}, data in {}",
+        node.identity().node_id,
+        config.difficulty,
+        config.reward,
+        node.identity().miner,
+        data_dir.display()
+    );
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "listening on {url}");
+    let _ = stdout.flush();
+
+    if !peers.is_empty() {
+        let node = node.clone();
+        std::thread::spawn(move || announce_to_peers(&node, &peers));
+    }
+    server.run();
+    Ok(())
+}
+
+/// Registers this node with each `--peer`, so joining is mutual.
+fn announce_to_peers(node: &Node, peers: &[String]) {
+    let body = serde_json::json!({ "nodes": [node.identity().url] });
+    for peer in peers {
+        let url = format!("{peer}/nodes/register");
+        match node.client().post::<_, serde_json::Value>(&url, &body) {
+            Ok(_) => info!("registered with {peer}"),
+            Err(error) => warn!("could not register with {peer}: {error}"),
+        }
+    }
+}

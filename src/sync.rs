@@ -1,0 +1,357 @@
+//! Consensus between nodes (SPEC §6): Bitcoin's getblocks/inv exchange over HTTP.
+//!
+//! We send a peer our locator; its `/inv` tells where our chains part and how long its
+//! chain is; we fetch only the blocks after the fork, page by page, and hand them to
+//! [`Node::adopt_branch`], which validates them in full on top of our block at the fork.
+//! Peers are asked one after another, with no lock held during any call; one peer's
+//! failure is reported in its status and never stops the others.
+
+use crate::block::Block;
+use crate::hash::{BlockHash, TxId};
+use crate::node::{Adoption, Node, NodeError};
+use crate::peers::PeerError;
+use log::{debug, info, warn};
+use serde::{Deserialize, Serialize};
+
+/// Blocks asked for per `/chain` page (the server's maximum).
+pub const PAGE_SIZE: u64 = 500;
+
+/// Block hashes asked for per `/inv` in `/getblocks` (the server's maximum).
+pub const INV_LIMIT: u64 = 2000;
+
+/// How many times a resolve starts over with one peer when our own chain moved meanwhile.
+const MAX_FORK_RETRIES: usize = 3;
+
+/// A peer's `/inv` answer, as SPEC §5 defines it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InvAnswer {
+    /// The peer's node id (lets us recognise ourselves).
+    pub node_id: String,
+    /// The peer's chain length.
+    pub length: u64,
+    /// The peer's tip hash.
+    pub tip: BlockHash,
+    /// The peer's genesis hash: another one means another network.
+    pub genesis: BlockHash,
+    /// The peer's difficulty.
+    pub difficulty: u32,
+    /// Index of the first of our locator hashes on the peer's chain; 0 if none.
+    pub fork_index: u64,
+    /// Block hashes after the fork, then pooled transaction ids.
+    pub values: Vec<InvItem>,
+}
+
+/// One entry of an inventory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+pub enum InvItem {
+    /// A block hash.
+    Block(BlockHash),
+    /// A pooled transaction id.
+    Transaction(TxId),
+}
+
+/// A `/chain` page.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ChainPage {
+    /// Blocks of the page.
+    pub chain: Vec<Block>,
+    /// The peer's full length.
+    pub length: u64,
+}
+
+/// What happened with one peer during `/nodes/resolve`.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct PeerOutcome {
+    /// The peer's address.
+    pub node: String,
+    /// `adopted`, `not longer`, `unreachable`, `invalid` or `other network`.
+    pub status: &'static str,
+    /// The peer's chain length, when it told us.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+    /// Why, in words a person can act on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The `/nodes/resolve` answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct ResolveReport {
+    /// A one-line summary.
+    pub message: String,
+    /// Whether our chain changed.
+    pub replaced: bool,
+    /// Our length afterwards.
+    pub length: u64,
+    /// Our tip afterwards.
+    pub tip: BlockHash,
+    /// One outcome per peer, in the order asked.
+    pub peers: Vec<PeerOutcome>,
+}
+
+/// Runs consensus with every registered peer, one after another.
+pub fn resolve(node: &Node) -> ResolveReport {
+    let mut outcomes = Vec::new();
+    let mut replaced = false;
+    for peer in node.peers() {
+        let outcome = resolve_with(node, &peer);
+        replaced |= outcome.status == "adopted";
+        info!(
+            "resolve with {peer}: {}{}",
+            outcome.status,
+            outcome.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+        );
+        outcomes.push(outcome);
+    }
+    let (length, tip) = node.tip();
+    let message = if replaced {
+        "Our chain was replaced by a longer valid chain".to_string()
+    } else if outcomes.is_empty() {
+        "No peers are registered; POST /nodes/register first".to_string()
+    } else {
+        "Our chain is authoritative".to_string()
+    };
+    ResolveReport {
+        message,
+        replaced,
+        length,
+        tip,
+        peers: outcomes,
+    }
+}
+
+/// One peer's entry in the `/getblocks` answer.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum PeerInventory {
+    /// What the peer has that we lack.
+    Known {
+        /// The peer's address.
+        node: String,
+        /// The peer's chain length.
+        length: u64,
+        /// The peer's tip.
+        tip: BlockHash,
+        /// Block hashes the peer has after our common point, which we lack.
+        blocks: Vec<BlockHash>,
+        /// Ids in the peer's pool that are neither in our pool nor our chain.
+        transactions: Vec<TxId>,
+    },
+    /// Why the peer could not be asked.
+    Failed {
+        /// The peer's address.
+        node: String,
+        /// What went wrong.
+        error: String,
+    },
+}
+
+/// Asks each peer's `/inv` with our locator and reports what we lack; changes nothing.
+pub fn getblocks(node: &Node) -> Vec<PeerInventory> {
+    let locator = locator_query(&node.locator());
+    let mut report = Vec::new();
+    for peer in node.peers() {
+        let url = format!("{peer}/inv?locator={locator}&limit={INV_LIMIT}");
+        let answer = match node.client().get::<InvAnswer>(&url) {
+            Ok(answer) => answer,
+            Err(error) => {
+                report.push(PeerInventory::Failed {
+                    node: peer,
+                    error: peer_error_text(&error),
+                });
+                continue;
+            }
+        };
+        if answer.node_id == node.identity().node_id {
+            report.push(PeerInventory::Failed {
+                node: peer,
+                error: "this address is this node itself (same node_id); skipped".into(),
+            });
+            continue;
+        }
+        if let Some(reason) = other_network(node, &answer) {
+            report.push(PeerInventory::Failed {
+                node: peer,
+                error: format!("other network: {reason}"),
+            });
+            continue;
+        }
+        let mut blocks = Vec::new();
+        let mut transactions = Vec::new();
+        for item in answer.values {
+            match item {
+                InvItem::Block(hash) if !node.has_block(&hash) => blocks.push(hash),
+                InvItem::Transaction(id) if !node.has_transaction(&id) => transactions.push(id),
+                _ => {}
+            }
+        }
+        report.push(PeerInventory::Known {
+            node: peer,
+            length: answer.length,
+            tip: answer.tip,
+            blocks,
+            transactions,
+        });
+    }
+    report
+}
+
+/// Consensus with one peer: inv, then the missing blocks, then adopt if valid and longer.
+fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
+    let outcome = |status: &'static str, length: Option<u64>, reason: String| PeerOutcome {
+        node: peer.to_string(),
+        status,
+        length,
+        reason: Some(reason),
+    };
+    for _ in 0..MAX_FORK_RETRIES {
+        let (our_length, _) = node.tip();
+        let locator = node.locator();
+        let url = format!("{peer}/inv?locator={}&limit=1", locator_query(&locator));
+        let inv = match node.client().get::<InvAnswer>(&url) {
+            Ok(inv) => inv,
+            Err(error) => return outcome(status_of(&error), None, peer_error_text(&error)),
+        };
+        let length = Some(inv.length);
+        if inv.node_id == node.identity().node_id {
+            return outcome(
+                "not longer",
+                length,
+                "this address is this node itself (same node_id); skipped".into(),
+            );
+        }
+        if let Some(reason) = other_network(node, &inv) {
+            return outcome("other network", length, reason);
+        }
+        if inv.length <= our_length {
+            return outcome(
+                "not longer",
+                length,
+                format!("its chain has {} blocks, ours {our_length}", inv.length),
+            );
+        }
+        let Some(fork_hash) = locator
+            .iter()
+            .find(|hash| node.index_of(hash) == Some(inv.fork_index))
+        else {
+            return outcome(
+                "invalid",
+                length,
+                format!(
+                    "its inv names fork_index {}, which is none of our locator's blocks",
+                    inv.fork_index
+                ),
+            );
+        };
+        let branch = match fetch_branch(node, peer, inv.fork_index, inv.length) {
+            Ok(branch) => branch,
+            Err(error) => return outcome(status_of(&error), length, peer_error_text(&error)),
+        };
+        debug!("fetched {} blocks from {peer} after block {}", branch.len(), inv.fork_index);
+        match node.adopt_branch(inv.fork_index, *fork_hash, branch) {
+            Ok(Adoption::Adopted { blocks, length }) => {
+                info!("adopted {blocks} blocks from {peer}; our length is now {length}");
+                return PeerOutcome {
+                    node: peer.to_string(),
+                    status: "adopted",
+                    length: Some(length),
+                    reason: Some(format!(
+                        "replaced our blocks after {} with {blocks} of its blocks",
+                        inv.fork_index
+                    )),
+                };
+            }
+            Ok(Adoption::NotLonger { ours, theirs }) => {
+                return outcome(
+                    "not longer",
+                    Some(theirs),
+                    format!("its chain has {theirs} blocks, ours {ours}"),
+                );
+            }
+            Ok(Adoption::Invalid(error)) => {
+                warn!("{peer} offered an invalid chain: {error}");
+                return outcome("invalid", length, error.to_string());
+            }
+            Ok(Adoption::ForkMoved) => {
+                debug!("our chain moved while syncing with {peer}; asking again");
+                continue;
+            }
+            Err(NodeError::Storage(error)) => {
+                return outcome("invalid", length, format!("could not save its chain: {error}"));
+            }
+            Err(error) => return outcome("invalid", length, error.to_string()),
+        }
+    }
+    outcome(
+        "not longer",
+        None,
+        "our own chain kept changing during the sync; resolve again".into(),
+    )
+}
+
+/// Fetches the peer's blocks after `fork_index`, page by page, up to its claimed length.
+fn fetch_branch(node: &Node, peer: &str, fork_index: u64, claimed_length: u64) -> Result<Vec<Block>, PeerError> {
+    let mut branch: Vec<Block> = Vec::new();
+    let wanted = claimed_length - fork_index;
+    while (branch.len() as u64) < wanted {
+        let from = fork_index + 1 + branch.len() as u64;
+        let url = format!("{peer}/chain?from={from}&limit={PAGE_SIZE}");
+        let page: ChainPage = node.client().get(&url)?;
+        if page.chain.is_empty() {
+            return Err(PeerError::Invalid(format!(
+                "it claimed {claimed_length} blocks but sent none from block {from}"
+            )));
+        }
+        for (offset, block) in page.chain.into_iter().enumerate() {
+            let expected = from + offset as u64;
+            if block.index != expected {
+                return Err(PeerError::Invalid(format!(
+                    "block {expected}: its /chain page sent block {} in its place",
+                    block.index
+                )));
+            }
+            if (branch.len() as u64) < wanted {
+                branch.push(block);
+            }
+        }
+    }
+    Ok(branch)
+}
+
+/// Why a peer is on another network, if it is.
+fn other_network(node: &Node, inv: &InvAnswer) -> Option<String> {
+    let (genesis, difficulty) = node.network();
+    if inv.difficulty != difficulty {
+        return Some(format!(
+            "its difficulty is {}, ours {difficulty}",
+            inv.difficulty
+        ));
+    }
+    if inv.genesis != genesis {
+        return Some(format!(
+            "its genesis {} differs from ours {genesis}",
+            inv.genesis
+        ));
+    }
+    None
+}
+
+fn locator_query(locator: &[BlockHash]) -> String {
+    locator
+        .iter()
+        .map(BlockHash::to_hex)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn status_of(error: &PeerError) -> &'static str {
+    match error {
+        PeerError::Unreachable(_) => "unreachable",
+        PeerError::Invalid(_) => "invalid",
+    }
+}
+
+fn peer_error_text(error: &PeerError) -> String {
+    error.to_string()
+}

@@ -4,9 +4,10 @@
 //! JSON with `Content-Type: application/json`, and errors become status codes only in
 //! [`ApiError::status`].
 
-use crate::hash::BlockHash;
-use crate::node::{NewTransaction, Node, NodeError};
-use crate::sync;
+use crate::block::{Block, Transaction};
+use crate::hash::{BlockHash, MerkleRoot};
+use crate::node::{Mined, NewTransaction, Node, NodeError};
+use crate::sync::{self, InvAnswer, InvItem};
 use log::{debug, info};
 use rouille::{Request, Response};
 use serde::Serialize;
@@ -33,7 +34,10 @@ pub enum ApiError {
     /// 404: nothing is at this path, or the thing to remove does not exist.
     NotFound(String),
     /// 405: the path exists, the method does not.
-    MethodNotAllowed { method: String, allowed: &'static str },
+    MethodNotAllowed {
+        method: String,
+        allowed: &'static str,
+    },
     /// 409: the transaction is already known.
     Conflict(String),
     /// 413: the body is over [`MAX_BODY_BYTES`].
@@ -85,14 +89,18 @@ impl From<NodeError> for ApiError {
     }
 }
 
-type Reply = Result<(u16, Value), ApiError>;
+/// A status and the JSON text of the answer (typed answers keep SPEC's field order).
+type Reply = Result<(u16, String), ApiError>;
 
 /// Serves one request: routes it, logs one line, never panics on bad input.
 pub fn handle(request: &Request, node: &Node) -> Response {
     let started = Instant::now();
     let response = match route(request, node) {
-        Ok((status, body)) => json_response(status, &body),
-        Err(error) => json_response(error.status(), &json!({ "error": error.to_string() })),
+        Ok((status, body)) => json_response(status, body),
+        Err(error) => json_response(
+            error.status(),
+            to_json(&json!({ "error": error.to_string() })),
+        ),
     };
     info!(
         "{} {} -> {} ({} ms)",
@@ -106,14 +114,20 @@ pub fn handle(request: &Request, node: &Node) -> Response {
 
 /// The answer given while the node is still loading its data directory.
 pub fn not_ready() -> Response {
-    json_response(503, &json!({ "error": "the node is still starting; try again" }))
+    json_response(
+        503,
+        to_json(&json!({ "error": "the node is still starting; try again" })),
+    )
 }
 
 /// Dispatches on path, then method.
 fn route(request: &Request, node: &Node) -> Reply {
     let path = request.url();
     let method = request.method();
-    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(&path);
+    let path = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(&path);
     debug!("{method} {path} from {}", request.remote_addr());
     let not_allowed = |allowed| {
         Err(ApiError::MethodNotAllowed {
@@ -125,7 +139,7 @@ fn route(request: &Request, node: &Node) -> Reply {
         ("/restart", "GET" | "POST") => restart(node),
         ("/restart", _) => not_allowed("GET or POST"),
         ("/nodes/register", "POST") => register(request, node),
-        ("/nodes/register", "GET") => Ok((200, json!({ "total_nodes": node.peers() }))),
+        ("/nodes/register", "GET") => Ok((200, to_json(&json!({ "total_nodes": node.peers() })))),
         ("/nodes/register", "DELETE") => unregister(request, node),
         ("/nodes/register", _) => not_allowed("GET, POST or DELETE"),
         ("/transactions/new", "POST") => new_transaction(request, node),
@@ -136,16 +150,27 @@ fn route(request: &Request, node: &Node) -> Reply {
         ("/chain", _) => not_allowed("GET"),
         ("/pool", "GET") => {
             let pool = node.pool();
-            Ok((200, json!({ "pool_length": pool.len(), "pool": pool })))
+            Ok((
+                200,
+                to_json(&PoolAnswer {
+                    pool_length: pool.len(),
+                    pool,
+                }),
+            ))
         }
         ("/pool", _) => not_allowed("GET"),
         ("/balances", "GET") => balances(request, node),
         ("/balances", _) => not_allowed("GET"),
         ("/inv", "GET") => inv(request, node),
         ("/inv", _) => not_allowed("GET"),
-        ("/nodes/resolve", "GET" | "POST") => Ok((200, to_value(&sync::resolve(node)))),
+        ("/nodes/resolve", "GET" | "POST") => Ok((200, to_json(&sync::resolve(node)))),
         ("/nodes/resolve", _) => not_allowed("GET or POST"),
-        ("/getblocks", "GET") => Ok((200, json!({ "information": sync::getblocks(node) }))),
+        ("/getblocks", "GET") => Ok((
+            200,
+            to_json(&GetblocksAnswer {
+                information: sync::getblocks(node),
+            }),
+        )),
         ("/getblocks", _) => not_allowed("GET"),
         _ => Err(ApiError::NotFound(format!(
             "no route {path}; the routes are /restart, /nodes/register, /transactions/new, /mine, /chain, /pool, /balances, /nodes/resolve, /getblocks and /inv"
@@ -157,7 +182,9 @@ fn restart(node: &Node) -> Reply {
     let length = node.restart()?;
     Ok((
         200,
-        json!({ "message": "Chain reset to genesis and pool emptied; peers kept", "length": length }),
+        to_json(
+            &json!({ "message": "Chain reset to genesis and pool emptied; peers kept", "length": length }),
+        ),
     ))
 }
 
@@ -166,7 +193,7 @@ fn register(request: &Request, node: &Node) -> Reply {
     let peers = node.register_peers(&addresses)?;
     Ok((
         201,
-        json!({ "message": "New nodes have been added", "total_nodes": peers }),
+        to_json(&json!({ "message": "New nodes have been added", "total_nodes": peers })),
     ))
 }
 
@@ -175,7 +202,7 @@ fn unregister(request: &Request, node: &Node) -> Reply {
     let peers = node.unregister_peers(&addresses)?;
     Ok((
         200,
-        json!({ "message": "Nodes have been removed", "total_nodes": peers }),
+        to_json(&json!({ "message": "Nodes have been removed", "total_nodes": peers })),
     ))
 }
 
@@ -213,35 +240,54 @@ fn new_transaction(request: &Request, node: &Node) -> Reply {
         },
     };
     let (transaction, index) = node.add_transaction(request)?;
+    #[derive(Serialize)]
+    struct Answer {
+        message: String,
+        transaction: Transaction,
+        index: u64,
+    }
     Ok((
         201,
-        json!({
-            "message": format!("Transaction will be added to Block {index}"),
-            "transaction": transaction,
-            "index": index,
+        to_json(&Answer {
+            message: format!("Transaction will be added to Block {index}"),
+            transaction,
+            index,
         }),
     ))
 }
 
 fn mine(node: &Node) -> Reply {
-    let mined = node.mine()?;
-    let block = mined.block;
-    let search = mined.search;
+    let Mined { block, search } = node.mine()?;
+    #[derive(Serialize)]
+    struct Answer {
+        message: &'static str,
+        index: u64,
+        transactions: Vec<Transaction>,
+        proof: u64,
+        merkle_root: MerkleRoot,
+        previous_hash: BlockHash,
+        timestamp: u64,
+        hash: BlockHash,
+        difficulty: u32,
+        attempts: u64,
+        elapsed_ms: u64,
+        hash_rate: u64,
+    }
     Ok((
         200,
-        json!({
-            "message": "New Block Forged",
-            "index": block.index,
-            "transactions": block.transactions,
-            "proof": block.proof,
-            "merkle_root": block.merkle_root,
-            "previous_hash": block.previous_hash,
-            "timestamp": block.timestamp,
-            "hash": block.hash,
-            "difficulty": block.difficulty,
-            "attempts": search.attempts,
-            "elapsed_ms": search.elapsed.as_millis() as u64,
-            "hash_rate": search.hash_rate().round(),
+        to_json(&Answer {
+            message: "New Block Forged",
+            index: block.index,
+            transactions: block.transactions,
+            proof: block.proof,
+            merkle_root: block.merkle_root,
+            previous_hash: block.previous_hash,
+            timestamp: block.timestamp,
+            hash: block.hash,
+            difficulty: block.difficulty,
+            attempts: search.attempts,
+            elapsed_ms: search.elapsed.as_millis() as u64,
+            hash_rate: search.hash_rate().round() as u64,
         }),
     ))
 }
@@ -255,7 +301,13 @@ fn chain(request: &Request, node: &Node) -> Reply {
         let limit = limit.unwrap_or(MAX_CHAIN_PAGE).min(MAX_CHAIN_PAGE);
         node.chain_page(from.unwrap_or(1), limit as usize)
     };
-    Ok((200, json!({ "chain": blocks, "length": length })))
+    Ok((
+        200,
+        to_json(&ChainAnswer {
+            chain: blocks,
+            length,
+        }),
+    ))
 }
 
 fn balances(request: &Request, node: &Node) -> Reply {
@@ -264,10 +316,12 @@ fn balances(request: &Request, node: &Node) -> Reply {
             let balance = node.balance(&address);
             Ok((
                 200,
-                json!({ "address": address, "balance": balance, "balances": { address.clone(): balance } }),
+                to_json(
+                    &json!({ "address": address, "balance": balance, "balances": { address.clone(): balance } }),
+                ),
             ))
         }
-        None => Ok((200, json!({ "balances": node.balances() }))),
+        None => Ok((200, to_json(&json!({ "balances": node.balances() })))),
     }
 }
 
@@ -279,8 +333,10 @@ fn inv(request: &Request, node: &Node) -> Reply {
         None => Vec::new(),
         Some(text) if text.trim().is_empty() => Vec::new(),
         Some(text) => {
-            let hashes: Result<Vec<BlockHash>, _> = text.split(',').map(|h| h.trim().parse()).collect();
-            let hashes = hashes.map_err(|error| ApiError::BadRequest(format!("locator: {error}")))?;
+            let hashes: Result<Vec<BlockHash>, _> =
+                text.split(',').map(|h| h.trim().parse()).collect();
+            let hashes =
+                hashes.map_err(|error| ApiError::BadRequest(format!("locator: {error}")))?;
             if hashes.len() > 1000 {
                 return Err(ApiError::BadRequest(
                     "locator has more than 1000 hashes; send the tip, recent blocks and a few older ones".into(),
@@ -290,29 +346,42 @@ fn inv(request: &Request, node: &Node) -> Reply {
         }
     };
     let inventory = node.inventory(&locator, limit as usize);
-    let values: Vec<Value> = inventory
+    let values: Vec<InvItem> = inventory
         .blocks
-        .iter()
-        .map(|hash| json!({ "type": "block", "value": hash }))
-        .chain(
-            inventory
-                .transactions
-                .iter()
-                .map(|id| json!({ "type": "transaction", "value": id })),
-        )
+        .into_iter()
+        .map(InvItem::Block)
+        .chain(inventory.transactions.into_iter().map(InvItem::Transaction))
         .collect();
-    Ok((
-        200,
-        json!({
-            "node_id": node.identity().node_id,
-            "length": inventory.length,
-            "tip": inventory.tip,
-            "genesis": inventory.genesis,
-            "difficulty": inventory.difficulty,
-            "fork_index": inventory.fork_index,
-            "values": values,
-        }),
-    ))
+    let answer = InvAnswer {
+        node_id: node.identity().node_id.clone(),
+        length: inventory.length,
+        tip: inventory.tip,
+        genesis: inventory.genesis,
+        difficulty: inventory.difficulty,
+        fork_index: inventory.fork_index,
+        values,
+    };
+    Ok((200, to_json(&answer)))
+}
+
+/// `/chain`: a page or the whole chain, and the full length.
+#[derive(Serialize)]
+struct ChainAnswer {
+    chain: Vec<Block>,
+    length: u64,
+}
+
+/// `/pool`: pending transactions, oldest first.
+#[derive(Serialize)]
+struct PoolAnswer {
+    pool: Vec<Transaction>,
+    pool_length: usize,
+}
+
+/// `/getblocks`: one entry per peer.
+#[derive(Serialize)]
+struct GetblocksAnswer {
+    information: Vec<sync::PeerInventory>,
 }
 
 /// Reads the body as JSON whatever its Content-Type, refusing more than 1 MiB.
@@ -346,7 +415,9 @@ fn read_json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
 fn node_list(body: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
     let example = r#"send {"nodes": ["http://127.0.0.1:5001"]}"#;
     let Some(value) = body.get("nodes") else {
-        return Err(ApiError::BadRequest(format!("missing field \"nodes\"; {example}")));
+        return Err(ApiError::BadRequest(format!(
+            "missing field \"nodes\"; {example}"
+        )));
     };
     let Some(list) = value.as_array() else {
         return Err(ApiError::BadRequest(format!(
@@ -354,7 +425,9 @@ fn node_list(body: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
         )));
     };
     if list.is_empty() {
-        return Err(ApiError::BadRequest(format!("\"nodes\" is empty; {example}")));
+        return Err(ApiError::BadRequest(format!(
+            "\"nodes\" is empty; {example}"
+        )));
     }
     list.iter()
         .map(|item| {
@@ -417,12 +490,10 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
-fn to_value<T: Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).expect("answers always serialise")
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("answers always serialise")
 }
 
-fn json_response(status: u16, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).expect("answers always serialise");
-    Response::from_data("application/json", bytes).with_status_code(status)
+fn json_response(status: u16, body: String) -> Response {
+    Response::from_data("application/json", body).with_status_code(status)
 }
-

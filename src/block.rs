@@ -141,8 +141,7 @@ impl Transaction {
                 amount: self.amount,
             });
         }
-        let computed =
-            Self::compute_id(&self.sender, &self.recipient, self.amount, self.timestamp);
+        let computed = Self::compute_id(&self.sender, &self.recipient, self.amount, self.timestamp);
         if computed != self.id {
             return Err(TxError::WrongId {
                 claimed: self.id,
@@ -445,7 +444,11 @@ mod tests {
             huge.check(false),
             Err(TxError::AmountOutOfRange { .. })
         ));
-        assert!(Transaction::new("alice", "bob", MAX_AMOUNT, 1).check(false).is_ok());
+        assert!(
+            Transaction::new("alice", "bob", MAX_AMOUNT, 1)
+                .check(false)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -458,9 +461,16 @@ mod tests {
         let long = Transaction::new("alice", &"x".repeat(257), 5, 1);
         assert!(matches!(
             long.check(false),
-            Err(TxError::AddressTooLong { role: "recipient", bytes: 257 })
+            Err(TxError::AddressTooLong {
+                role: "recipient",
+                bytes: 257
+            })
         ));
-        assert!(Transaction::new("alice", &"x".repeat(256), 5, 1).check(false).is_ok());
+        assert!(
+            Transaction::new("alice", &"x".repeat(256), 5, 1)
+                .check(false)
+                .is_ok()
+        );
         let same = Transaction::new("alice", "alice", 5, 1);
         assert_eq!(same.check(false), Err(TxError::SelfTransfer));
     }

@@ -96,10 +96,9 @@ impl fmt::Display for Rule {
                 f,
                 "difficulty is {got}, but this network's difficulty is {expected}"
             ),
-            Rule::WrongHash { claimed, computed } => write!(
-                f,
-                "hash {claimed} is not the header's hash ({computed})"
-            ),
+            Rule::WrongHash { claimed, computed } => {
+                write!(f, "hash {claimed} is not the header's hash ({computed})")
+            }
             Rule::InsufficientWork {
                 difficulty,
                 zero_bits,
@@ -123,10 +122,9 @@ impl fmt::Display for Rule {
                 f,
                 "the first transaction must be the coinbase (sender \"0\") paying the miner"
             ),
-            Rule::WrongReward { expected, got } => write!(
-                f,
-                "coinbase pays {got}, but the reward is {expected}"
-            ),
+            Rule::WrongReward { expected, got } => {
+                write!(f, "coinbase pays {got}, but the reward is {expected}")
+            }
             Rule::CoinbaseTimestamp { expected, got } => write!(
                 f,
                 "coinbase timestamp {got} differs from the block's timestamp {expected}"
@@ -182,7 +180,9 @@ impl Chain {
 
     /// The last block.
     pub fn tip(&self) -> &Block {
-        self.blocks.last().expect("a chain always holds its genesis")
+        self.blocks
+            .last()
+            .expect("a chain always holds its genesis")
     }
 
     /// The first block.
@@ -494,7 +494,10 @@ mod tests {
         let block = reseal(block);
         assert!(matches!(
             rule_of(chain.clone().append(block, NOW)),
-            Rule::WrongIndex { expected: 3, got: 5 }
+            Rule::WrongIndex {
+                expected: 3,
+                got: 5
+            }
         ));
     }
 
@@ -519,7 +522,10 @@ mod tests {
         let block = seal(chain.tip(), timestamp, txs, 9);
         assert!(matches!(
             rule_of(chain.clone().append(block, NOW)),
-            Rule::WrongDifficulty { expected: 8, got: 9 }
+            Rule::WrongDifficulty {
+                expected: 8,
+                got: 9
+            }
         ));
     }
 
@@ -548,7 +554,10 @@ mod tests {
             .unwrap();
         block = Block::from_header(header, block.transactions);
         let error = chain.clone().append(block, NOW).unwrap_err();
-        assert!(matches!(error.rule, Rule::InsufficientWork { difficulty: 8, .. }));
+        assert!(matches!(
+            error.rule,
+            Rule::InsufficientWork { difficulty: 8, .. }
+        ));
         assert!(
             error
                 .to_string()

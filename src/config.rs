@@ -100,7 +100,9 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline_value) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(value.to_string())),
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_string(), Some(value.to_string()))
+            }
             _ => (arg.clone(), None),
         };
         if flag == "--help" || flag == "-h" {
@@ -123,7 +125,9 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
                 crate::block::check_address("--miner", &miner)
                     .map_err(|error| FlagError(error.to_string()))?;
                 if miner == crate::block::COINBASE_SENDER {
-                    return Err(FlagError("--miner \"0\" is reserved for the coinbase sender".into()));
+                    return Err(FlagError(
+                        "--miner \"0\" is reserved for the coinbase sender".into(),
+                    ));
                 }
                 config.miner = Some(miner);
             }
@@ -179,9 +183,25 @@ mod tests {
     #[test]
     fn parses_every_flag() {
         let Command::Run(config) = parse(&[
-            "--port", "5001", "--host", "0.0.0.0", "--data-dir", "/tmp/x", "--difficulty=8",
-            "--reward", "7", "--miner", "alice", "--threads", "2", "--peer", "a:1", "--peer",
-            "b:2", "--peer-timeout-ms", "500",
+            "--port",
+            "5001",
+            "--host",
+            "0.0.0.0",
+            "--data-dir",
+            "/tmp/x",
+            "--difficulty=8",
+            "--reward",
+            "7",
+            "--miner",
+            "alice",
+            "--threads",
+            "2",
+            "--peer",
+            "a:1",
+            "--peer",
+            "b:2",
+            "--peer-timeout-ms",
+            "500",
         ])
         .unwrap() else {
             panic!("expected a config")

@@ -42,10 +42,7 @@ impl fmt::Display for LedgerError {
                 sender,
                 balance,
                 amount,
-            } => write!(
-                f,
-                "{sender:?} has {balance} coins and cannot send {amount}"
-            ),
+            } => write!(f, "{sender:?} has {balance} coins and cannot send {amount}"),
             LedgerError::Overflow { recipient } => {
                 write!(f, "the balance of {recipient:?} would overflow")
             }
@@ -225,7 +222,11 @@ mod tests {
         changes
             .apply(&ledger, &Transaction::new("bob", "carol", 30, 3))
             .unwrap();
-        assert_eq!(ledger.balance("miner"), 50, "the ledger itself is untouched");
+        assert_eq!(
+            ledger.balance("miner"),
+            50,
+            "the ledger itself is untouched"
+        );
     }
 
     #[test]

@@ -296,7 +296,10 @@ impl Node {
 
     /// Admits a transaction to the pool and stores it; returns it with the index of the
     /// block it should land in.
-    pub fn add_transaction(&self, request: NewTransaction) -> Result<(Transaction, u64), NodeError> {
+    pub fn add_transaction(
+        &self,
+        request: NewTransaction,
+    ) -> Result<(Transaction, u64), NodeError> {
         if request.id.is_some() && request.timestamp.is_none() {
             return Err(NodeError::BadRequest(
                 "an id needs its timestamp: send both, or neither".into(),
@@ -319,7 +322,12 @@ impl Node {
                 timestamp
             }
         };
-        let tx = Transaction::new(&request.sender, &request.recipient, request.amount, timestamp);
+        let tx = Transaction::new(
+            &request.sender,
+            &request.recipient,
+            request.amount,
+            timestamp,
+        );
         if let Some(claimed) = request.id
             && claimed != tx.id
         {
@@ -332,10 +340,11 @@ impl Node {
         let State {
             chain, pool, store, ..
         } = &mut *state;
-        pool.admit(chain.ledger(), tx.clone()).map_err(|error| match error {
-            PoolError::Duplicate { .. } => NodeError::Duplicate(error.to_string()),
-            other => NodeError::BadRequest(other.to_string()),
-        })?;
+        pool.admit(chain.ledger(), tx.clone())
+            .map_err(|error| match error {
+                PoolError::Duplicate { .. } => NodeError::Duplicate(error.to_string()),
+                other => NodeError::BadRequest(other.to_string()),
+            })?;
         if let Err(error) = store.save_pool(pool.transactions()) {
             *pool = before;
             return Err(error.into());
@@ -386,7 +395,10 @@ impl Node {
                 .get(..transactions.len())
                 .is_some_and(|prefix| prefix == transactions.as_slice());
             if state.chain.tip().hash != parent.hash || !pool_unchanged {
-                info!("the tip or pool changed while mining block {}; mining again on the new tip", block.index);
+                info!(
+                    "the tip or pool changed while mining block {}; mining again on the new tip",
+                    block.index
+                );
                 continue;
             }
             let State {
@@ -403,7 +415,10 @@ impl Node {
             let remaining = pool.transactions()[transactions.len()..].to_vec();
             let (rebuilt, dropped) = Pool::rebuild(chain.ledger(), remaining);
             for (tx, reason) in dropped {
-                warn!("dropped pending transaction {} after mining: {reason}", tx.id);
+                warn!(
+                    "dropped pending transaction {} after mining: {reason}",
+                    tx.id
+                );
             }
             *pool = rebuilt;
             if let Err(error) = store.save_pool(pool.transactions()) {
@@ -529,7 +544,8 @@ impl Node {
         let mut normalised = Vec::new();
         for address in addresses {
             normalised.push(
-                normalize_peer(address).map_err(|error| NodeError::BadRequest(error.to_string()))?,
+                normalize_peer(address)
+                    .map_err(|error| NodeError::BadRequest(error.to_string()))?,
             );
         }
         let mut state = self.lock();
@@ -592,8 +608,17 @@ impl Node {
             return Err(error.into());
         }
         for (tx, reason) in dropped {
-            if !matches!(reason, PoolError::Duplicate { in_block: Some(_), .. }) {
-                info!("dropped pending transaction {} after the chain switch: {reason}", tx.id);
+            if !matches!(
+                reason,
+                PoolError::Duplicate {
+                    in_block: Some(_),
+                    ..
+                }
+            ) {
+                info!(
+                    "dropped pending transaction {} after the chain switch: {reason}",
+                    tx.id
+                );
             }
         }
         *pool = new_pool;
@@ -608,8 +633,8 @@ impl Node {
         let identity = self.identity();
         let mut normalised = Vec::new();
         for address in addresses {
-            let peer =
-                normalize_peer(address).map_err(|error| NodeError::BadRequest(error.to_string()))?;
+            let peer = normalize_peer(address)
+                .map_err(|error| NodeError::BadRequest(error.to_string()))?;
             if is_own_address(&peer, &identity.bound_host, identity.port) || peer == identity.url {
                 return Err(NodeError::BadRequest(format!(
                     "peer address {address:?} is this node itself ({}); register other nodes",
@@ -642,7 +667,9 @@ fn new_node_id() -> String {
     let marker = 0u8;
     let seed = format!(
         "{:?} {} {:p}",
-        SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default(),
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default(),
         std::process::id(),
         &marker
     );

@@ -64,7 +64,11 @@ impl PeerClient {
     }
 
     /// `POST url` with a JSON body, decoding a JSON answer into `T`.
-    pub fn post<B: Serialize, T: DeserializeOwned>(&self, url: &str, body: &B) -> Result<T, PeerError> {
+    pub fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        url: &str,
+        body: &B,
+    ) -> Result<T, PeerError> {
         let started = Instant::now();
         let body = serde_json::to_vec(body).expect("request bodies always serialise");
         let answer = self
@@ -85,7 +89,11 @@ impl PeerClient {
             .proxy_settings(ProxySettings::builder().build())
     }
 
-    fn decode<T: DeserializeOwned>(&self, answer: attohttpc::Response, started: Instant) -> Result<T, PeerError> {
+    fn decode<T: DeserializeOwned>(
+        &self,
+        answer: attohttpc::Response,
+        started: Instant,
+    ) -> Result<T, PeerError> {
         let (status, _headers, reader) = answer.split();
         let mut body = Vec::new();
         let read = reader
@@ -111,14 +119,17 @@ impl PeerClient {
                 status.as_u16()
             )));
         }
-        serde_json::from_slice(&body)
-            .map_err(|error| PeerError::Invalid(format!("answer is not the expected JSON: {error}")))
+        serde_json::from_slice(&body).map_err(|error| {
+            PeerError::Invalid(format!("answer is not the expected JSON: {error}"))
+        })
     }
 
     fn transport_error(&self, error: &attohttpc::Error, started: Instant) -> PeerError {
         match error.kind() {
             ErrorKind::Io(io) => self.io_error(io, started),
-            ErrorKind::ConnectError { .. } => self.timeout_or(started, || "cannot connect".to_string()),
+            ErrorKind::ConnectError { .. } => {
+                self.timeout_or(started, || "cannot connect".to_string())
+            }
             ErrorKind::InvalidUrlHost | ErrorKind::InvalidUrlPort | ErrorKind::InvalidBaseUrl => {
                 PeerError::Unreachable(format!("bad address: {error}"))
             }

@@ -137,7 +137,10 @@ mod tests {
         let error = pool
             .admit(&ledger, Transaction::new("alice", "dave", 1, 3))
             .unwrap_err();
-        assert!(matches!(error, PoolError::Ledger(LedgerError::Overspend { .. })));
+        assert!(matches!(
+            error,
+            PoolError::Ledger(LedgerError::Overspend { .. })
+        ));
     }
 
     #[test]

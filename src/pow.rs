@@ -190,9 +190,10 @@ mod tests {
 
     #[test]
     fn counts_leading_zero_bits_like_the_known_answers() {
-        let genesis_20: BlockHash = "17cebf8602edb12c54589ead22c84f8d16b81ba2cc30a9552dec5fc6b87b305b"
-            .parse()
-            .unwrap();
+        let genesis_20: BlockHash =
+            "17cebf8602edb12c54589ead22c84f8d16b81ba2cc30a9552dec5fc6b87b305b"
+                .parse()
+                .unwrap();
         assert_eq!(leading_zero_bits(&genesis_20), 3);
         let other: BlockHash = "357be82fb719108328ab4b2046db981c31aa518e1385efc286e698ea451da4fa"
             .parse()

@@ -39,21 +39,27 @@ impl Error for RunError {}
 pub fn run(config: Config) -> Result<(), RunError> {
     let mut peers = Vec::new();
     for peer in &config.peers {
-        peers.push(normalize_peer(peer).map_err(|error| RunError::Flag(format!("--peer: {error}")))?);
+        peers.push(
+            normalize_peer(peer).map_err(|error| RunError::Flag(format!("--peer: {error}")))?,
+        );
     }
 
     let slot: Arc<OnceLock<Node>> = Arc::new(OnceLock::new());
     let handler_slot = Arc::clone(&slot);
-    let server = rouille::Server::new((config.host.as_str(), config.port), move |request| {
-        match handler_slot.get() {
-            Some(node) => api::handle(request, node),
-            None => api::not_ready(),
-        }
-    })
-    .map_err(|error| {
-        RunError::Fatal(format!("cannot listen on {}:{}: {error}", config.host, config.port).into())
-    })?
-    .pool_size(REQUEST_THREADS);
+    let server =
+        rouille::Server::new(
+            (config.host.as_str(), config.port),
+            move |request| match handler_slot.get() {
+                Some(node) => api::handle(request, node),
+                None => api::not_ready(),
+            },
+        )
+        .map_err(|error| {
+            RunError::Fatal(
+                format!("cannot listen on {}:{}: {error}", config.host, config.port).into(),
+            )
+        })?
+        .pool_size(REQUEST_THREADS);
     let port = server.server_addr().port();
     let url = own_url(&config.host, port);
     for peer in &peers {

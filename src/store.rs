@@ -301,12 +301,12 @@ impl Store {
             self.dump_durably(&mut db, META_FILE)?;
             return Ok(node_id);
         }
-        let node_id: String = self.read_value(&path, "node_id")?.ok_or_else(|| {
-            StoreError::Damaged {
-                path: path.clone(),
-                reason: "no \"node_id\" entry".into(),
-            }
-        })?;
+        let node_id: String =
+            self.read_value(&path, "node_id")?
+                .ok_or_else(|| StoreError::Damaged {
+                    path: path.clone(),
+                    reason: "no \"node_id\" entry".into(),
+                })?;
         for (setting, given) in [("difficulty", difficulty as u64), ("reward", reward)] {
             let stored: u64 =
                 self.read_value(&path, setting)?
@@ -327,7 +327,11 @@ impl Store {
     }
 
     /// Reads one value of a file; `Ok(None)` when the file or the key does not exist.
-    fn read_value<T: DeserializeOwned>(&self, path: &Path, key: &str) -> Result<Option<T>, StoreError> {
+    fn read_value<T: DeserializeOwned>(
+        &self,
+        path: &Path,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
         if !path.exists() {
             return Ok(None);
         }
@@ -340,7 +344,11 @@ impl Store {
     }
 
     /// Writes a whole small file (pool, peers) from key/value pairs.
-    fn write_file<T: Serialize + ?Sized>(&self, name: &str, entries: &[(&str, &T)]) -> Result<(), StoreError> {
+    fn write_file<T: Serialize + ?Sized>(
+        &self,
+        name: &str,
+        entries: &[(&str, &T)],
+    ) -> Result<(), StoreError> {
         let path = self.path(name);
         let mut db = self.new_db(name);
         for (key, value) in entries {
@@ -354,12 +362,15 @@ impl Store {
     /// silently misread.
     fn load_db(&self, path: &Path) -> Result<PickleDb, StoreError> {
         read_raw_map(path)?;
-        PickleDb::load(path, PickleDbDumpPolicy::DumpUponRequest, SerializationMethod::Json).map_err(
-            |error| StoreError::Damaged {
-                path: path.to_path_buf(),
-                reason: error.to_string(),
-            },
+        PickleDb::load(
+            path,
+            PickleDbDumpPolicy::DumpUponRequest,
+            SerializationMethod::Json,
         )
+        .map_err(|error| StoreError::Damaged {
+            path: path.to_path_buf(),
+            reason: error.to_string(),
+        })
     }
 
     /// An empty database that will be written to `name` by [`Store::dump_durably`].
@@ -515,7 +526,12 @@ fn decode<T: DeserializeOwned>(
     })
 }
 
-fn set<T: Serialize + ?Sized>(db: &mut PickleDb, path: &Path, key: &str, value: &T) -> Result<(), StoreError> {
+fn set<T: Serialize + ?Sized>(
+    db: &mut PickleDb,
+    path: &Path,
+    key: &str,
+    value: &T,
+) -> Result<(), StoreError> {
     db.set(key, &value).map_err(pickle_error(path))
 }
 

@@ -100,7 +100,11 @@ pub fn resolve(node: &Node) -> ResolveReport {
         info!(
             "resolve with {peer}: {}{}",
             outcome.status,
-            outcome.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+            outcome
+                .reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
         );
         outcomes.push(outcome);
     }
@@ -248,7 +252,11 @@ fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
             Ok(branch) => branch,
             Err(error) => return outcome(status_of(&error), length, peer_error_text(&error)),
         };
-        debug!("fetched {} blocks from {peer} after block {}", branch.len(), inv.fork_index);
+        debug!(
+            "fetched {} blocks from {peer} after block {}",
+            branch.len(),
+            inv.fork_index
+        );
         match node.adopt_branch(inv.fork_index, *fork_hash, branch) {
             Ok(Adoption::Adopted { blocks, length }) => {
                 info!("adopted {blocks} blocks from {peer}; our length is now {length}");
@@ -278,7 +286,11 @@ fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
                 continue;
             }
             Err(NodeError::Storage(error)) => {
-                return outcome("invalid", length, format!("could not save its chain: {error}"));
+                return outcome(
+                    "invalid",
+                    length,
+                    format!("could not save its chain: {error}"),
+                );
             }
             Err(error) => return outcome("invalid", length, error.to_string()),
         }
@@ -291,7 +303,12 @@ fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
 }
 
 /// Fetches the peer's blocks after `fork_index`, page by page, up to its claimed length.
-fn fetch_branch(node: &Node, peer: &str, fork_index: u64, claimed_length: u64) -> Result<Vec<Block>, PeerError> {
+fn fetch_branch(
+    node: &Node,
+    peer: &str,
+    fork_index: u64,
+    claimed_length: u64,
+) -> Result<Vec<Block>, PeerError> {
     let mut branch: Vec<Block> = Vec::new();
     let wanted = claimed_length - fork_index;
     while (branch.len() as u64) < wanted {

@@ -1,0 +1,93 @@
+//! `cargo bench --bench mining`: how close the miner gets to raw SHA-256 speed.
+//!
+//! Prints the raw sha2 compression rate on one core, the miner's rate with 1 thread and
+//! with all threads, and their ratios (targets: 1 thread ≥ 0.9 × raw; 2 threads ≥ 1.8 ×
+//! 1 thread). Figures, not a pass/fail test: shared machines are noisy.
+
+use minichain::block::Header;
+use minichain::hash::{BlockHash, MerkleRoot};
+use minichain::pow::search;
+use sha2::block_api::compress256;
+use std::hint::black_box;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+/// How long each measurement runs.
+const MEASURE_FOR: Duration = Duration::from_secs(3);
+/// Difficulty of the mined blocks: hard enough that thread start-up is negligible.
+const DIFFICULTY: u32 = 22;
+
+fn main() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let raw = raw_compression_rate();
+    println!(
+        "raw sha2 compress256, 1 core : {:>12.0} compressions/s",
+        raw
+    );
+    let one = miner_rate(1);
+    println!(
+        "miner, 1 thread              : {:>12.0} hashes/s  ({:.3} x raw)",
+        one,
+        one / raw
+    );
+    let all = miner_rate(cores);
+    println!(
+        "miner, {cores} threads             : {:>12.0} hashes/s  ({:.3} x 1 thread)",
+        all,
+        all / one
+    );
+    println!(
+        "targets: 1 thread >= 0.9 x raw: {}; {cores} threads >= {:.1} x 1 thread: {}",
+        if one >= 0.9 * raw { "met" } else { "NOT met" },
+        0.9 * cores as f64,
+        if all >= 0.9 * cores as f64 * one {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+}
+
+/// One-core rate of the bare compression function, the miner's ceiling.
+fn raw_compression_rate() -> f64 {
+    let mut block = [0u8; 64];
+    let mut count = 0u64;
+    let started = Instant::now();
+    let mut state = [0u32; 8];
+    while started.elapsed() < MEASURE_FOR {
+        for _ in 0..65_536 {
+            block[20..28].copy_from_slice(&count.to_le_bytes());
+            let mut s = [
+                0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+                0x5be0cd19,
+            ];
+            compress256(&mut s, &[block]);
+            state[0] ^= s[0];
+            count += 1;
+        }
+    }
+    black_box(state);
+    count as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Mines blocks with `threads` workers for a while; total attempts over total time.
+fn miner_rate(threads: usize) -> f64 {
+    let mut attempts = 0u64;
+    let mut busy = Duration::ZERO;
+    let mut round = 0u8;
+    while busy < MEASURE_FOR {
+        round = round.wrapping_add(1);
+        let header = Header {
+            index: 2,
+            timestamp: 1_732_500_000_000 + round as u64,
+            previous_hash: BlockHash([round; 32]),
+            merkle_root: MerkleRoot([threads as u8; 32]),
+            difficulty: DIFFICULTY,
+            proof: 0,
+        };
+        let found = search(&header, threads, &AtomicBool::new(false)).expect("never cancelled");
+        attempts += found.attempts;
+        busy += found.elapsed;
+    }
+    attempts as f64 / busy.as_secs_f64()
+}

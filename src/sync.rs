@@ -19,6 +19,10 @@ pub const PAGE_SIZE: u64 = 500;
 /// Block hashes asked for per `/inv` in `/getblocks` (the server's maximum).
 pub const INV_LIMIT: u64 = 2000;
 
+/// Most blocks fetched from one peer in one resolve (about 100 MB of blocks in memory):
+/// a peer claiming more is refused rather than trusted with our memory.
+pub const MAX_BRANCH_BLOCKS: u64 = 200_000;
+
 /// How many times a resolve starts over with one peer when our own chain moved meanwhile.
 const MAX_FORK_RETRIES: usize = 3;
 
@@ -248,6 +252,17 @@ fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
                 ),
             );
         };
+        if inv.length - inv.fork_index > MAX_BRANCH_BLOCKS {
+            return outcome(
+                "invalid",
+                length,
+                format!(
+                    "it claims {} blocks after block {}; this node fetches at most {MAX_BRANCH_BLOCKS} in one resolve",
+                    inv.length - inv.fork_index,
+                    inv.fork_index
+                ),
+            );
+        }
         let branch = match fetch_branch(node, peer, inv.fork_index, inv.length) {
             Ok(branch) => branch,
             Err(error) => return outcome(status_of(&error), length, peer_error_text(&error)),

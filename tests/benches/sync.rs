@@ -1,0 +1,270 @@
+//! `cargo bench --bench sync`: what the getblocks/inv sync moves and how long it takes.
+//!
+//! Builds chains with the library (difficulty 8), writes them straight into data
+//! directories, starts real `minichain` nodes on them, and puts a byte-counting TCP proxy
+//! between the resolving node and its peer. Prints figures, not pass/fail.
+
+use minichain::block::{Block, Header, Transaction, merkle_root_of};
+use minichain::chain::Chain;
+use minichain::node::now_ms;
+use minichain::pow::search;
+use minichain::store::Store;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const DIFFICULTY: u32 = 8;
+const REWARD: u64 = 50;
+
+fn main() {
+    let root = std::env::temp_dir().join(format!("minichain-sync-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("temp dir");
+
+    println!("building chains of 10,000 blocks at difficulty {DIFFICULTY}...");
+    let base = build_chain(&Chain::new(DIFFICULTY, REWARD), 10_000 - 1, "miner-a", 0);
+
+    // 1. Sync 2,000 blocks from scratch.
+    let (bytes, elapsed) = resolve_through_proxy(&root, "scratch", &base[..1999], &[]);
+    let full_2000 = full_chain_bytes(&root, "scratch-full", &base[..1999]);
+    println!(
+        "sync 2,000 blocks from scratch        : {:>10} bytes in {:>7.1} ms (full /chain is {} bytes)",
+        bytes,
+        ms(elapsed),
+        full_2000
+    );
+
+    // 2. One block behind, at 2,000 and at 10,000 blocks.
+    for length in [2_000usize, 10_000] {
+        let theirs = &base[..length - 1];
+        let ours = &base[..length - 2];
+        let (bytes, elapsed) =
+            resolve_through_proxy(&root, &format!("behind-{length}"), theirs, ours);
+        let full = full_chain_bytes(&root, &format!("full-{length}"), theirs);
+        println!(
+            "resolve 1 block behind at {length:>6}    : {:>10} bytes in {:>7.1} ms = {:.4}% of the full chain ({} bytes)",
+            bytes,
+            ms(elapsed),
+            100.0 * bytes as f64 / full as f64,
+            full
+        );
+    }
+
+    // 3. A 100-block reorg at 2,000 blocks: we hold 100 blocks of our own after the fork,
+    //    the peer 101 others.
+    let fork = 1_900usize; // blocks after genesis shared by both
+    let mut shared = Chain::new(DIFFICULTY, REWARD);
+    for block in &base[..fork - 1] {
+        shared.append(block.clone(), u64::MAX).expect("valid");
+    }
+    let ours: Vec<Block> = base[..fork - 1]
+        .iter()
+        .cloned()
+        .chain(build_chain(&shared, 100, "miner-b", 1))
+        .collect();
+    let theirs: Vec<Block> = base[..fork - 1]
+        .iter()
+        .cloned()
+        .chain(build_chain(&shared, 101, "miner-c", 2))
+        .collect();
+    let (bytes, elapsed) = resolve_through_proxy(&root, "reorg", &theirs, &ours);
+    println!(
+        "adopt a 100-block reorg at ~2,000     : {:>10} bytes in {:>7.1} ms (whole resolve request)",
+        bytes,
+        ms(elapsed)
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Mines `count` blocks on top of `parent_chain`'s tip, each with a coinbase to `miner`.
+fn build_chain(parent_chain: &Chain, count: usize, miner: &str, salt: u64) -> Vec<Block> {
+    let mut chain = parent_chain.clone();
+    let start = now_ms() - 3 * 60 * 60 * 1000 + salt;
+    let mut blocks = Vec::with_capacity(count);
+    for _ in 0..count {
+        let parent = chain.tip().clone();
+        let timestamp = (parent.timestamp + 1).max(start) + 3;
+        let transactions = vec![Transaction::coinbase(miner, REWARD, timestamp)];
+        let mut header = Header {
+            index: parent.index + 1,
+            timestamp,
+            previous_hash: parent.hash,
+            merkle_root: merkle_root_of(&transactions),
+            difficulty: DIFFICULTY,
+            proof: 0,
+        };
+        header.proof = search(&header, 1, &AtomicBool::new(false))
+            .expect("found")
+            .proof;
+        let block = Block::from_header(header, transactions);
+        chain.append(block.clone(), u64::MAX).expect("valid");
+        blocks.push(block);
+    }
+    blocks
+}
+
+/// Starts a peer holding `theirs` and a node holding `ours`, registers the peer with the
+/// node through a counting proxy, resolves once, and returns (bytes both ways, time).
+fn resolve_through_proxy(
+    root: &Path,
+    name: &str,
+    theirs: &[Block],
+    ours: &[Block],
+) -> (u64, Duration) {
+    let peer = TestNode::start(&write_data_dir(root, &format!("{name}-peer"), theirs));
+    let node = TestNode::start(&write_data_dir(root, &format!("{name}-node"), ours));
+    let proxy = CountingProxy::start(peer.port);
+    let body = format!(r#"{{"nodes": ["127.0.0.1:{}"]}}"#, proxy.port);
+    let (status, _) = http(node.port, "POST", "/nodes/register", &body);
+    assert_eq!(status, 201);
+    let started = Instant::now();
+    let (status, answer) = http(node.port, "POST", "/nodes/resolve", "");
+    let elapsed = started.elapsed();
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer.contains("\"adopted\""),
+        "resolve did not adopt: {answer}"
+    );
+    (proxy.bytes.load(Ordering::SeqCst), elapsed)
+}
+
+/// Bytes of the peer's whole `/chain` answer.
+fn full_chain_bytes(root: &Path, name: &str, blocks: &[Block]) -> usize {
+    let node = TestNode::start(&write_data_dir(root, name, blocks));
+    let (status, body) = http(node.port, "GET", "/chain", "");
+    assert_eq!(status, 200);
+    body.len()
+}
+
+/// A data directory holding `blocks` (index 2 onwards), written through the store.
+fn write_data_dir(root: &Path, name: &str, blocks: &[Block]) -> PathBuf {
+    let dir = root.join(name);
+    let (store, _) =
+        Store::open(&dir, DIFFICULTY, REWARD, || format!("bench-{name}")).expect("open store");
+    store.replace_chain(2, blocks, &[]).expect("write chain");
+    dir
+}
+
+/// A `minichain` process; killed on drop.
+struct TestNode {
+    child: Child,
+    port: u16,
+}
+
+impl TestNode {
+    fn start(dir: &Path) -> TestNode {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_minichain"))
+            .args([
+                "--port",
+                "0",
+                "--difficulty",
+                "8",
+                "--peer-timeout-ms",
+                "30000",
+                "--data-dir",
+            ])
+            .arg(dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start minichain");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let port = line
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        TestNode { child, port }
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Forwards connections to a node and counts every byte in both directions.
+struct CountingProxy {
+    port: u16,
+    bytes: Arc<AtomicU64>,
+}
+
+impl CountingProxy {
+    fn start(target_port: u16) -> CountingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let bytes = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&bytes);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+                    continue;
+                };
+                pump(
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                    &counter,
+                );
+                pump(server, client, &counter);
+            }
+        });
+        CountingProxy { port, bytes }
+    }
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream, counter: &Arc<AtomicU64>) {
+    let counter = Arc::clone(counter);
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 64 * 1024];
+        loop {
+            match from.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    counter.fetch_add(n as u64, Ordering::SeqCst);
+                    if to.write_all(&buffer[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = to.shutdown(std::net::Shutdown::Write);
+    });
+}
+
+/// A minimal blocking HTTP/1.1 call; returns status and body.
+fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs the Postman collection and the OpenAPI checker against three fresh nodes.
+#   bash scripts/postman-test.sh
+# 1. cargo build --release
+# 2. starts three nodes on free ports (--port 0), each on its own temporary data directory,
+#    at difficulty 8
+# 3. installs newman (pinned: NEWMAN_VERSION below) into scripts/.newman/ (git-ignored) if
+#    it is not there yet, and runs scripts/minichain.postman_collection.json with node_a,
+#    node_b, node_c pointing at the three nodes
+# 4. restarts the three nodes (POST /restart) and runs scripts/check-openapi.py against
+#    node A, so the OpenAPI document's examples are replayed on a known state
+# Every node it started is stopped and every temporary directory removed on exit. The exit
+# status is non-zero when any assertion failed.
+# Needs: cargo, node + npm (for newman), python3, curl.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+NEWMAN_VERSION=6.2.2
+NEWMAN_DIR="$MC_ROOT/scripts/.newman"
+NEWMAN="$NEWMAN_DIR/node_modules/.bin/newman"
+COLLECTION="$MC_ROOT/scripts/minichain.postman_collection.json"
+
+say "Building the node (cargo build --release)"
+(cd "$MC_ROOT" && cargo build --release) || { echo "build failed" >&2; exit 1; }
+
+say "Installing newman $NEWMAN_VERSION into scripts/.newman (once)"
+if [ -x "$NEWMAN" ] && [ "$("$NEWMAN" --version 2>/dev/null)" = "$NEWMAN_VERSION" ]; then
+  note "newman $NEWMAN_VERSION is already there"
+else
+  command -v npm >/dev/null || { echo "npm is needed to install newman (install Node.js 16 or later)" >&2; exit 1; }
+  mkdir -p "$NEWMAN_DIR"
+  npm install --prefix "$NEWMAN_DIR" --no-audit --no-fund --loglevel=error --save-exact "newman@$NEWMAN_VERSION"
+  [ "$("$NEWMAN" --version)" = "$NEWMAN_VERSION" ] || { echo "newman $NEWMAN_VERSION did not install" >&2; exit 1; }
+fi
+
+say "Starting three fresh nodes (difficulty 8)"
+mc_start A --difficulty 8
+mc_start B --difficulty 8
+mc_start C --difficulty 8
+note "node_a = $URL_A"
+note "node_b = $URL_B"
+note "node_c = $URL_C"
+
+FAILED=0
+
+say "Running the Postman collection with newman"
+if ! "$NEWMAN" run "$COLLECTION" \
+  --env-var "node_a=$URL_A" --env-var "node_b=$URL_B" --env-var "node_c=$URL_C" \
+  --timeout-request 120000 --color auto; then
+  FAILED=1
+  echo "newman: some assertions failed (see above)" >&2
+fi
+
+say "Restarting the three nodes, then replaying scripts/openapi.yaml against node A"
+for url in "$URL_A" "$URL_B" "$URL_C"; do
+  mc_call POST "$url/restart"
+  [ "$MC_STATUS" = 200 ] || { echo "POST $url/restart answered $MC_STATUS: $MC_BODY" >&2; FAILED=1; }
+done
+if ! python3 "$MC_ROOT/scripts/check-openapi.py" --url "$URL_A"; then
+  FAILED=1
+  echo "check-openapi: the node and scripts/openapi.yaml disagree (see above)" >&2
+fi
+
+if [ "$FAILED" -ne 0 ]; then
+  say "FAILED"
+  for n in A B C; do
+    log="LOG_$n"
+    echo "--- last lines of node $n's log (${!log}):" >&2
+    tail -n 20 "${!log}" >&2 || true
+  done
+  exit 1
+fi
+say "All green: the collection and the OpenAPI checks passed"

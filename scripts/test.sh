@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command: every Rust test, then the clients against real nodes (the Postman
+# collection through a pinned newman, the OpenAPI check), then the batch demos.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo test"
+cargo test
+
+echo "== Postman collection and OpenAPI document against real nodes"
+bash scripts/postman-test.sh
+
+for demo in demo-network demo-fork demo-tamper; do
+    echo "== scripts/$demo.sh"
+    bash "scripts/$demo.sh"
+done
+echo "== all tests passed"

@@ -11,7 +11,10 @@
 # Needs bash, curl and python3 (no jq).
 
 MC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-MC_BIN="$MC_ROOT/target/release/minichain"
+# The binary cargo builds (honours CARGO_TARGET_DIR, relative to the repository root).
+MC_TARGET=${CARGO_TARGET_DIR:-target}
+[[ "$MC_TARGET" = /* ]] || MC_TARGET="$MC_ROOT/$MC_TARGET"
+MC_BIN="$MC_TARGET/release/minichain"
 MC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/minichain-scripts.XXXXXX")
 MC_PIDS=()
 MC_STATUS=""

@@ -333,8 +333,12 @@ fn inv(request: &Request, node: &Node) -> Reply {
         None => Vec::new(),
         Some(text) if text.trim().is_empty() => Vec::new(),
         Some(text) => {
-            let hashes: Result<Vec<BlockHash>, _> =
-                text.split(',').map(|h| h.trim().parse()).collect();
+            let hashes: Result<Vec<BlockHash>, _> = text
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::parse)
+                .collect();
             let hashes =
                 hashes.map_err(|error| ApiError::BadRequest(format!("locator: {error}")))?;
             if hashes.len() > 1000 {

@@ -8,6 +8,10 @@ use crate::hash::TxId;
 use crate::ledger::{Changes, Ledger, LedgerError};
 use std::fmt;
 
+/// Most transactions waiting at once: a pool is one block in waiting, and every admission
+/// rewrites the pool file, so an endless pool would make each payment slower.
+pub const MAX_POOL_TRANSACTIONS: usize = 10_000;
+
 /// Pending transactions in arrival order, with their combined effect on the ledger.
 #[derive(Clone, Debug, Default)]
 pub struct Pool {
@@ -22,6 +26,8 @@ pub struct Pool {
 pub enum PoolError {
     /// Malformed on its own.
     Invalid(TxError),
+    /// [`MAX_POOL_TRANSACTIONS`] are already waiting.
+    Full,
     /// Already pending or already in the chain: a safe retry (409).
     Duplicate { id: TxId, in_block: Option<u64> },
     /// The sender cannot pay, counting what is already pooled.
@@ -32,6 +38,10 @@ impl fmt::Display for PoolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PoolError::Invalid(error) => error.fmt(f),
+            PoolError::Full => write!(
+                f,
+                "the pool is full ({MAX_POOL_TRANSACTIONS} pending transactions); mine a block, then send again"
+            ),
             PoolError::Duplicate {
                 id,
                 in_block: Some(index),
@@ -81,6 +91,9 @@ impl Pool {
             return Err(PoolError::Invalid(TxError::CoinbaseSender));
         }
         tx.check(false).map_err(PoolError::Invalid)?;
+        if self.transactions.len() >= MAX_POOL_TRANSACTIONS && !self.changes.knows(ledger, &tx.id) {
+            return Err(PoolError::Full);
+        }
         match self.changes.apply(ledger, &tx) {
             Ok(()) => {
                 self.transactions.push(tx);

@@ -1,0 +1,13 @@
+//! Integration tests: each test starts real `minichain` processes (see `util::TestNode`)
+//! and drives them over HTTP exactly as a user or another node would.
+//!
+//! One target with modules, so the helpers compile once (`cargo test --test tests`).
+
+mod util;
+
+/// Single-node routes of SPEC §5 and §9, the command line of §2, the hashing of §3.
+mod api;
+/// SPEC §7-8: kill -9, restart, locks, damaged files, concurrent clients.
+mod persistence;
+// Multi-node tests (registration between live nodes, /nodes/resolve, /getblocks, SPEC §6)
+// go in their own module here: `mod sync;`

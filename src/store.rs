@@ -169,12 +169,23 @@ impl Store {
         blocks: &[Block],
         pool: &[Transaction],
     ) -> Result<(), StoreError> {
-        let mut journal = self.new_db(JOURNAL_FILE);
-        set(&mut journal, &self.path(JOURNAL_FILE), "from", &from)?;
-        set(&mut journal, &self.path(JOURNAL_FILE), "blocks", &blocks)?;
-        set(&mut journal, &self.path(JOURNAL_FILE), "pool", &pool)?;
-        self.dump_durably(&mut journal, JOURNAL_FILE)?;
+        self.write_journal(from, blocks, pool)?;
         self.finish_journal()
+    }
+
+    /// Durably records a whole chain change before any segment is touched.
+    fn write_journal(
+        &self,
+        from: u64,
+        blocks: &[Block],
+        pool: &[Transaction],
+    ) -> Result<(), StoreError> {
+        let path = self.path(JOURNAL_FILE);
+        let mut journal = self.new_db(JOURNAL_FILE);
+        set(&mut journal, &path, "from", &from)?;
+        set(&mut journal, &path, "blocks", &blocks)?;
+        set(&mut journal, &path, "pool", &pool)?;
+        self.dump_durably(&mut journal, JOURNAL_FILE)
     }
 
     /// Applies a complete journal, if one is present, then removes it.
@@ -557,5 +568,162 @@ fn pickle_error(path: &Path) -> impl FnOnce(pickledb::error::Error) -> StoreErro
     move |error| StoreError::Io {
         path: path.to_path_buf(),
         source: io::Error::other(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block::{Header, genesis, merkle_root_of};
+
+    /// Blocks with consecutive indexes from 2; the store checks shape, not consensus.
+    fn blocks(count: u64, tag: &str) -> Vec<Block> {
+        let mut parent = genesis(8);
+        (0..count)
+            .map(|_| {
+                let transactions = vec![Transaction::coinbase(tag, 50, parent.timestamp + 1)];
+                let header = Header {
+                    index: parent.index + 1,
+                    timestamp: parent.timestamp + 1,
+                    previous_hash: parent.hash,
+                    merkle_root: merkle_root_of(&transactions),
+                    difficulty: 8,
+                    proof: 0,
+                };
+                parent = Block::from_header(header, transactions);
+                parent.clone()
+            })
+            .collect()
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("minichain-store-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn open(dir: &Path) -> (Store, Loaded) {
+        Store::open(dir, 8, 50, || "test-node".into()).unwrap()
+    }
+
+    fn stored(loaded: &Loaded) -> Vec<Block> {
+        loaded
+            .blocks
+            .iter()
+            .map(|(_, block)| block.clone())
+            .collect()
+    }
+
+    #[test]
+    fn appended_blocks_pool_and_peers_come_back_across_segments() {
+        let dir = temp_dir("roundtrip");
+        let chain = blocks(250, "a");
+        {
+            let (store, loaded) = open(&dir);
+            assert_eq!(loaded.node_id, "test-node");
+            for block in &chain {
+                store.append_block(block).unwrap();
+            }
+            store
+                .save_pool(&[Transaction::new("a", "b", 1, 1)])
+                .unwrap();
+            store.save_peers(&["http://127.0.0.1:5001".into()]).unwrap();
+        }
+        let (_store, loaded) = open(&dir);
+        assert_eq!(stored(&loaded), chain);
+        assert_eq!(loaded.pool.len(), 1);
+        assert_eq!(loaded.peers, ["http://127.0.0.1:5001"]);
+        assert!(dir.join("blocks-000002.db").exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn replace_chain_switches_branches_and_restart_empties() {
+        let dir = temp_dir("replace");
+        let old = blocks(150, "a");
+        let new = blocks(220, "b");
+        let (store, _) = open(&dir);
+        store.replace_chain(2, &old, &[]).unwrap();
+        store.replace_chain(101, &new[99..], &[]).unwrap();
+        drop(store);
+        let (store, loaded) = open(&dir);
+        let expected: Vec<Block> = old[..99].iter().chain(&new[99..]).cloned().collect();
+        assert_eq!(stored(&loaded), expected);
+        store.replace_chain(2, &[], &[]).unwrap();
+        drop(store);
+        let (_store, loaded) = open(&dir);
+        assert!(loaded.blocks.is_empty());
+        assert!(!dir.join("blocks-000000.db").exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_journal_left_by_a_crash_is_finished_at_start() {
+        let dir = temp_dir("journal");
+        let old = blocks(5, "a");
+        let new = blocks(7, "b");
+        let (store, _) = open(&dir);
+        store.replace_chain(2, &old, &[]).unwrap();
+        // Crash after the journal is durable but before any segment is rewritten.
+        store.write_journal(4, &new[2..], &[]).unwrap();
+        drop(store);
+        let (_store, loaded) = open(&dir);
+        let expected: Vec<Block> = old[..2].iter().chain(&new[2..]).cloned().collect();
+        assert_eq!(stored(&loaded), expected);
+        assert!(!dir.join(JOURNAL_FILE).exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_second_store_on_the_same_directory_names_the_holder() {
+        let dir = temp_dir("lock");
+        let (_store, _) = open(&dir);
+        match Store::open(&dir, 8, 50, || "other".into()) {
+            Err(StoreError::Locked { holder, .. }) => {
+                assert_eq!(holder, format!("pid {}", std::process::id()))
+            }
+            other => panic!("expected a lock error, got {:?}", other.err()),
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn damaged_files_are_reported_by_name_and_left_unchanged() {
+        let dir = temp_dir("damaged");
+        {
+            let (store, _) = open(&dir);
+            store.replace_chain(2, &blocks(3, "a"), &[]).unwrap();
+        }
+        let segment = dir.join("blocks-000000.db");
+        for garbage in [
+            &b"\xff\xfe not utf-8"[..],
+            b"{\"not\": \"pickledb\"}",
+            b"[{\"2\": \"{}\"}, {}]",
+        ] {
+            fs::write(&segment, garbage).unwrap();
+            let error = Store::open(&dir, 8, 50, || "x".into()).err().unwrap();
+            assert!(matches!(error, StoreError::Damaged { .. }), "{error}");
+            assert!(error.to_string().contains("blocks-000000.db"), "{error}");
+            assert_eq!(fs::read(&segment).unwrap(), garbage);
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn refuses_a_directory_made_with_another_difficulty() {
+        let dir = temp_dir("mismatch");
+        drop(open(&dir));
+        let error = Store::open(&dir, 9, 50, || "x".into()).err().unwrap();
+        assert!(matches!(
+            error,
+            StoreError::Mismatch {
+                setting: "difficulty",
+                stored: 8,
+                given: 9,
+                ..
+            }
+        ));
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -44,54 +44,21 @@ pub fn run(config: Config) -> Result<(), RunError> {
         );
     }
 
+    // With a fixed port the data directory is known before binding, so it is locked first:
+    // a second node on the same port and directory is told who holds it.
     let slot: Arc<OnceLock<Node>> = Arc::new(OnceLock::new());
-    let handler_slot = Arc::clone(&slot);
-    let server =
-        rouille::Server::new(
-            (config.host.as_str(), config.port),
-            move |request| match handler_slot.get() {
-                Some(node) => api::handle(request, node),
-                None => api::not_ready(),
-            },
-        )
-        .map_err(|error| {
-            RunError::Fatal(
-                format!("cannot listen on {}:{}: {error}", config.host, config.port).into(),
-            )
-        })?
-        .pool_size(REQUEST_THREADS);
-    let port = server.server_addr().port();
-    let url = own_url(&config.host, port);
-    for peer in &peers {
-        if is_own_address(peer, &config.host, port) {
-            return Err(RunError::Flag(format!(
-                "--peer {peer} is this node itself; name another node"
-            )));
-        }
-    }
-
-    let data_dir = config.data_dir(port);
-    let identity = |node_id| Identity {
-        url: url.clone(),
-        bound_host: config.host.clone(),
-        port,
-        node_id,
-        miner: config.miner.clone().unwrap_or_else(|| url.clone()),
-        threads: config.threads,
+    let (server, node) = if config.port != 0 {
+        let node = open_node(&config, config.port, &peers)?;
+        let server = bind(&config, config.port, Arc::clone(&slot))?;
+        (server, node)
+    } else {
+        let server = bind(&config, 0, Arc::clone(&slot))?;
+        let node = open_node(&config, server.server_addr().port(), &peers)?;
+        (server, node)
     };
-    let node = Node::start(
-        &data_dir,
-        config.difficulty,
-        config.reward,
-        identity,
-        PeerClient::new(config.peer_timeout),
-    )
-    .map_err(|error| RunError::Fatal(Box::new(error)))?;
-    if !peers.is_empty() {
-        node.register_peers(&peers)
-            .map_err(|error| RunError::Fatal(Box::new(error)))?;
-    }
     let _ = slot.set(node.clone());
+    let url = node.identity().url.clone();
+    let data_dir = config.data_dir(node.identity().port);
 
     info!(
         "node {} at {url}: difficulty {}, reward {}, miner {}, data in {}",
@@ -111,6 +78,67 @@ pub fn run(config: Config) -> Result<(), RunError> {
     }
     server.run();
     Ok(())
+}
+
+/// Opens the data directory of the node that will listen on `port`, and registers the
+/// `--peer`s with it.
+fn open_node(config: &Config, port: u16, peers: &[String]) -> Result<Node, RunError> {
+    let url = own_url(&config.host, port);
+    for peer in peers {
+        if is_own_address(peer, &config.host, port) {
+            return Err(RunError::Flag(format!(
+                "--peer {peer} is this node itself; name another node"
+            )));
+        }
+    }
+    let identity = |node_id| Identity {
+        url: url.clone(),
+        bound_host: config.host.clone(),
+        port,
+        node_id,
+        miner: config.miner.clone().unwrap_or_else(|| url.clone()),
+        threads: config.threads,
+    };
+    let node = Node::start(
+        &config.data_dir(port),
+        config.difficulty,
+        config.reward,
+        identity,
+        PeerClient::new(config.peer_timeout),
+    )
+    .map_err(|error| RunError::Fatal(Box::new(error)))?;
+    if !peers.is_empty() {
+        node.register_peers(peers)
+            .map_err(|error| RunError::Fatal(Box::new(error)))?;
+    }
+    Ok(node)
+}
+
+/// Binds the HTTP server; requests get 503 until `slot` holds the node.
+fn bind(
+    config: &Config,
+    port: u16,
+    slot: Arc<OnceLock<Node>>,
+) -> Result<
+    rouille::Server<impl Fn(&rouille::Request) -> rouille::Response + Send + Sync + 'static>,
+    RunError,
+> {
+    let server = rouille::Server::new((config.host.as_str(), port), move |request| {
+        match slot.get() {
+            Some(node) => api::handle(request, node),
+            None => api::not_ready(),
+        }
+    })
+    .map_err(|error| {
+        RunError::Fatal(
+            format!(
+                "cannot listen on {}:{port}: {error} (is another program using this port?)",
+                config.host
+            )
+            .into(),
+        )
+    })?;
+    Ok(server.pool_size(REQUEST_THREADS))
 }
 
 /// Registers this node with each `--peer`, so joining is mutual.

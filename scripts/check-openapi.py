@@ -2,6 +2,7 @@
 """Keeps scripts/openapi.yaml true: replays its examples against a running node.
 
     python3 scripts/check-openapi.py --url http://127.0.0.1:5000   # against a node
+    python3 scripts/check-openapi.py --url http://127.0.0.1:5000 -v  # ... showing every answer
     python3 scripts/check-openapi.py --lint                        # the document alone
 
 First the document is checked on its own: every $ref resolves, every response example
@@ -319,10 +320,11 @@ def short(value, limit=200):
 
 
 def operations(doc):
+    """(path, method, operation) in document order."""
     for path, item in doc["paths"].items():
-        for method in METHODS:
-            if method in item:
-                yield path, method, item[method]
+        for method, op in item.items():
+            if method in METHODS:
+                yield path, method, op
 
 
 def json_content(obj):
@@ -362,6 +364,15 @@ def lint(doc):
     walk_refs(doc, "#")
     if problems:
         return problems
+
+    for name, response in doc.get("components", {}).get("responses", {}).items():
+        media = json_content(response)
+        for ex_name, value in examples_of(media).items():
+            for p in spec.validate(media.get("schema", {}), value, "example %r" % ex_name):
+                problems.append("components/responses/%s: %s" % (name, p))
+    for needed in ("NotFound", "MethodNotAllowed"):
+        if needed not in doc.get("components", {}).get("responses", {}):
+            problems.append("components/responses/%s is missing (the 404 and 405 checks use it)" % needed)
 
     for path, method, op in operations(doc):
         name = "%s %s" % (method.upper(), path)
@@ -425,7 +436,7 @@ def call(method, url, data=None, timeout=120):
         return e.code, e.headers.get("Content-Type", ""), e.read()
 
 
-def run_checks(doc, base):
+def run_checks(doc, base, verbose=False):
     spec = Spec(doc)
     server = doc["servers"][0]["url"].rstrip("/")
     results = []  # (ok, line)
@@ -447,9 +458,9 @@ def run_checks(doc, base):
             for name in extra_required:
                 if not isinstance(body, dict) or name not in body:
                     problems.append("required field %r is missing" % name)
-        if problems and body is not None:
+        if (problems or verbose) and body is not None:
             problems.append("answer: " + short(body, 400))
-        results.append((not problems, label, problems))
+        results.append((not [p for p in problems if not p.startswith("answer: ")], label, problems))
 
     for path, method, op in operations(doc):
         body_examples = examples_of(json_content(op.get("requestBody")))
@@ -488,7 +499,7 @@ def run_checks(doc, base):
                 continue
             check_answer(label, want, got, media.get("schema"), check.get("required", ()))
 
-    error_schema = {"$ref": "#/components/schemas/Error"}
+    shared = doc["components"]["responses"]
     for path, item in doc["paths"].items():
         for method in METHODS:
             if method in item:
@@ -500,9 +511,9 @@ def run_checks(doc, base):
             except (urllib.error.URLError, OSError) as e:
                 results.append((False, label, ["no answer: %s" % e]))
                 continue
-            check_answer(label, 405, got, error_schema)
+            check_answer(label, 405, got, json_content(shared["MethodNotAllowed"]).get("schema"))
     label = "GET /no/such/route (unknown path) -> 404"
-    check_answer(label, 404, call("GET", base + "/no/such/route"), error_schema)
+    check_answer(label, 404, call("GET", base + "/no/such/route"), json_content(shared["NotFound"]).get("schema"))
     return results
 
 
@@ -511,6 +522,7 @@ def main():
     p.add_argument("--spec", default=None, help="the OpenAPI document (default: openapi.yaml next to this script)")
     p.add_argument("--url", help="base URL of a running node, e.g. http://127.0.0.1:5000")
     p.add_argument("--lint", action="store_true", help="check the document alone (the default without --url)")
+    p.add_argument("-v", "--verbose", action="store_true", help="show every answer, not only the failing ones")
     p.add_argument("--dump", action="store_true", help="print the parsed document as JSON and exit")
     args = p.parse_args()
 
@@ -538,7 +550,7 @@ def main():
         return 0
 
     base = args.url.rstrip("/")
-    results = run_checks(doc, base)
+    results = run_checks(doc, base, args.verbose)
     failed = 0
     for ok, label, why in results:
         print("  %s  %s" % ("ok  " if ok else "FAIL", label))

@@ -1,12 +1,20 @@
 # Helpers shared by the scripts in scripts/ (sourced, not run):
-#   mc_build            cargo build --release (quick when nothing changed)
-#   mc_start NAME ARGS  start a node on a free port with a fresh data directory; sets
-#                       URL_<NAME>, PID_<NAME>, DIR_<NAME> (and LOG_<NAME> for its stderr)
-#   mc_stop NAME        stop that node (SIGTERM, then SIGKILL after 10 s) and wait for it
-#   mc_call METHOD URL [BODY]   HTTP call; sets MC_STATUS and MC_BODY
-#   mc_json JSON EXPR   evaluate a Python expression over the parsed JSON `d`
-#   mc_json_equal A B   True when two JSON texts hold the same value
-#   mc_expect WHAT OK   fail the script (exit 1) with WHAT unless OK is yes/true/True
+#   mc_build                 cargo build --release (quick when nothing changed)
+#   mc_start NAME [FLAGS]    start a node on a free port (--port 0) with a fresh data
+#                            directory; sets URL_<NAME>, PID_<NAME>, DIR_<NAME>, LOG_<NAME>
+#   mc_start_in NAME DIR [FLAGS]   the same on a given data directory
+#   mc_stop NAME             stop that node (SIGTERM, SIGKILL after 10 s) and wait for it
+#   mc_track PID             stop this process too on exit
+#   mc_wait_listening OUT PID NAME  wait (30 s at most) for "listening on URL" as the first
+#                            line of OUT and print URL
+#   mc_call METHOD URL [BODY]       HTTP call; sets MC_STATUS and MC_BODY
+#   mc_json JSON EXPR        a Python expression over the parsed JSON `d`
+#   mc_json_equal A B        True when two JSON texts hold the same value
+#   mc_show JSON             the JSON, indented, for narration
+#   mc_sha256 FILE           the file's SHA-256
+#   mc_expect WHAT OK        stop the script (exit 1) with WHAT unless OK is yes/true/True
+#   mc_expect_status CODE WHAT      the same for MC_STATUS
+#   say / note               narration
 # Every process started here is stopped, and every temporary directory removed, on exit.
 # Needs bash, curl and python3 (no jq).
 
@@ -142,6 +150,11 @@ print(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
 # mc_json_equal JSON1 JSON2: prints True when both parse to the same value.
 mc_json_equal() {
   python3 -c 'import json, sys; print(json.loads(sys.argv[1]) == json.loads(sys.argv[2]))' "$1" "$2"
+}
+
+# mc_sha256 FILE: the file's SHA-256 in hex.
+mc_sha256() {
+  python3 -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$1"
 }
 
 # mc_show JSON: the whole answer, indented, for narration.

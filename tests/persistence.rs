@@ -559,3 +559,207 @@ fn concurrent_mines_and_payments_land_exactly_once_on_one_valid_chain() {
         json!(1000 * blocks - accepted.len() as u64)
     );
 }
+
+#[test]
+fn kill_9_in_the_middle_of_writes_loses_nothing_acknowledged() {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+    let mut node = TestNode::start(&["--miner", "alice", "--reward", "1000000"]);
+    node.mine();
+    let paid = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mined = Arc::new(Mutex::new(Vec::<String>::new()));
+    let server_errors = Arc::new(Mutex::new(Vec::<String>::new()));
+
+    for round in 0..3 {
+        let url = node.url.clone();
+        std::thread::scope(|scope| {
+            for client in 0..4 {
+                let (url, paid, server_errors) = (url.clone(), paid.clone(), server_errors.clone());
+                scope.spawn(move || {
+                    for i in 0.. {
+                        let body = json!({"sender": "alice", "recipient": format!("r-{round}-{client}-{i}"), "amount": 1});
+                        let body = serde_json::to_vec(&body).unwrap();
+                        let sent = send("POST", &format!("{url}/transactions/new"), Some(body), Some("application/json"), HTTP_TIMEOUT);
+                        match sent {
+                            Ok(reply) if reply.status == 201 => {
+                                let answer = reply.json("payment");
+                                paid.lock().unwrap().push(answer["transaction"]["id"].as_str().unwrap().to_string());
+                            }
+                            Ok(reply) => server_errors.lock().unwrap().push(format!(
+                                "payment: {} {}",
+                                reply.status,
+                                String::from_utf8_lossy(&reply.body)
+                            )),
+                            Err(_) => break, // the node is gone
+                        }
+                    }
+                });
+            }
+            {
+                let (url, mined, server_errors) =
+                    (url.clone(), mined.clone(), server_errors.clone());
+                scope.spawn(move || {
+                    loop {
+                        match send("POST", &format!("{url}/mine"), None, None, HTTP_TIMEOUT) {
+                            Ok(reply) if reply.status == 200 => {
+                                let block = reply.json("mine");
+                                mined
+                                    .lock()
+                                    .unwrap()
+                                    .push(block["hash"].as_str().unwrap().to_string());
+                            }
+                            Ok(reply) => server_errors.lock().unwrap().push(format!(
+                                "mine: {} {}",
+                                reply.status,
+                                String::from_utf8_lossy(&reply.body)
+                            )),
+                            Err(_) => break,
+                        }
+                    }
+                });
+            }
+            let target = 60 * (round + 1);
+            let reached = wait_until(Duration::from_secs(30), || {
+                paid.lock().unwrap().len() >= target
+            });
+            assert!(
+                reached,
+                "round {round}: fewer than {target} payments acknowledged in 30 s"
+            );
+            node.kill9();
+        });
+        node.restart();
+
+        let errors = server_errors.lock().unwrap();
+        assert!(
+            errors.is_empty(),
+            "round {round}: refused requests: {:?}",
+            &errors[..errors.len().min(5)]
+        );
+        let chain = node.chain();
+        for pair in chain.windows(2) {
+            assert_eq!(pair[1]["previous_hash"], pair[0]["hash"]);
+            assert_block_is_sound(&pair[1], 8);
+        }
+        let hashes: BTreeSet<String> = chain
+            .iter()
+            .map(|b| b["hash"].as_str().unwrap().to_string())
+            .collect();
+        for hash in mined.lock().unwrap().iter() {
+            assert!(
+                hashes.contains(hash),
+                "round {round}: acknowledged block {hash} lost by kill -9"
+            );
+        }
+        let mut seen = BTreeMap::new();
+        let chain_ids = chain
+            .iter()
+            .flat_map(|b| b["transactions"].as_array().unwrap().clone());
+        for tx in chain_ids.chain(node.pool()) {
+            *seen
+                .entry(tx["id"].as_str().unwrap().to_string())
+                .or_insert(0) += 1;
+        }
+        for id in paid.lock().unwrap().iter() {
+            assert_eq!(
+                seen.get(id),
+                Some(&1),
+                "round {round}: acknowledged payment {id} lost or doubled by kill -9"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_missing_block_segment_stops_startup() {
+    let mut node = TestNode::start(&[]);
+    for _ in 0..100 {
+        node.mine();
+    }
+    node.kill9();
+    let first = node.data_dir.join("blocks-000000.db");
+    let moved = node.data_dir.with_extension("segment0");
+    std::fs::rename(&first, &moved).unwrap();
+    let outcome = node.start_again_expecting_failure();
+    assert!(
+        outcome.stderr.contains("blocks-00000"),
+        "the error must name the segment file; stderr:\n{}",
+        outcome.stderr
+    );
+    std::fs::rename(&moved, &first).unwrap();
+    node.restart();
+    assert_eq!(node.chain().len(), 101);
+}
+
+/// Replays a chain's transactions and panics at the first one its sender cannot afford.
+fn assert_every_payment_was_affordable(chain: &[Value]) {
+    let mut balances: BTreeMap<String, u64> = BTreeMap::new();
+    for block in &chain[1..] {
+        for tx in block["transactions"].as_array().unwrap() {
+            let amount = tx["amount"].as_u64().unwrap();
+            let sender = tx["sender"].as_str().unwrap();
+            if sender != "0" {
+                let balance = balances.entry(sender.to_string()).or_insert(0);
+                assert!(
+                    *balance >= amount,
+                    "block {}: {sender} pays {amount} with {balance}: {tx}",
+                    block["index"]
+                );
+                *balance -= amount;
+            }
+            *balances
+                .entry(tx["recipient"].as_str().unwrap().to_string())
+                .or_insert(0) += amount;
+        }
+    }
+}
+
+#[test]
+fn concurrent_mines_payments_and_resets_keep_the_chain_valid() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mut node = TestNode::start(&["--miner", "alice", "--reward", "10"]);
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (node, stop) = (&node, &stop);
+        for _ in 0..2 {
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    node.mine();
+                }
+            });
+        }
+        for (payer, payee) in [("alice", "bob"), ("bob", "carol")] {
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    // 400 when the payer has nothing left (a reset takes everything away).
+                    let (status, answer) = node.pay(payer, payee, 3);
+                    assert!(
+                        status == 201 || status == 400,
+                        "{payer} pays: {status} {answer}"
+                    );
+                }
+            });
+        }
+        scope.spawn(move || {
+            for _ in 0..20 {
+                let (status, answer) = node.post("/restart", &Value::Null);
+                assert_eq!(status, 200, "{answer}");
+                node.mine();
+                node.mine();
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+    });
+    let chain = node.chain();
+    for pair in chain.windows(2) {
+        assert_eq!(pair[1]["previous_hash"], pair[0]["hash"]);
+        assert_block_is_sound(&pair[1], 8);
+    }
+    assert_every_payment_was_affordable(&chain);
+    let before = snapshot(&node);
+    // The node's own start-up check is a second opinion on the stored chain and pool.
+    node.restart();
+    assert_eq!(snapshot(&node), before);
+    node.mine();
+    assert_every_payment_was_affordable(&node.chain());
+}

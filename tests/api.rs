@@ -304,6 +304,28 @@ fn difficulty_1_and_64_are_accepted() {
 }
 
 #[test]
+fn node_computes_the_known_transaction_ids() {
+    // vectors.json: a multi-byte sender (lengths count bytes) and the largest amount, and
+    // alice -> bob 5.
+    let node = TestNode::start(&["--miner", "ünïcødé", "--reward", "9007199254740991"]);
+    node.mine();
+    node.mine();
+    for (sender, recipient, amount, timestamp, _, id) in
+        [TRANSACTION_VECTORS[2], TRANSACTION_VECTORS[0]]
+    {
+        if sender == "alice" {
+            node.pay_ok("ünïcødé", "alice", 5);
+        }
+        let body = json!({"sender": sender, "recipient": recipient, "amount": amount, "timestamp": timestamp});
+        let (status, answer) = node.post("/transactions/new", &body);
+        assert_eq!(status, 201, "{body}: {answer}");
+        assert_eq!(answer["transaction"]["id"], id, "{body}");
+    }
+    let block = node.mine();
+    assert_block_is_sound(&block, 8);
+}
+
+#[test]
 fn genesis_at_difficulty_8_is_the_known_vector() {
     let node = TestNode::start(&[]);
     let (status, answer) = node.get("/chain");
@@ -1229,13 +1251,19 @@ fn register_is_all_or_nothing_and_refuses_https() {
 }
 
 #[test]
-fn register_requires_a_port() {
+fn register_requires_a_host_and_a_valid_port_and_nothing_else() {
     let node = TestNode::start(&[]);
     for peer in [
         "127.0.0.1",
         "http://127.0.0.1",
         "http://127.0.0.1/",
         "example.com",
+        "127.0.0.1:0",
+        "127.0.0.1:65536",
+        "127.0.0.1:port",
+        "http://127.0.0.1:5001/chain",
+        "http://127.0.0.1:5001?x=1",
+        "http://:5001",
     ] {
         let body = json!({"nodes": [peer]});
         assert_error(

@@ -763,3 +763,52 @@ fn concurrent_mines_payments_and_resets_keep_the_chain_valid() {
     node.mine();
     assert_every_payment_was_affordable(&node.chain());
 }
+
+#[test]
+fn restart_route_forgets_every_segment_and_survives_kill_9() {
+    let mut node = TestNode::start(&[]);
+    for _ in 0..104 {
+        node.mine();
+    }
+    let (status, answer) = node.post("/restart", &Value::Null);
+    assert_eq!(status, 200, "{answer}");
+    node.mine();
+    node.restart();
+    assert_eq!(
+        node.chain().len(),
+        2,
+        "the reset and the one block after it, nothing older"
+    );
+    for _ in 0..99 {
+        node.mine();
+    }
+    node.restart();
+    let chain = node.chain();
+    assert_eq!(chain.len(), 101);
+    for pair in chain.windows(2) {
+        assert_eq!(pair[1]["previous_hash"], pair[0]["hash"]);
+    }
+}
+
+#[test]
+fn the_default_data_dir_is_data_slash_port() {
+    let working_dir = fresh_dir("cwd");
+    std::fs::create_dir_all(&working_dir).unwrap();
+    let mut node = TestNode::start_without_data_dir(&working_dir, &[]);
+    let expected = working_dir.join("data").join(node.port.to_string());
+    assert!(
+        expected.is_dir(),
+        "no {} after start-up",
+        expected.display()
+    );
+    node.mine();
+    assert!(
+        !db_files(&expected).is_empty(),
+        "no data files in {}",
+        expected.display()
+    );
+    node.restart(); // same port, same directory
+    assert_eq!(node.chain().len(), 2);
+    drop(node);
+    let _ = std::fs::remove_dir_all(&working_dir);
+}

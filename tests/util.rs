@@ -109,6 +109,14 @@ impl TestNode {
         TestNode::spawn(data_dir, "0", extra)
     }
 
+    /// Starts a node without `--data-dir`, in `working_dir`; its data goes to the default
+    /// `data/<port>` there. `restart` then names that directory explicitly.
+    pub fn start_without_data_dir(working_dir: &Path, extra_args: &[&str]) -> TestNode {
+        let extra: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        TestNode::try_spawn_from(None, Some(working_dir), "0", extra)
+            .unwrap_or_else(|why| panic!("{why}"))
+    }
+
     /// SIGKILL (`Child::kill` is SIGKILL on unix): no chance to flush or clean up.
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
@@ -281,23 +289,37 @@ impl TestNode {
     /// Starts the binary and reads its first stdout line; Err is a ready-made panic message
     /// with the command line, the exit status and the node's stderr.
     fn try_spawn(data_dir: &Path, port: &str, extra_args: Vec<String>) -> Result<TestNode, String> {
-        let mut args: Vec<String> = vec![
-            "--port".into(),
-            port.into(),
-            "--data-dir".into(),
-            data_dir.display().to_string(),
-        ];
+        TestNode::try_spawn_from(Some(data_dir), None, port, extra_args)
+    }
+
+    /// Starts the binary in `working_dir` (or ours) with `--data-dir` when one is given; a
+    /// node without one uses `data/<port>` under its working directory (SPEC §2).
+    fn try_spawn_from(
+        data_dir: Option<&Path>,
+        working_dir: Option<&Path>,
+        port: &str,
+        extra_args: Vec<String>,
+    ) -> Result<TestNode, String> {
+        let mut args: Vec<String> = vec!["--port".into(), port.into()];
+        if let Some(data_dir) = data_dir {
+            args.extend(["--data-dir".to_string(), data_dir.display().to_string()]);
+        }
         // A test that needs another difficulty passes its own; flags are given once each.
         if !extra_args.iter().any(|a| a == "--difficulty") {
             args.extend(["--difficulty".to_string(), TEST_DIFFICULTY.to_string()]);
         }
         args.extend(extra_args.iter().cloned());
         let command_line = format!("{} {}", binary(), args.join(" "));
-        let mut child = Command::new(binary())
+        let mut command = Command::new(binary());
+        command
             .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(working_dir) = working_dir {
+            command.current_dir(working_dir);
+        }
+        let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot spawn {command_line}: {e}"));
 
@@ -362,7 +384,13 @@ impl TestNode {
             child,
             url,
             port: bound_port,
-            data_dir: data_dir.to_path_buf(),
+            data_dir: match data_dir {
+                Some(data_dir) => data_dir.to_path_buf(),
+                None => working_dir
+                    .map_or_else(|| std::env::current_dir().unwrap(), Path::to_path_buf)
+                    .join("data")
+                    .join(bound_port.to_string()),
+            },
             extra_args,
             stderr,
             command_line,

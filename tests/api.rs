@@ -1528,6 +1528,28 @@ fn inv_limit_caps_block_hashes_and_must_be_numeric() {
 }
 
 // ---------------------------------------------------------------------------------------
+// /nodes/resolve and /getblocks on their own (the network cases are in sync.rs)
+
+#[test]
+fn resolve_and_getblocks_without_peers_change_nothing() {
+    let node = node_with_alice(100);
+    node.pay_ok("alice", "bob", 5);
+    let before = (node.chain(), node.pool());
+    let tip = before.0[1]["hash"].clone();
+    for method in ["GET", "POST"] {
+        let (status, answer) = node.call(method, "/nodes/resolve", None);
+        assert_eq!(status, 200, "{method} /nodes/resolve: {answer}");
+        assert!(answer["message"].is_string(), "{answer}");
+        assert_eq!(answer["replaced"], false, "{answer}");
+        assert_eq!(answer["length"], 2, "{answer}");
+        assert_eq!(answer["tip"], tip, "{answer}");
+        assert_eq!(answer["peers"], json!([]), "{answer}");
+    }
+    assert_eq!(node.get("/getblocks"), (200, json!({"information": []})));
+    assert_eq!((node.chain(), node.pool()), before);
+}
+
+// ---------------------------------------------------------------------------------------
 // Routing and answers
 
 #[test]

@@ -9,5 +9,7 @@ mod util;
 mod api;
 /// SPEC §7-8: kill -9, restart, locks, damaged files, concurrent clients.
 mod persistence;
-// Multi-node tests (registration between live nodes, /nodes/resolve, /getblocks, SPEC §6)
-// go in their own module here: `mod sync;`
+/// Multi-node tests: joining, /getblocks, /nodes/resolve, lying and failing peers (SPEC §6).
+mod sync;
+/// Fake peers and forged chains for `sync`.
+mod sync_util;

@@ -32,7 +32,7 @@ fn main() {
     let (bytes, elapsed) = resolve_through_proxy(&root, "scratch", &base[..1999], &[]);
     let full_2000 = full_chain_bytes(&root, "scratch-full", &base[..1999]);
     println!(
-        "sync 2,000 blocks from scratch        : {:>10} bytes in {:>7.1} ms (full /chain is {} bytes)",
+        "sync 2,000 blocks from scratch         : {:>10} bytes in {:>7.1} ms (full /chain is {} bytes)",
         bytes,
         ms(elapsed),
         full_2000
@@ -46,7 +46,7 @@ fn main() {
             resolve_through_proxy(&root, &format!("behind-{length}"), theirs, ours);
         let full = full_chain_bytes(&root, &format!("full-{length}"), theirs);
         println!(
-            "resolve 1 block behind at {length:>6}    : {:>10} bytes in {:>7.1} ms = {:.4}% of the full chain ({} bytes)",
+            "resolve 1 block behind at {length:>6} blocks: {:>10} bytes in {:>7.1} ms = {:.4}% of the full chain ({} bytes)",
             bytes,
             ms(elapsed),
             100.0 * bytes as f64 / full as f64,
@@ -73,7 +73,7 @@ fn main() {
         .collect();
     let (bytes, elapsed) = resolve_through_proxy(&root, "reorg", &theirs, &ours);
     println!(
-        "adopt a 100-block reorg at ~2,000     : {:>10} bytes in {:>7.1} ms (whole resolve request)",
+        "adopt a 100-block reorg at ~2,000      : {:>10} bytes in {:>7.1} ms (whole resolve request)",
         bytes,
         ms(elapsed)
     );

@@ -47,6 +47,11 @@ pub fn normalize_peer(input: &str) -> Result<String, AddressError> {
         let (inside, after) = bracketed
             .split_once(']')
             .ok_or_else(|| fail("an IPv6 host needs a closing ]"))?;
+        if inside.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(fail(
+                "the part in [ ] must be an IPv6 address, e.g. [::1]:5001",
+            ));
+        }
         let port = after
             .strip_prefix(':')
             .ok_or_else(|| fail("a port is required, e.g. [::1]:5001"))?;
@@ -57,12 +62,17 @@ pub fn normalize_peer(input: &str) -> Result<String, AddressError> {
             .ok_or_else(|| fail("a port is required, e.g. 127.0.0.1:5001"))?;
         (host.to_ascii_lowercase(), port)
     };
-    let host_ok = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']'));
+    // A name or an IPv4 address: letters, digits, dots, dashes (IPv6 only in brackets).
+    let host_ok = host.starts_with('[')
+        || (!host.is_empty()
+            && !host.starts_with(['.', '-'])
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')));
     if !host_ok {
-        return Err(fail("the host must be a name or an IP address"));
+        return Err(fail(
+            "the host must be a name or an IP address (IPv6 in brackets, e.g. [::1]:5001)",
+        ));
     }
     match port.parse::<u16>() {
         Ok(port) if port > 0 => Ok(format!("http://{host}:{port}")),
@@ -91,6 +101,7 @@ pub fn is_own_address(peer: &str, bound_host: &str, port: u16) -> bool {
         .strip_prefix("http://")
         .and_then(|rest| rest.rsplit_once(':'))
     else {
+        // Only normalised addresses reach here, so the last ':' always starts the port.
         return false;
     };
     if peer_port.parse::<u16>() != Ok(port) {
@@ -131,6 +142,9 @@ mod tests {
             "",
             ":5001",
             "user@host:1",
+            "1:2:3:5001",
+            "[zz]:5001",
+            "-host:5001",
         ] {
             assert!(normalize_peer(bad).is_err(), "{bad:?} was accepted");
         }

@@ -84,7 +84,9 @@ impl From<NodeError> for ApiError {
             NodeError::BadRequest(m) => ApiError::BadRequest(m),
             NodeError::Duplicate(m) => ApiError::Conflict(m),
             NodeError::NotFound(m) => ApiError::NotFound(m),
-            NodeError::Storage(_) => ApiError::Internal(error.to_string()),
+            NodeError::Storage(_) | NodeError::Unmineable(_) => {
+                ApiError::Internal(error.to_string())
+            }
         }
     }
 }

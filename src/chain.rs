@@ -247,10 +247,23 @@ impl Chain {
 
     /// Validates `block` as the child of our tip and appends it.
     pub fn append(&mut self, block: Block, now: u64) -> Result<(), BlockError> {
-        let mut changes = Changes::default();
-        self.check_block(self.tip(), &block, &mut changes, now)?;
-        self.push_unchecked(block);
+        self.check_next(&block, now)?;
+        self.push_checked(block);
         Ok(())
+    }
+
+    /// Checks `block` as the child of our tip without appending it, so a caller can make
+    /// it durable first and then [`Chain::push_checked`] it.
+    pub fn check_next(&self, block: &Block, now: u64) -> Result<(), BlockError> {
+        self.check_block(self.tip(), block, &mut Changes::default(), now)
+    }
+
+    /// Appends a block that [`Chain::check_next`] accepted, with no change in between.
+    pub fn push_checked(&mut self, block: Block) {
+        debug_assert_eq!(block.previous_hash, self.tip().hash);
+        self.ledger.apply_block(&block);
+        self.by_hash.insert(block.hash, block.index);
+        self.blocks.push(block);
     }
 
     /// Checks a peer's `branch`, meant to follow our block at `fork_index`, in full: each
@@ -261,11 +274,11 @@ impl Chain {
         branch: &[Block],
         now: u64,
     ) -> Result<(), BlockError> {
-        let fork = self.block(fork_index).ok_or(BlockError {
-            index: fork_index + 1,
+        let fork = self.block(fork_index).ok_or_else(|| BlockError {
+            index: fork_index.saturating_add(1),
             rule: Rule::WrongIndex {
                 expected: self.len() + 1,
-                got: fork_index + 1,
+                got: fork_index.saturating_add(1),
             },
         })?;
         let mut changes = Changes::default();
@@ -295,7 +308,7 @@ impl Chain {
             self.by_hash.remove(&block.hash);
         }
         for block in branch {
-            self.push_unchecked(block);
+            self.push_checked(block);
         }
         Ok(cut)
     }
@@ -401,12 +414,6 @@ impl Chain {
             }
         }
         Ok(())
-    }
-
-    fn push_unchecked(&mut self, block: Block) {
-        self.ledger.apply_block(&block);
-        self.by_hash.insert(block.hash, block.index);
-        self.blocks.push(block);
     }
 }
 

@@ -13,6 +13,7 @@ use crate::peers::PeerClient;
 use crate::pool::{Pool, PoolError};
 use crate::pow::{self, Found};
 use crate::store::{Loaded, Store, StoreError};
+use crate::sync::InvItem;
 use log::{debug, info, warn};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -70,6 +71,8 @@ pub enum NodeError {
     NotFound(String),
     /// The disk refused a write; nothing was acknowledged (500).
     Storage(StoreError),
+    /// The block built from the pool breaks a rule, so it was not appended (500).
+    Unmineable(String),
 }
 
 impl fmt::Display for NodeError {
@@ -77,7 +80,8 @@ impl fmt::Display for NodeError {
         match self {
             NodeError::BadRequest(reason)
             | NodeError::Duplicate(reason)
-            | NodeError::NotFound(reason) => f.write_str(reason),
+            | NodeError::NotFound(reason)
+            | NodeError::Unmineable(reason) => f.write_str(reason),
             NodeError::Storage(error) => write!(f, "could not save the change: {error}"),
         }
     }
@@ -199,7 +203,7 @@ impl Node {
         identity: impl FnOnce(String) -> Identity,
         client: PeerClient,
     ) -> Result<Node, StartError> {
-        let (store, loaded) = Store::open(store_dir, difficulty, reward, new_node_id)?;
+        let (mut store, loaded) = Store::open(store_dir, difficulty, reward, new_node_id)?;
         let Loaded {
             node_id,
             blocks,
@@ -218,22 +222,22 @@ impl Node {
                 })?;
         }
 
-        let pool_file = store.dir().join("pool.db").display().to_string();
         let stored_pool_len = pool.len();
-        let mut rebuilt = Pool::default();
-        for tx in pool {
-            match rebuilt.admit(chain.ledger(), tx) {
-                Ok(()) => {}
-                // Mined just before a crash, before the pool file was rewritten.
-                Err(PoolError::Duplicate {
-                    in_block: Some(_), ..
-                }) => {}
-                Err(error) => {
-                    return Err(StartError::InvalidEntry {
-                        file: pool_file,
-                        reason: error.to_string(),
-                    });
+        let (rebuilt, dropped) = Pool::rebuild(chain.ledger(), pool);
+        for (_, error) in dropped {
+            // Mined just before a crash, before the pool file was rewritten: expected.
+            // Anything else means the file was changed behind the node's back.
+            if !matches!(
+                error,
+                PoolError::Duplicate {
+                    in_block: Some(_),
+                    ..
                 }
+            ) {
+                return Err(StartError::InvalidEntry {
+                    file: store.dir().join("pool.db").display().to_string(),
+                    reason: error.to_string(),
+                });
             }
         }
         if rebuilt.len() != stored_pool_len {
@@ -404,14 +408,13 @@ impl Node {
             let State {
                 chain, pool, store, ..
             } = &mut *state;
-            let mut check = crate::ledger::Changes::default();
-            chain
-                .check_block(chain.tip(), &block, &mut check, now_ms())
-                .expect("a block built from the tip and a valid pool is valid");
+            // Can only fail in corner cases (a balance past u64, the clock stepped back
+            // behind a tip stamped in the future); then nothing is appended.
+            chain.check_next(&block, now_ms()).map_err(|error| {
+                NodeError::Unmineable(format!("the mined block is not valid: {error}"))
+            })?;
             store.append_block(&block)?;
-            chain
-                .append(block.clone(), u64::MAX)
-                .expect("the block was just checked");
+            chain.push_checked(block.clone());
             let remaining = pool.transactions()[transactions.len()..].to_vec();
             let (rebuilt, dropped) = Pool::rebuild(chain.ledger(), remaining);
             for (tx, reason) in dropped {
@@ -478,9 +481,20 @@ impl Node {
         self.lock().chain.locator()
     }
 
-    /// Whether a block hash is on our chain.
-    pub fn has_block(&self, hash: &BlockHash) -> bool {
-        self.index_of(hash).is_some()
+    /// Of a peer's inventory, the block hashes not on our chain and the transaction ids
+    /// neither in our pool nor in our chain (one consistent look, one lock).
+    pub fn lacking(&self, inventory: &[InvItem]) -> (Vec<BlockHash>, Vec<TxId>) {
+        let state = self.lock();
+        let mut blocks = Vec::new();
+        let mut transactions = Vec::new();
+        for item in inventory {
+            match item {
+                InvItem::Block(hash) if state.chain.index_of(hash).is_none() => blocks.push(*hash),
+                InvItem::Transaction(id) if !state.knows_transaction(id) => transactions.push(*id),
+                _ => {}
+            }
+        }
+        (blocks, transactions)
     }
 
     /// The index of a block on our chain.
@@ -492,11 +506,6 @@ impl Node {
     pub fn network(&self) -> (BlockHash, u32) {
         let state = self.lock();
         (state.chain.genesis().hash, state.chain.difficulty())
-    }
-
-    /// Whether a transaction id is in our pool or chain.
-    pub fn has_transaction(&self, id: &TxId) -> bool {
-        self.lock().knows_transaction(id)
     }
 
     /// Our inventory after the first locator hash on our chain (or from genesis).
@@ -591,7 +600,7 @@ impl Node {
             });
         }
         let adopted = branch.len();
-        let cut = match chain.switch_to_branch(fork_index, branch.clone(), now_ms()) {
+        let cut = match chain.switch_to_branch(fork_index, branch, now_ms()) {
             Ok(cut) => cut,
             Err(error) => return Ok(Adoption::Invalid(error)),
         };
@@ -601,7 +610,8 @@ impl Node {
             .chain(pool.transactions().iter().cloned())
             .collect();
         let (new_pool, dropped) = Pool::rebuild(chain.ledger(), candidates);
-        if let Err(error) = store.replace_chain(fork_index + 1, &branch, new_pool.transactions()) {
+        let branch = &chain.blocks()[fork_index as usize..];
+        if let Err(error) = store.replace_chain(fork_index + 1, branch, new_pool.transactions()) {
             chain
                 .switch_to_branch(fork_index, cut, u64::MAX)
                 .expect("our previous blocks were valid");

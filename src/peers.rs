@@ -5,7 +5,7 @@
 //! **Invariant:** the only module that imports attohttpc. Callers hold no lock while
 //! calling into it.
 
-use attohttpc::{ErrorKind, ProxySettings};
+use attohttpc::{ErrorKind, Method, ProxySettings};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -30,14 +30,18 @@ pub struct PeerClient {
 pub enum PeerError {
     /// No answer: refused, reset, timed out.
     Unreachable(String),
-    /// An answer that cannot be used: HTTP error, not JSON, wrong types, too large.
+    /// An answer that cannot be used: HTTP error, not JSON, wrong types.
     Invalid(String),
+    /// An answer over the size cap (a `/chain` page may be asked again, smaller).
+    TooLarge(String),
 }
 
 impl fmt::Display for PeerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PeerError::Unreachable(reason) | PeerError::Invalid(reason) => f.write_str(reason),
+            PeerError::Unreachable(reason)
+            | PeerError::Invalid(reason)
+            | PeerError::TooLarge(reason) => f.write_str(reason),
         }
     }
 }
@@ -55,12 +59,18 @@ impl PeerClient {
 
     /// `GET url`, decoding a JSON answer into `T`.
     pub fn get<T: DeserializeOwned>(&self, url: &str) -> Result<T, PeerError> {
+        self.get_sized(url).map(|(value, _)| value)
+    }
+
+    /// `GET url`, decoding a JSON answer into `T`, with the answer's size in bytes.
+    pub fn get_sized<T: DeserializeOwned>(&self, url: &str) -> Result<(T, usize), PeerError> {
         let started = Instant::now();
         let answer = self
-            .configure(attohttpc::get(url))
+            .request(Method::GET, url)?
             .send()
             .map_err(|error| self.transport_error(&error, started))?;
-        self.decode(answer, started)
+        let body = self.read_body(answer, started)?;
+        Ok((parse_json(&body)?, body.len()))
     }
 
     /// `POST url` with a JSON body, decoding a JSON answer into `T`.
@@ -72,28 +82,32 @@ impl PeerClient {
         let started = Instant::now();
         let body = serde_json::to_vec(body).expect("request bodies always serialise");
         let answer = self
-            .configure(attohttpc::post(url))
+            .request(Method::POST, url)?
             .header("Content-Type", "application/json")
             .bytes(body)
             .send()
             .map_err(|error| self.transport_error(&error, started))?;
-        self.decode(answer, started)
+        parse_json(&self.read_body(answer, started)?)
     }
 
-    fn configure<B>(&self, request: attohttpc::RequestBuilder<B>) -> attohttpc::RequestBuilder<B> {
-        request
+    /// A request with our limits; an address attohttpc cannot parse is an error, not a panic.
+    fn request(&self, method: Method, url: &str) -> Result<attohttpc::RequestBuilder, PeerError> {
+        let request = attohttpc::RequestBuilder::try_new(method, url)
+            .map_err(|error| PeerError::Unreachable(format!("bad address {url}: {error}")))?;
+        Ok(request
             .connect_timeout(self.timeout)
             .read_timeout(self.timeout)
             .timeout(self.timeout)
             .follow_redirects(false)
-            .proxy_settings(ProxySettings::builder().build())
+            .proxy_settings(ProxySettings::builder().build()))
     }
 
-    fn decode<T: DeserializeOwned>(
+    /// Reads a successful answer's body, at most `max_answer_bytes` of it.
+    fn read_body(
         &self,
         answer: attohttpc::Response,
         started: Instant,
-    ) -> Result<T, PeerError> {
+    ) -> Result<Vec<u8>, PeerError> {
         let (status, _headers, reader) = answer.split();
         let mut body = Vec::new();
         let read = reader
@@ -103,7 +117,7 @@ impl PeerClient {
             return Err(self.io_error(&error, started));
         }
         if body.len() as u64 > self.max_answer_bytes {
-            return Err(PeerError::Invalid(format!(
+            return Err(PeerError::TooLarge(format!(
                 "answer is larger than the {} MiB limit",
                 self.max_answer_bytes / (1024 * 1024)
             )));
@@ -119,9 +133,7 @@ impl PeerClient {
                 status.as_u16()
             )));
         }
-        serde_json::from_slice(&body).map_err(|error| {
-            PeerError::Invalid(format!("answer is not the expected JSON: {error}"))
-        })
+        Ok(body)
     }
 
     fn transport_error(&self, error: &attohttpc::Error, started: Instant) -> PeerError {
@@ -160,4 +172,9 @@ impl PeerClient {
     fn timed_out(&self) -> PeerError {
         PeerError::Unreachable(format!("timed out after {} ms", self.timeout.as_millis()))
     }
+}
+
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, PeerError> {
+    serde_json::from_slice(body)
+        .map_err(|error| PeerError::Invalid(format!("answer is not the expected JSON: {error}")))
 }

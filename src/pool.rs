@@ -3,7 +3,7 @@
 //!
 //! **Invariant:** no I/O; the pool is always valid on top of the ledger it was built for.
 
-use crate::block::{COINBASE_SENDER, Transaction, TxError};
+use crate::block::{Transaction, TxError};
 use crate::hash::TxId;
 use crate::ledger::{Changes, Ledger, LedgerError};
 use std::fmt;
@@ -87,9 +87,6 @@ impl Pool {
 
     /// Admits `tx` if it is well-formed, new, and payable after everything pooled.
     pub fn admit(&mut self, ledger: &Ledger, tx: Transaction) -> Result<(), PoolError> {
-        if tx.sender == COINBASE_SENDER {
-            return Err(PoolError::Invalid(TxError::CoinbaseSender));
-        }
         tx.check(false).map_err(PoolError::Invalid)?;
         if self.transactions.len() >= MAX_POOL_TRANSACTIONS && !self.changes.knows(ledger, &tx.id) {
             return Err(PoolError::Full);

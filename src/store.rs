@@ -39,6 +39,10 @@ pub struct Store {
     dir: PathBuf,
     /// Holds the advisory lock; the OS releases it when the process ends, even on `kill -9`.
     _lock: File,
+    /// A durable journal whose application failed part-way (e.g. disk full): the change is
+    /// committed, and every later write must finish it first, or a restart would replay it
+    /// over what came after.
+    journal_pending: bool,
 }
 
 /// What a data directory held at start-up, before consensus rules are checked.
@@ -109,6 +113,81 @@ impl std::error::Error for StoreError {
     }
 }
 
+/// One pickledb file as read from disk, with its raw entries kept to explain bad values.
+struct StoredFile {
+    path: PathBuf,
+    db: PickleDb,
+    raw: HashMap<String, String>,
+}
+
+impl StoredFile {
+    /// Reads a file after checking what pickledb would panic on (non-UTF-8) or silently
+    /// misread (a wrong shape).
+    fn read(path: &Path) -> Result<StoredFile, StoreError> {
+        let bytes = fs::read(path).map_err(io_error(path))?;
+        let damaged = |reason: String| StoreError::Damaged {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|error| damaged(format!("not UTF-8 text ({error})")))?;
+        type Maps = (HashMap<String, String>, HashMap<String, Vec<String>>);
+        let (raw, _lists): Maps = serde_json::from_str(text)
+            .map_err(|error| damaged(format!("not a pickledb JSON file ({error})")))?;
+        let db = PickleDb::load(
+            path,
+            PickleDbDumpPolicy::NeverDump,
+            SerializationMethod::Json,
+        )
+        .map_err(|error| damaged(error.to_string()))?;
+        Ok(StoredFile {
+            path: path.to_path_buf(),
+            db,
+            raw,
+        })
+    }
+
+    /// Reads the file if it exists.
+    fn read_if_present(path: &Path) -> Result<Option<StoredFile>, StoreError> {
+        if path.exists() {
+            StoredFile::read(path).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Decodes one entry; `Ok(None)` when absent, `Damaged` (with the reason pickledb's
+    /// `get` does not give) when present but unreadable.
+    fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        if !self.db.exists(key) {
+            return Ok(None);
+        }
+        if let Some(value) = self.db.get::<T>(key) {
+            return Ok(Some(value));
+        }
+        let reason = match self
+            .raw
+            .get(key)
+            .map(|text| serde_json::from_str::<T>(text))
+        {
+            Some(Err(error)) => format!("entry {key:?} cannot be read ({error})"),
+            _ => format!("entry {key:?} cannot be read"),
+        };
+        Err(StoreError::Damaged {
+            path: self.path.clone(),
+            reason,
+        })
+    }
+
+    /// Decodes an entry that must be there.
+    fn require<T: DeserializeOwned>(&self, key: &str) -> Result<T, StoreError> {
+        self.get(key)?.ok_or_else(|| StoreError::Damaged {
+            path: self.path.clone(),
+            reason: format!("no {key:?} entry"),
+        })
+    }
+}
+
 impl Store {
     /// Creates (if needed) and locks `dir`, finishes an interrupted chain switch, and
     /// reads everything back. `new_node_id` is called only for a new directory.
@@ -120,23 +199,28 @@ impl Store {
     ) -> Result<(Store, Loaded), StoreError> {
         fs::create_dir_all(dir).map_err(io_error(dir))?;
         let lock = lock_directory(dir)?;
-        let store = Store {
+        let mut store = Store {
             dir: dir.to_path_buf(),
             _lock: lock,
+            journal_pending: true,
         };
         store.remove_leftover_side_files()?;
-        let mut loaded = Loaded {
-            node_id: store.load_meta(difficulty, reward, new_node_id)?,
-            ..Loaded::default()
+        let node_id = store.load_meta(difficulty, reward, new_node_id)?;
+        store.finish_pending_journal()?;
+        let pool = match StoredFile::read_if_present(&store.path(POOL_FILE))? {
+            Some(file) => file.require("transactions")?,
+            None => Vec::new(),
         };
-        store.finish_journal()?;
-        loaded.blocks = store.load_blocks()?;
-        loaded.pool = store
-            .read_value(&store.path(POOL_FILE), "transactions")?
-            .unwrap_or_default();
-        loaded.peers = store
-            .read_value(&store.path(PEERS_FILE), "peers")?
-            .unwrap_or_default();
+        let peers = match StoredFile::read_if_present(&store.path(PEERS_FILE))? {
+            Some(file) => file.require("peers")?,
+            None => Vec::new(),
+        };
+        let loaded = Loaded {
+            node_id,
+            blocks: store.load_blocks()?,
+            pool,
+            peers,
+        };
         Ok((store, loaded))
     }
 
@@ -145,32 +229,45 @@ impl Store {
         &self.dir
     }
 
-    /// Durably stores a block appended at the tip: rewrites its one segment.
-    pub fn append_block(&self, block: &Block) -> Result<(), StoreError> {
-        self.write_blocks_from(block.index, std::slice::from_ref(block))
+    /// Durably stores a block appended at the tip: rewrites its one segment only.
+    pub fn append_block(&mut self, block: &Block) -> Result<(), StoreError> {
+        self.finish_pending_journal()?;
+        self.rewrite_segments(block.index, std::slice::from_ref(block))?;
+        self.sync_dir()
     }
 
     /// Durably replaces the pool.
-    pub fn save_pool(&self, pool: &[Transaction]) -> Result<(), StoreError> {
-        self.write_file(POOL_FILE, &[("transactions", pool)])
+    pub fn save_pool(&mut self, pool: &[Transaction]) -> Result<(), StoreError> {
+        self.finish_pending_journal()?;
+        self.write_file(POOL_FILE, "transactions", pool)
     }
 
     /// Durably replaces the peer list.
-    pub fn save_peers(&self, peers: &[String]) -> Result<(), StoreError> {
-        self.write_file(PEERS_FILE, &[("peers", peers)])
+    pub fn save_peers(&mut self, peers: &[String]) -> Result<(), StoreError> {
+        self.finish_pending_journal()?;
+        self.write_file(PEERS_FILE, "peers", peers)
     }
 
     /// Durably and atomically makes the stored chain `stored[..from] + blocks` and the
     /// pool `pool`: a chain switch (`from` = fork + 1) or a restart (`from` = 2, no blocks).
-    /// A crash at any point leaves the old state or the new one, never a mix.
+    ///
+    /// The change is committed once its journal is durable: an error before that means
+    /// nothing changed; after it, a failure to apply the journal is kept pending and
+    /// finished before any later write (or at the next start), so a crash leaves the old
+    /// state or the new one, never a mix.
     pub fn replace_chain(
-        &self,
+        &mut self,
         from: u64,
         blocks: &[Block],
         pool: &[Transaction],
     ) -> Result<(), StoreError> {
+        self.finish_pending_journal()?;
         self.write_journal(from, blocks, pool)?;
-        self.finish_journal()
+        self.journal_pending = true;
+        if let Err(error) = self.finish_pending_journal() {
+            log::error!("chain change committed to its journal but not yet applied: {error}");
+        }
+        Ok(())
     }
 
     /// Durably records a whole chain change before any segment is touched.
@@ -188,49 +285,45 @@ impl Store {
         self.dump_durably(&mut journal, JOURNAL_FILE)
     }
 
-    /// Applies a complete journal, if one is present, then removes it.
-    fn finish_journal(&self) -> Result<(), StoreError> {
-        let path = self.path(JOURNAL_FILE);
-        if !path.exists() {
+    /// Applies a journal left by an interrupted or failed change, then removes it; the
+    /// directory is fsync'd before later writes, so the journal cannot come back.
+    fn finish_pending_journal(&mut self) -> Result<(), StoreError> {
+        if !self.journal_pending {
             return Ok(());
         }
-        let damaged = |reason: &str| StoreError::Damaged {
-            path: path.clone(),
-            reason: reason.to_string(),
-        };
-        let from: u64 = self
-            .read_value(&path, "from")?
-            .ok_or_else(|| damaged("no \"from\" entry"))?;
-        let blocks: Vec<Block> = self
-            .read_value(&path, "blocks")?
-            .ok_or_else(|| damaged("no \"blocks\" entry"))?;
-        let pool: Vec<Transaction> = self
-            .read_value(&path, "pool")?
-            .ok_or_else(|| damaged("no \"pool\" entry"))?;
-        self.write_blocks_from(from, &blocks)?;
-        self.save_pool(&pool)?;
-        fs::remove_file(&path).map_err(io_error(&path))?;
-        self.sync_dir()
+        let path = self.path(JOURNAL_FILE);
+        if let Some(journal) = StoredFile::read_if_present(&path)? {
+            let from: u64 = journal.require("from")?;
+            let blocks: Vec<Block> = journal.require("blocks")?;
+            let pool: Vec<Transaction> = journal.require("pool")?;
+            self.rewrite_segments(from, &blocks)?;
+            self.delete_segments_after(from - 1 + blocks.len() as u64)?;
+            self.write_file(POOL_FILE, "transactions", &pool)?;
+            fs::remove_file(&path).map_err(io_error(&path))?;
+        }
+        self.sync_dir()?;
+        self.journal_pending = false;
+        Ok(())
     }
 
-    /// Rewrites the segments holding indexes `from ..` so the stored chain ends with
-    /// `blocks` (which start at index `from`), and deletes segments past the new tip.
-    fn write_blocks_from(&self, from: u64, blocks: &[Block]) -> Result<(), StoreError> {
+    /// Rewrites the segments holding indexes `from ..` so they end with `blocks` (which
+    /// start at index `from`); entries before `from` in the first segment are kept.
+    fn rewrite_segments(&self, from: u64, blocks: &[Block]) -> Result<(), StoreError> {
         let from = from.max(2);
         let new_tip = from - 1 + blocks.len() as u64;
         let first_segment = from / BLOCKS_PER_SEGMENT;
-        let last_segment = new_tip / BLOCKS_PER_SEGMENT;
-        for segment in first_segment..=last_segment {
+        for segment in first_segment..=new_tip / BLOCKS_PER_SEGMENT {
             let name = segment_file_name(segment);
             let path = self.path(&name);
-            let mut db = if segment == first_segment && path.exists() {
-                self.load_db(&path)?
-            } else {
-                self.new_db(&name)
-            };
-            for key in db.get_all() {
-                if key.parse::<u64>().is_ok_and(|index| index >= from) {
-                    db.rem(&key).map_err(pickle_error(&path))?;
+            let mut db = self.new_db(&name);
+            if segment == first_segment
+                && let Some(existing) = StoredFile::read_if_present(&path)?
+            {
+                for key in existing.db.get_all() {
+                    if key.parse::<u64>().is_ok_and(|index| index < from) {
+                        let value: serde_json::Value = existing.require(&key)?;
+                        set(&mut db, &path, &key, &value)?;
+                    }
                 }
             }
             for block in blocks
@@ -245,22 +338,26 @@ impl Store {
                 self.dump_durably(&mut db, &name)?;
             }
         }
+        Ok(())
+    }
+
+    /// Deletes the segments holding only blocks after `tip` (a shorter chain: restart).
+    fn delete_segments_after(&self, tip: u64) -> Result<(), StoreError> {
         for (segment, path) in self.segment_files()? {
-            if segment > last_segment {
+            if segment > tip / BLOCKS_PER_SEGMENT {
                 remove_if_present(&path)?;
             }
         }
-        self.sync_dir()
+        Ok(())
     }
 
     /// Reads every segment in order, checking that indexes run 2, 3, 4, … without gaps.
     fn load_blocks(&self) -> Result<Vec<(PathBuf, Block)>, StoreError> {
         let mut blocks = Vec::new();
         for (segment, path) in self.segment_files()? {
-            let db = self.load_db(&path)?;
-            let raw = read_raw_map(&path)?;
+            let file = StoredFile::read(&path)?;
             let mut indexes = Vec::new();
-            for key in db.get_all() {
+            for key in file.db.get_all() {
                 match key.parse::<u64>() {
                     Ok(index) if index / BLOCKS_PER_SEGMENT == segment && index >= 2 => {
                         indexes.push(index)
@@ -282,7 +379,7 @@ impl Store {
                         reason: format!("block {expected} is missing (found block {index})"),
                     });
                 }
-                let block: Block = decode(&db, &raw, &path, &index.to_string())?;
+                let block: Block = file.require(&index.to_string())?;
                 if block.index != index {
                     return Err(StoreError::Damaged {
                         path,
@@ -303,7 +400,7 @@ impl Store {
         new_node_id: impl FnOnce() -> String,
     ) -> Result<String, StoreError> {
         let path = self.path(META_FILE);
-        if !path.exists() {
+        let Some(meta) = StoredFile::read_if_present(&path)? else {
             let node_id = new_node_id();
             let mut db = self.new_db(META_FILE);
             set(&mut db, &path, "node_id", &node_id)?;
@@ -311,20 +408,9 @@ impl Store {
             set(&mut db, &path, "reward", &reward)?;
             self.dump_durably(&mut db, META_FILE)?;
             return Ok(node_id);
-        }
-        let node_id: String =
-            self.read_value(&path, "node_id")?
-                .ok_or_else(|| StoreError::Damaged {
-                    path: path.clone(),
-                    reason: "no \"node_id\" entry".into(),
-                })?;
+        };
         for (setting, given) in [("difficulty", difficulty as u64), ("reward", reward)] {
-            let stored: u64 =
-                self.read_value(&path, setting)?
-                    .ok_or_else(|| StoreError::Damaged {
-                        path: path.clone(),
-                        reason: format!("no {setting:?} entry"),
-                    })?;
+            let stored: u64 = meta.require(setting)?;
             if stored != given {
                 return Err(StoreError::Mismatch {
                     path,
@@ -334,57 +420,23 @@ impl Store {
                 });
             }
         }
-        Ok(node_id)
+        meta.require("node_id")
     }
 
-    /// Reads one value of a file; `Ok(None)` when the file or the key does not exist.
-    fn read_value<T: DeserializeOwned>(
-        &self,
-        path: &Path,
-        key: &str,
-    ) -> Result<Option<T>, StoreError> {
-        if !path.exists() {
-            return Ok(None);
-        }
-        let db = self.load_db(path)?;
-        if !db.exists(key) {
-            return Ok(None);
-        }
-        let raw = read_raw_map(path)?;
-        decode(&db, &raw, path, key).map(Some)
-    }
-
-    /// Writes a whole small file (pool, peers) from key/value pairs.
+    /// Writes a small file holding one entry (pool, peers).
     fn write_file<T: Serialize + ?Sized>(
         &self,
         name: &str,
-        entries: &[(&str, &T)],
+        key: &str,
+        value: &T,
     ) -> Result<(), StoreError> {
-        let path = self.path(name);
         let mut db = self.new_db(name);
-        for (key, value) in entries {
-            set(&mut db, &path, key, value)?;
-        }
-        self.dump_durably(&mut db, name)?;
-        self.sync_dir()
+        set(&mut db, &self.path(name), key, value)?;
+        self.dump_durably(&mut db, name)
     }
 
-    /// Loads a pickledb file after checking what pickledb would panic on (non-UTF-8) or
-    /// silently misread.
-    fn load_db(&self, path: &Path) -> Result<PickleDb, StoreError> {
-        read_raw_map(path)?;
-        PickleDb::load(
-            path,
-            PickleDbDumpPolicy::DumpUponRequest,
-            SerializationMethod::Json,
-        )
-        .map_err(|error| StoreError::Damaged {
-            path: path.to_path_buf(),
-            reason: error.to_string(),
-        })
-    }
-
-    /// An empty database that will be written to `name` by [`Store::dump_durably`].
+    /// An empty database whose dump goes to the side file of `name`
+    /// (see [`Store::dump_durably`]).
     fn new_db(&self, name: &str) -> PickleDb {
         PickleDb::new(
             self.side_path(name),
@@ -393,22 +445,12 @@ impl Store {
         )
     }
 
-    /// Dumps `db` to the side file, fsyncs it, renames it over `name`, fsyncs the directory.
+    /// Dumps a [`Store::new_db`] database to its side file, fsyncs it, renames it over
+    /// `name` and fsyncs the directory: the file is the old one or the new one, durably.
     fn dump_durably(&self, db: &mut PickleDb, name: &str) -> Result<(), StoreError> {
         let side = self.side_path(name);
         let target = self.path(name);
-        let mut side_db = PickleDb::new(
-            &side,
-            PickleDbDumpPolicy::DumpUponRequest,
-            SerializationMethod::Json,
-        );
-        for key in db.get_all() {
-            let value: serde_json::Value = db
-                .get(&key)
-                .expect("a value this process stored decodes as JSON");
-            set(&mut side_db, &side, &key, &value)?;
-        }
-        side_db.dump().map_err(pickle_error(&side))?;
+        db.dump().map_err(pickle_error(&side))?;
         File::open(&side)
             .and_then(|file| file.sync_all())
             .map_err(io_error(&side))?;
@@ -501,42 +543,6 @@ fn lock_directory(dir: &Path) -> Result<File, StoreError> {
     Ok(file)
 }
 
-/// The file's raw key → JSON-text map, checked the way pickledb cannot: UTF-8 first (its
-/// loader panics otherwise), then the shape of its JSON.
-fn read_raw_map(path: &Path) -> Result<HashMap<String, String>, StoreError> {
-    let bytes = fs::read(path).map_err(io_error(path))?;
-    let damaged = |reason: String| StoreError::Damaged {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|error| damaged(format!("not UTF-8 text ({error})")))?;
-    type Maps = (HashMap<String, String>, HashMap<String, Vec<String>>);
-    let (map, _lists): Maps = serde_json::from_str(text)
-        .map_err(|error| damaged(format!("not a pickledb JSON file ({error})")))?;
-    Ok(map)
-}
-
-/// Decodes one value, explaining why when pickledb's `get` silently returns `None`.
-fn decode<T: DeserializeOwned>(
-    db: &PickleDb,
-    raw: &HashMap<String, String>,
-    path: &Path,
-    key: &str,
-) -> Result<T, StoreError> {
-    if let Some(value) = db.get::<T>(key) {
-        return Ok(value);
-    }
-    let reason = match raw.get(key).map(|text| serde_json::from_str::<T>(text)) {
-        Some(Err(error)) => format!("entry {key:?} cannot be read ({error})"),
-        _ => format!("entry {key:?} cannot be read"),
-    };
-    Err(StoreError::Damaged {
-        path: path.to_path_buf(),
-        reason,
-    })
-}
-
 fn set<T: Serialize + ?Sized>(
     db: &mut PickleDb,
     path: &Path,
@@ -620,7 +626,7 @@ mod tests {
         let dir = temp_dir("roundtrip");
         let chain = blocks(250, "a");
         {
-            let (store, loaded) = open(&dir);
+            let (mut store, loaded) = open(&dir);
             assert_eq!(loaded.node_id, "test-node");
             for block in &chain {
                 store.append_block(block).unwrap();
@@ -643,11 +649,11 @@ mod tests {
         let dir = temp_dir("replace");
         let old = blocks(150, "a");
         let new = blocks(220, "b");
-        let (store, _) = open(&dir);
+        let (mut store, _) = open(&dir);
         store.replace_chain(2, &old, &[]).unwrap();
         store.replace_chain(101, &new[99..], &[]).unwrap();
         drop(store);
-        let (store, loaded) = open(&dir);
+        let (mut store, loaded) = open(&dir);
         let expected: Vec<Block> = old[..99].iter().chain(&new[99..]).cloned().collect();
         assert_eq!(stored(&loaded), expected);
         store.replace_chain(2, &[], &[]).unwrap();
@@ -663,7 +669,7 @@ mod tests {
         let dir = temp_dir("journal");
         let old = blocks(5, "a");
         let new = blocks(7, "b");
-        let (store, _) = open(&dir);
+        let (mut store, _) = open(&dir);
         store.replace_chain(2, &old, &[]).unwrap();
         // Crash after the journal is durable but before any segment is rewritten.
         store.write_journal(4, &new[2..], &[]).unwrap();
@@ -692,7 +698,7 @@ mod tests {
     fn damaged_files_are_reported_by_name_and_left_unchanged() {
         let dir = temp_dir("damaged");
         {
-            let (store, _) = open(&dir);
+            let (mut store, _) = open(&dir);
             store.replace_chain(2, &blocks(3, "a"), &[]).unwrap();
         }
         let segment = dir.join("blocks-000000.db");

@@ -23,6 +23,9 @@ pub const INV_LIMIT: u64 = 2000;
 /// a peer claiming more is refused rather than trusted with our memory.
 pub const MAX_BRANCH_BLOCKS: u64 = 200_000;
 
+/// Most bytes of `/chain` pages read from one peer in one resolve.
+pub const MAX_BRANCH_BYTES: u64 = 256 * 1024 * 1024;
+
 /// How many times a resolve starts over with one peer when our own chain moved meanwhile.
 const MAX_FORK_RETRIES: usize = 3;
 
@@ -166,7 +169,7 @@ pub fn getblocks(node: &Node) -> Vec<PeerInventory> {
             Err(error) => {
                 report.push(PeerInventory::Failed {
                     node: peer,
-                    error: peer_error_text(&error),
+                    error: error.to_string(),
                 });
                 continue;
             }
@@ -185,15 +188,7 @@ pub fn getblocks(node: &Node) -> Vec<PeerInventory> {
             });
             continue;
         }
-        let mut blocks = Vec::new();
-        let mut transactions = Vec::new();
-        for item in answer.values {
-            match item {
-                InvItem::Block(hash) if !node.has_block(&hash) => blocks.push(hash),
-                InvItem::Transaction(id) if !node.has_transaction(&id) => transactions.push(id),
-                _ => {}
-            }
-        }
+        let (blocks, transactions) = node.lacking(&answer.values);
         report.push(PeerInventory::Known {
             node: peer,
             length: answer.length,
@@ -219,7 +214,7 @@ fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
         let url = format!("{peer}/inv?locator={}&limit=1", locator_query(&locator));
         let inv = match node.client().get::<InvAnswer>(&url) {
             Ok(inv) => inv,
-            Err(error) => return outcome(status_of(&error), None, peer_error_text(&error)),
+            Err(error) => return outcome(status_of(&error), None, error.to_string()),
         };
         let length = Some(inv.length);
         if inv.node_id == node.identity().node_id {
@@ -265,7 +260,7 @@ fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
         }
         let branch = match fetch_branch(node, peer, inv.fork_index, inv.length) {
             Ok(branch) => branch,
-            Err(error) => return outcome(status_of(&error), length, peer_error_text(&error)),
+            Err(error) => return outcome(status_of(&error), length, error.to_string()),
         };
         debug!(
             "fetched {} blocks from {peer} after block {}",
@@ -318,6 +313,9 @@ fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
 }
 
 /// Fetches the peer's blocks after `fork_index`, page by page, up to its claimed length.
+/// Each page must hold every block asked for that exists; a page over the size cap is
+/// asked again at half the size; all pages together may not exceed
+/// [`MAX_BRANCH_BYTES`].
 fn fetch_branch(
     node: &Node,
     peer: &str,
@@ -326,16 +324,40 @@ fn fetch_branch(
 ) -> Result<Vec<Block>, PeerError> {
     let mut branch: Vec<Block> = Vec::new();
     let wanted = claimed_length - fork_index;
+    let mut page_size = PAGE_SIZE;
+    let mut total_bytes = 0u64;
     while (branch.len() as u64) < wanted {
         let from = fork_index + 1 + branch.len() as u64;
-        let url = format!("{peer}/chain?from={from}&limit={PAGE_SIZE}");
-        let page: ChainPage = node.client().get(&url)?;
-        if page.chain.is_empty() {
-            return Err(PeerError::Invalid(format!(
-                "it claimed {claimed_length} blocks but sent none from block {from}"
+        let url = format!("{peer}/chain?from={from}&limit={page_size}");
+        let (page, bytes) = match node.client().get_sized::<ChainPage>(&url) {
+            Ok(answer) => answer,
+            Err(PeerError::TooLarge(_)) if page_size > 1 => {
+                page_size /= 2;
+                debug!("{peer}: /chain page too large; asking for {page_size} blocks");
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        total_bytes += bytes as u64;
+        if total_bytes > MAX_BRANCH_BYTES {
+            return Err(PeerError::TooLarge(format!(
+                "its blocks after block {fork_index} exceed {} MiB",
+                MAX_BRANCH_BYTES / (1024 * 1024)
             )));
         }
-        for (offset, block) in page.chain.into_iter().enumerate() {
+        let expected_count = page_size.min(wanted - branch.len() as u64);
+        if (page.chain.len() as u64) < expected_count {
+            return Err(PeerError::Invalid(format!(
+                "it claimed {claimed_length} blocks, but its /chain page from block {from} held {} of the {expected_count} asked for",
+                page.chain.len()
+            )));
+        }
+        for (offset, block) in page
+            .chain
+            .into_iter()
+            .take(expected_count as usize)
+            .enumerate()
+        {
             let expected = from + offset as u64;
             if block.index != expected {
                 return Err(PeerError::Invalid(format!(
@@ -343,9 +365,7 @@ fn fetch_branch(
                     block.index
                 )));
             }
-            if (branch.len() as u64) < wanted {
-                branch.push(block);
-            }
+            branch.push(block);
         }
     }
     Ok(branch)
@@ -380,10 +400,6 @@ fn locator_query(locator: &[BlockHash]) -> String {
 fn status_of(error: &PeerError) -> &'static str {
     match error {
         PeerError::Unreachable(_) => "unreachable",
-        PeerError::Invalid(_) => "invalid",
+        PeerError::Invalid(_) | PeerError::TooLarge(_) => "invalid",
     }
-}
-
-fn peer_error_text(error: &PeerError) -> String {
-    error.to_string()
 }

@@ -143,7 +143,7 @@ fn full_chain_bytes(root: &Path, name: &str, blocks: &[Block]) -> usize {
 /// A data directory holding `blocks` (index 2 onwards), written through the store.
 fn write_data_dir(root: &Path, name: &str, blocks: &[Block]) -> PathBuf {
     let dir = root.join(name);
-    let (store, _) =
+    let (mut store, _) =
         Store::open(&dir, DIFFICULTY, REWARD, || format!("bench-{name}")).expect("open store");
     store.replace_chain(2, blocks, &[]).expect("write chain");
     dir

@@ -739,6 +739,34 @@ mod tests {
     }
 
     #[test]
+    fn rejects_a_coinbase_that_would_overflow_the_miners_balance() {
+        // With the largest reward, 2048 coinbases fill a u64; the next cannot be paid.
+        let reward = crate::block::MAX_AMOUNT;
+        let mut chain = Chain::new(1, reward);
+        let block_paying = |parent: &Block| {
+            let timestamp = parent.timestamp + 1;
+            seal(
+                parent,
+                timestamp,
+                vec![Transaction::coinbase("miner", reward, timestamp)],
+                1,
+            )
+        };
+        for _ in 0..2048 {
+            let block = block_paying(chain.tip());
+            chain.append(block, NOW).unwrap();
+        }
+        let block = block_paying(chain.tip());
+        assert!(matches!(
+            rule_of(chain.check_next(&block, NOW)),
+            Rule::Ledger {
+                position: 0,
+                error: LedgerError::Overflow { .. }
+            }
+        ));
+    }
+
+    #[test]
     fn spends_coins_received_earlier_in_the_same_block() {
         let mut chain = chain_with_coins();
         let block = mine(

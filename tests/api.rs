@@ -1235,6 +1235,9 @@ fn register_is_all_or_nothing_and_refuses_https() {
         json!(["127.0.0.1:5003", "127.0.0.1"]),
         json!(["127.0.0.1:5003", ""]),
         json!(["127.0.0.1:5003", 5]),
+        // Hosts an HTTP client cannot parse: refused here, never stored to fail later.
+        json!(["127.0.0.1:5003", "1:2:3:5001"]),
+        json!(["127.0.0.1:5003", "[zz]:5001"]),
     ] {
         let body = json!({"nodes": nodes});
         assert_error(

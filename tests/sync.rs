@@ -541,6 +541,32 @@ fn dead_peer_is_unreachable_and_the_next_peer_is_still_used() {
 }
 
 #[test]
+fn peer_whose_chain_pages_stop_short_is_invalid_and_the_next_peer_is_still_used() {
+    // Every block is valid, but the peer hands out one block per page whatever is asked:
+    // a peer could otherwise keep us paging one block at a time for ever.
+    let victim = TestNode::start(&[]);
+    let mut forge = Forge::from_genesis();
+    forge.honest_blocks(4);
+    let blocks = forge.build();
+    let node_id = fake_node_id();
+    let stingy = FakePeer::start(move |request| match request.path.as_str() {
+        "/inv" => PeerAnswer::Json(inv_answer(&blocks, request, &node_id)),
+        "/chain" => {
+            let page: Vec<&Block> = chain_page(&blocks, request).into_iter().take(1).collect();
+            PeerAnswer::Json(json!({"chain": page, "length": blocks.len()}))
+        }
+        _ => not_found(request),
+    });
+    let report = resolve_with_bad_peers_then_a_good_one(&victim, &[&stingy.url]);
+    let outcome = outcome_for(&report, &stingy.url);
+    assert_eq!(outcome["status"], "invalid", "{report}");
+    assert!(
+        reason(outcome).contains("held 1 of the 4"),
+        "the reason says the page was short: {report}"
+    );
+}
+
+#[test]
 fn silent_peer_times_out_at_peer_timeout_and_the_next_peer_is_still_used() {
     let victim = TestNode::start(&["--peer-timeout-ms", "500"]);
     let silent = FakePeer::start(|_| PeerAnswer::Hang);

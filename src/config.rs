@@ -119,12 +119,14 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
             "--host" => config.host = non_empty(&flag, value()?)?,
             "--data-dir" => config.data_dir = Some(PathBuf::from(non_empty(&flag, value()?)?)),
             "--difficulty" => config.difficulty = number(&flag, &value()?, 1, 64)? as u32,
-            "--reward" => config.reward = number(&flag, &value()?, 1, crate::block::MAX_AMOUNT)?,
+            "--reward" => {
+                config.reward = number(&flag, &value()?, 1, crate::core::block::MAX_AMOUNT)?
+            }
             "--miner" => {
                 let miner = value()?;
-                crate::block::check_address("--miner", &miner)
+                crate::core::block::check_address("--miner", &miner)
                     .map_err(|error| FlagError(error.to_string()))?;
-                if miner == crate::block::COINBASE_SENDER {
+                if miner == crate::core::block::COINBASE_SENDER {
                     return Err(FlagError(
                         "--miner \"0\" is reserved for the coinbase sender".into(),
                     ));

@@ -7,29 +7,38 @@
 //!
 //! ## Layout
 //!
+//! Folders are the parts; each file has one job.
+//!
 //! | module | job |
 //! |---|---|
-//! | [`hash`] | `BlockHash`, `TxId`, `MerkleRoot` newtypes; hex; SHA-256 |
-//! | [`block`] | `Transaction`, `Header`, `Block`: canonical bytes, ids, merkle root, genesis |
-//! | [`pow`] | difficulty test; the midstate, multi-threaded nonce search |
-//! | [`ledger`] | balances and ids at the tip; `Changes` layered on top for what-if checks |
-//! | [`chain`] | validity rules, append, locator, fork point, branch check and switch |
-//! | [`pool`] | pending transactions, admitted in arrival order |
+//! | [`core`] | the pure core, **no I/O** |
+//! | [`core::hash`] | `BlockHash`, `TxId`, `MerkleRoot` newtypes; hex; SHA-256 |
+//! | [`core::block`] | `Transaction`, `Header`, `Block`: canonical bytes, ids, merkle root, genesis |
+//! | [`core::pow`] | difficulty test; the midstate, multi-threaded nonce search |
+//! | [`core::ledger`] | balances and ids at the tip; `Changes` layered on top for what-if checks |
+//! | [`core::chain`] | validity rules, append, locator, fork point, branch check and switch |
+//! | [`core::pool`] | pending transactions, admitted in arrival order |
 //! | [`store`] | pickledb files: block segments, pool, peers, journal, directory lock |
-//! | [`peers`] | HTTP calls to other nodes with time limits and size caps |
-//! | [`sync`] | `/nodes/resolve` and `/getblocks`: locator, inv, paged fetch, adopt |
+//! | [`net`] | talking to other nodes |
+//! | [`net::address`] | peer addresses normalised to `http://host:port` |
+//! | [`net::peers`] | HTTP calls to other nodes with time limits and size caps |
+//! | [`net::protocol`] | the `/inv` and `/chain` wire types |
+//! | [`net::sync`] | `/nodes/resolve` and `/getblocks`: locator, inv, paged fetch, adopt |
 //! | [`node`] | the `Node` handle: the mutex, and the operations that change state |
-//! | [`api`] | routes: parse requests, call `Node`, answer JSON with the right status |
-//! | [`address`] | peer addresses normalised to `http://host:port` |
+//! | [`http`] | the HTTP face |
+//! | [`http::routes`] | routes: parse requests, call `Node`, answer JSON with the right status |
+//! | [`http::server`] | start-up: bind, open the data directory, serve |
 //! | [`config`] | command-line flags |
-//! | [`server`] | start-up: bind, open the data directory, serve |
+//!
+//! Dependencies point one way: `core` ← `store`, `node` ← `net::sync` ← `http`;
+//! `net::protocol` and `net::peers` know nothing of `node`.
 //!
 //! ## Architecture invariants
 //!
-//! - `hash`, `block`, `pow`, `ledger`, `chain`, `pool`: **no I/O** — no HTTP, no disk, no
+//! - `core` (`hash`, `block`, `pow`, `ledger`, `chain`, `pool`): **no I/O** — no HTTP, no disk, no
 //!   clock. Callers pass `now`, so every consensus rule is a fast unit test.
-//! - `store` is the only module that imports pickledb; `peers` the only one that imports
-//!   attohttpc; `api` the only one that imports rouille.
+//! - `store` is the only module that imports pickledb; `net::peers` the only one that imports
+//!   attohttpc; `http::routes` and `http::server` the only ones that use rouille.
 //! - A hash is always computed, never trusted: a block's `hash`, `merkle_root` and every
 //!   transaction `id` received from anyone is recomputed and compared.
 //! - The chain mutex (in `node`) is held only to read or to commit. Nonce search and peer
@@ -40,17 +49,9 @@
 //!   the tip, and a branch is checked with the balances rolled back from the tip to the
 //!   fork (`ledger::Changes`), never replayed from genesis.
 
-pub mod address;
-pub mod api;
-pub mod block;
-pub mod chain;
 pub mod config;
-pub mod hash;
-pub mod ledger;
+pub mod core;
+pub mod http;
+pub mod net;
 pub mod node;
-pub mod peers;
-pub mod pool;
-pub mod pow;
-pub mod server;
 pub mod store;
-pub mod sync;

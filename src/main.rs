@@ -1,7 +1,7 @@
 //! The `minichain` binary: parse flags, set up logging, run a node. No logic lives here.
 
 use minichain::config::{Command, USAGE, parse_args};
-use minichain::server::{RunError, run};
+use minichain::http::server::{RunError, run};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

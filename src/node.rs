@@ -5,15 +5,15 @@
 //! searching for a nonce or calling a peer; those work on a snapshot and re-check the tip
 //! when they commit.
 
-use crate::address::{is_own_address, normalize_peer};
-use crate::block::{Block, Header, Transaction, merkle_root_of};
-use crate::chain::{BlockError, Chain};
-use crate::hash::{BlockHash, TxId};
-use crate::peers::PeerClient;
-use crate::pool::{Pool, PoolError};
-use crate::pow::{self, Found};
+use crate::core::block::{Block, Header, Transaction, merkle_root_of};
+use crate::core::chain::{BlockError, Chain};
+use crate::core::hash::{BlockHash, TxId};
+use crate::core::pool::{Pool, PoolError};
+use crate::core::pow::{self, Found};
+use crate::net::address::{is_own_address, normalize_peer};
+use crate::net::peers::PeerClient;
+use crate::net::protocol::InvItem;
 use crate::store::{Loaded, Store, StoreError};
-use crate::sync::InvItem;
 use log::{debug, info, warn};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -683,5 +683,5 @@ fn new_node_id() -> String {
         std::process::id(),
         &marker
     );
-    crate::hash::to_hex(&crate::hash::sha256(seed.as_bytes())[..16])
+    crate::core::hash::to_hex(&crate::core::hash::sha256(seed.as_bytes())[..16])
 }

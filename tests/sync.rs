@@ -9,8 +9,8 @@ use crate::sync_util::{
     not_found, now_ms, reseal,
 };
 use crate::util::*;
-use minichain::block::{Block, Transaction};
-use minichain::hash::BlockHash;
+use minichain::core::block::{Block, Transaction};
+use minichain::core::hash::BlockHash;
 use serde_json::{Value, json};
 use std::sync::Barrier;
 use std::thread;
@@ -414,7 +414,7 @@ fn refuses_a_longer_chain_with_a_wrong_merkle_root() {
     let payment = Transaction::new(FORGER, "mallory", 10, now_ms());
     let mut bad = forge.next_honest(vec![payment]);
     // The root commits to the coinbase alone: a payment slipped in after sealing.
-    bad.merkle_root = minichain::block::merkle_root_of(&bad.transactions[..1]);
+    bad.merkle_root = minichain::core::block::merkle_root_of(&bad.transactions[..1]);
     reseal(&mut bad);
     forge.push(bad).honest_blocks(2);
     assert_forged_chain_refused(&victim, forge.build(), 3, &["merkle"]);
@@ -466,7 +466,7 @@ fn refuses_a_longer_chain_whose_coinbase_pays_more_than_the_reward() {
     forge.honest_blocks(1);
     let mut bad = forge.next_honest(Vec::new());
     bad.transactions[0] = Transaction::coinbase(FORGER, REWARD + 1, bad.timestamp);
-    bad.merkle_root = minichain::block::merkle_root_of(&bad.transactions);
+    bad.merkle_root = minichain::core::block::merkle_root_of(&bad.transactions);
     reseal(&mut bad);
     forge.push(bad).honest_blocks(1);
     assert_forged_chain_refused(&victim, forge.build(), 5, &["reward"]);

@@ -8,10 +8,10 @@
 
 #![allow(dead_code)] // each test uses a different subset of the helpers
 
-use minichain::block::{Block, Header, Transaction, genesis, merkle_root_of};
-use minichain::chain::Chain;
-use minichain::hash::{BlockHash, MerkleRoot};
-use minichain::pow::{meets_difficulty, search};
+use minichain::core::block::{Block, Header, Transaction, genesis, merkle_root_of};
+use minichain::core::chain::Chain;
+use minichain::core::hash::{BlockHash, MerkleRoot};
+use minichain::core::pow::{meets_difficulty, search};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -4,9 +4,9 @@
 //! with all threads, and their ratios (targets: 1 thread ≥ 0.9 × raw; 2 threads ≥ 1.8 ×
 //! 1 thread). Figures, not a pass/fail test: shared machines are noisy.
 
-use minichain::block::Header;
-use minichain::hash::{BlockHash, MerkleRoot};
-use minichain::pow::search;
+use minichain::core::block::Header;
+use minichain::core::hash::{BlockHash, MerkleRoot};
+use minichain::core::pow::search;
 use sha2::block_api::compress256;
 use std::hint::black_box;
 use std::sync::atomic::AtomicBool;

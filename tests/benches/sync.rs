@@ -4,10 +4,10 @@
 //! directories, starts real `minichain` nodes on them, and puts a byte-counting TCP proxy
 //! between the resolving node and its peer. Prints figures, not pass/fail.
 
-use minichain::block::{Block, Header, Transaction, merkle_root_of};
-use minichain::chain::Chain;
+use minichain::core::block::{Block, Header, Transaction, merkle_root_of};
+use minichain::core::chain::Chain;
+use minichain::core::pow::search;
 use minichain::node::now_ms;
-use minichain::pow::search;
 use minichain::store::Store;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -4,10 +4,11 @@
 //! JSON with `Content-Type: application/json`, and errors become status codes only in
 //! [`ApiError::status`].
 
-use crate::block::{Block, Transaction};
-use crate::hash::{BlockHash, MerkleRoot};
+use crate::core::block::{Block, Transaction};
+use crate::core::hash::{BlockHash, MerkleRoot};
+use crate::net::protocol::{InvAnswer, InvItem};
+use crate::net::sync;
 use crate::node::{Mined, NewTransaction, Node, NodeError};
-use crate::sync::{self, InvAnswer, InvItem};
 use log::{debug, info};
 use rouille::{Request, Response};
 use serde::Serialize;
@@ -460,7 +461,7 @@ fn string_field(body: &Map<String, Value>, name: &str) -> Result<String, ApiErro
 }
 
 fn amount_field(body: &Map<String, Value>) -> Result<u64, ApiError> {
-    let max = crate::block::MAX_AMOUNT;
+    let max = crate::core::block::MAX_AMOUNT;
     match body.get("amount") {
         None => Err(ApiError::BadRequest(
             "missing field \"amount\"; send sender, recipient and amount".into(),

@@ -6,12 +6,13 @@
 //! Peers are asked one after another, with no lock held during any call; one peer's
 //! failure is reported in its status and never stops the others.
 
-use crate::block::Block;
-use crate::hash::{BlockHash, TxId};
+use crate::core::block::Block;
+use crate::core::hash::{BlockHash, TxId};
+use crate::net::peers::PeerError;
+use crate::net::protocol::{ChainPage, InvAnswer};
 use crate::node::{Adoption, Node, NodeError};
-use crate::peers::PeerError;
 use log::{debug, info, warn};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Blocks asked for per `/chain` page (the server's maximum).
 pub const PAGE_SIZE: u64 = 500;
@@ -28,44 +29,6 @@ pub const MAX_BRANCH_BYTES: u64 = 256 * 1024 * 1024;
 
 /// How many times a resolve starts over with one peer when our own chain moved meanwhile.
 const MAX_FORK_RETRIES: usize = 3;
-
-/// A peer's `/inv` answer, as SPEC §5 defines it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct InvAnswer {
-    /// The peer's node id (lets us recognise ourselves).
-    pub node_id: String,
-    /// The peer's chain length.
-    pub length: u64,
-    /// The peer's tip hash.
-    pub tip: BlockHash,
-    /// The peer's genesis hash: another one means another network.
-    pub genesis: BlockHash,
-    /// The peer's difficulty.
-    pub difficulty: u32,
-    /// Index of the first of our locator hashes on the peer's chain; 0 if none.
-    pub fork_index: u64,
-    /// Block hashes after the fork, then pooled transaction ids.
-    pub values: Vec<InvItem>,
-}
-
-/// One entry of an inventory.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "type", content = "value", rename_all = "lowercase")]
-pub enum InvItem {
-    /// A block hash.
-    Block(BlockHash),
-    /// A pooled transaction id.
-    Transaction(TxId),
-}
-
-/// A `/chain` page.
-#[derive(Clone, Debug, Deserialize)]
-pub struct ChainPage {
-    /// Blocks of the page.
-    pub chain: Vec<Block>,
-    /// The peer's full length.
-    pub length: u64,
-}
 
 /// What happened with one peer during `/nodes/resolve`.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! genesis block, exactly as SPEC §3 defines them. Stateless checks only: whether a
 //! transaction *fits* a ledger is `ledger`'s and `chain`'s business.
 
-use crate::hash::{BlockHash, MerkleRoot, TxId, sha256};
+use crate::core::hash::{BlockHash, MerkleRoot, TxId, sha256};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -302,7 +302,7 @@ pub fn merkle_root_of(transactions: &[Transaction]) -> MerkleRoot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hash::to_hex;
+    use crate::core::hash::to_hex;
 
     fn id(hex: &str) -> TxId {
         hex.parse().unwrap()

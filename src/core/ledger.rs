@@ -5,8 +5,8 @@
 //! transactions tried — used to validate a branch or the pool without touching the real
 //! ledger until everything checks out.
 
-use crate::block::{Block, Transaction};
-use crate::hash::TxId;
+use crate::core::block::{Block, Transaction};
+use crate::core::hash::TxId;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
@@ -62,7 +62,7 @@ impl Ledger {
     pub fn balances(&self) -> BTreeMap<String, u64> {
         self.balances
             .iter()
-            .filter(|(address, _)| address.as_str() != crate::block::COINBASE_SENDER)
+            .filter(|(address, _)| address.as_str() != crate::core::block::COINBASE_SENDER)
             .map(|(address, amount)| (address.clone(), *amount))
             .collect()
     }
@@ -173,7 +173,7 @@ impl Changes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::block::{Transaction, genesis};
+    use crate::core::block::{Transaction, genesis};
 
     fn block_with(index: u64, transactions: Vec<Transaction>) -> Block {
         let mut block = genesis(8);

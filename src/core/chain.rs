@@ -3,10 +3,10 @@
 //!
 //! **Invariant:** no I/O — no HTTP, no disk, no clock. Callers pass `now`.
 
-use crate::block::{Block, COINBASE_SENDER, TxError, genesis, merkle_root_of};
-use crate::hash::{BlockHash, MerkleRoot};
-use crate::ledger::{Changes, Ledger, LedgerError};
-use crate::pow::{leading_zero_bits, meets_difficulty};
+use crate::core::block::{Block, COINBASE_SENDER, TxError, genesis, merkle_root_of};
+use crate::core::hash::{BlockHash, MerkleRoot};
+use crate::core::ledger::{Changes, Ledger, LedgerError};
+use crate::core::pow::{leading_zero_bits, meets_difficulty};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -420,8 +420,8 @@ impl Chain {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::block::{Header, Transaction};
-    use crate::pow::search;
+    use crate::core::block::{Header, Transaction};
+    use crate::core::pow::search;
     use std::sync::atomic::AtomicBool;
 
     const DIFFICULTY: u32 = 8;
@@ -471,7 +471,7 @@ mod tests {
     #[test]
     fn accepts_the_known_four_block_chain() {
         // shared/vectors.json: chain_difficulty_8_reward_50, built by an independent implementation.
-        let json = include_str!("../tests/data/chain_difficulty_8_reward_50.json");
+        let json = include_str!("../../tests/data/chain_difficulty_8_reward_50.json");
         let blocks: Vec<Block> = serde_json::from_str(json).unwrap();
         let mut chain = Chain::new(8, 50);
         assert_eq!(blocks[0], *chain.genesis());
@@ -741,7 +741,7 @@ mod tests {
     #[test]
     fn rejects_a_coinbase_that_would_overflow_the_miners_balance() {
         // With the largest reward, 2048 coinbases fill a u64; the next cannot be paid.
-        let reward = crate::block::MAX_AMOUNT;
+        let reward = crate::core::block::MAX_AMOUNT;
         let mut chain = Chain::new(1, reward);
         let block_paying = |parent: &Block| {
             let timestamp = parent.timestamp + 1;

@@ -1,10 +1,10 @@
 //! Start-up: bind the port, open the data directory, register the `--peer`s, serve.
 
-use crate::address::{is_own_address, normalize_peer, own_url};
-use crate::api;
 use crate::config::Config;
+use crate::http::routes;
+use crate::net::address::{is_own_address, normalize_peer, own_url};
+use crate::net::peers::PeerClient;
 use crate::node::{Identity, Node};
-use crate::peers::PeerClient;
 use log::{info, warn};
 use std::error::Error;
 use std::io::Write;
@@ -125,8 +125,8 @@ fn bind(
 > {
     let server = rouille::Server::new((config.host.as_str(), port), move |request| {
         match slot.get() {
-            Some(node) => api::handle(request, node),
-            None => api::not_ready(),
+            Some(node) => routes::handle(request, node),
+            None => routes::not_ready(),
         }
     })
     .map_err(|error| {

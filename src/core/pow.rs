@@ -4,8 +4,8 @@
 //! per block (the *midstate*); each nonce then costs exactly one SHA-256 compression of
 //! the second, padded 64-byte block. CPU only: no clock reads beyond timing the search.
 
-use crate::block::Header;
-use crate::hash::BlockHash;
+use crate::core::block::Header;
+use crate::core::hash::BlockHash;
 use sha2::block_api::compress256;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -175,7 +175,7 @@ pub fn search(header: &Header, threads: usize, cancel: &AtomicBool) -> Option<Fo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hash::MerkleRoot;
+    use crate::core::hash::MerkleRoot;
 
     fn template(difficulty: u32) -> Header {
         Header {

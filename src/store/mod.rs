@@ -15,7 +15,7 @@
 //! **Invariant:** the only module that imports pickledb. It stores and checks file
 //! integrity, never consensus rules.
 
-use crate::block::{Block, Transaction};
+use crate::core::block::{Block, Transaction};
 use pickledb::{PickleDb, PickleDbDumpPolicy, SerializationMethod};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -580,7 +580,7 @@ fn pickle_error(path: &Path) -> impl FnOnce(pickledb::error::Error) -> StoreErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::block::{Header, genesis, merkle_root_of};
+    use crate::core::block::{Header, genesis, merkle_root_of};
 
     /// Blocks with consecutive indexes from 2; the store checks shape, not consensus.
     fn blocks(count: u64, tag: &str) -> Vec<Block> {

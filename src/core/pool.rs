@@ -3,9 +3,9 @@
 //!
 //! **Invariant:** no I/O; the pool is always valid on top of the ledger it was built for.
 
-use crate::block::{Transaction, TxError};
-use crate::hash::TxId;
-use crate::ledger::{Changes, Ledger, LedgerError};
+use crate::core::block::{Transaction, TxError};
+use crate::core::hash::TxId;
+use crate::core::ledger::{Changes, Ledger, LedgerError};
 use std::fmt;
 
 /// Most transactions waiting at once: a pool is one block in waiting, and every admission
@@ -124,7 +124,7 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::block::genesis;
+    use crate::core::block::genesis;
 
     fn ledger_where_alice_has(coins: u64) -> Ledger {
         let mut ledger = Ledger::default();

@@ -1,0 +1,11 @@
+//! The pure core: hashes, blocks, proof of work, the ledger, the chain rules and the pool.
+//!
+//! **Invariant:** nothing under `core` does I/O — no HTTP, no disk, no clock. Callers pass
+//! `now`, so every consensus rule is a fast unit test.
+
+pub mod block;
+pub mod chain;
+pub mod hash;
+pub mod ledger;
+pub mod pool;
+pub mod pow;

@@ -1,0 +1,4 @@
+//! The HTTP face of a node: the routes (the only rouille user) and start-up.
+
+pub mod routes;
+pub mod server;

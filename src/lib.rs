@@ -3,7 +3,8 @@
 //! Each process is a node: it keeps its own chain, transaction pool and peers in its own
 //! data directory, answers JSON over HTTP, mines blocks within the `/mine` request, and
 //! agrees with its peers on the longest valid chain through a getblocks/inv exchange.
-//! `../shared/SPEC.md` (the contract) defines every byte; this page maps the code.
+//! `src/SPEC.md` (the contract, kept identical to the shared original by `tests/docs.rs`)
+//! defines every byte; this page maps the code.
 //!
 //! ## Layout
 //!

@@ -97,10 +97,22 @@ impl fmt::Display for StoreError {
                 given,
             } => write!(
                 f,
-                "{}: this data directory was made with --{setting} {stored}, not {given}; start with --{setting} {stored} or use another --data-dir",
-                path.display()
+                "{}: this data directory was made with --{setting} {stored}, not {given}; start with --{setting} {stored} to keep its chain, or start over with `rm -rf {}` (this deletes the node's chain, pool and peers), or use another --data-dir",
+                path.display(),
+                shell_quoted(path.parent().unwrap_or(path))
             ),
         }
+    }
+}
+
+/// A path as a shell word, so the `rm -rf` a refusal suggests can be pasted as it is.
+fn shell_quoted(path: &Path) -> String {
+    let text = path.display().to_string();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 

@@ -25,7 +25,7 @@ Forgeries (--forge):
 The first line on stdout is "listening on http://HOST:PORT" (like the node's), then one
 line describing the forgery. GET /forgery answers that description as JSON.
 
-Also: --check-vectors PATH checks this file's hashing against shared/vectors.json and exits.
+Also: --check-vectors PATH checks this file's hashing against tests/data/vectors.json (a copy of ../shared/vectors.json) and exits.
 
 Python 3 standard library only.
 """

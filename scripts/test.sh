@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The test command: every Rust test, then the clients against real nodes (the Postman
-# collection through a pinned newman, the OpenAPI check), then the batch demos.
+# The test command: every Rust test, then the clients against real nodes (the README's
+# commands in order, the Postman collection through a pinned newman, the OpenAPI check),
+# then the batch demos.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== cargo test"
 cargo test
+
+echo "== README.md followed literally, command by command"
+bash scripts/readme-test.sh
 
 echo "== Postman collection and OpenAPI document against real nodes"
 bash scripts/postman-test.sh

@@ -2,13 +2,17 @@
 # Demo: a fork. Two nodes agree on one block, lose touch, and mine apart: A mines one block
 # holding a payment, B mines two blocks. When A resolves against B it switches to B's
 # longer chain, and the payment from A's cut-away block goes back into A's pool.
-#   bash scripts/demo-fork.sh
+#   bash scripts/demo-fork.sh [--step] [--keep]
+#   --step  print each request as a curl command you can copy, then its answer, and wait
+#           for Enter
+#   --keep  leave the nodes running at the end and print how to stop them
 # Both nodes pay their rewards to the same address, "demo-miner", so the payment (from
 # demo-miner) is affordable on either chain. Builds the node if needed, starts its own
 # nodes on free ports with throw-away data directories, exits 0 when every expected
 # outcome happened, and stops every node it started.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+mc_demo_args "$@"
 
 DIFFICULTY=12
 mc_build

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Demo: three nodes join, transact, mine, resolve, and end on the same tip.
-#   bash scripts/demo-network.sh
+#   bash scripts/demo-network.sh [--step] [--keep]
+#   --step  print each request as a curl command you can copy, then its answer, and wait
+#           for Enter
+#   --keep  leave the nodes running at the end and print how to stop them
 # Builds the node if needed, starts three nodes on free ports with throw-away data
 # directories (difficulty 12), narrates each step, exits 0 when every expected outcome
 # happened, and stops every node it started.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+mc_demo_args "$@"
 
 DIFFICULTY=12
 mc_build

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Demo: tampering is caught.
-#   bash scripts/demo-tamper.sh
+#   bash scripts/demo-tamper.sh [--step] [--keep]
+#   --step  print each request as a curl command you can copy, then its answer, and wait
+#           for Enter
+#   --keep  leave the nodes running at the end and print how to stop them
 # 1. A lying peer (scripts/lying-peer.py) copies an honest node's chain and offers a longer
 #    forgery: a block whose proof of work is too weak, a payment whose amount was edited
 #    after its id was computed, and a payment rewritten with every hash and proof redone.
@@ -12,14 +15,15 @@
 # directories, exits 0 when every expected outcome happened, and stops all it started.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+mc_demo_args "$@"
 
 DIFFICULTY=12
 LIAR="$MC_ROOT/scripts/lying-peer.py"
-VECTORS="$MC_ROOT/../shared/vectors.json"
+VECTORS="$MC_ROOT/tests/data/vectors.json"
 mc_build
 
 if [ -f "$VECTORS" ]; then
-  say "Checking the lying peer's hashing against the known answers in shared/vectors.json"
+  say "Checking the lying peer's hashing against the known answers in tests/data/vectors.json"
   python3 "$LIAR" --check-vectors "$VECTORS" | sed 's/^/   /'
 fi
 

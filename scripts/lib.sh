@@ -1,4 +1,7 @@
 # Helpers shared by the scripts in scripts/ (sourced, not run):
+#   mc_demo_args "$@"        the demos' options: --step (show each request as a curl
+#                            command, then its answer, and wait for Enter) and --keep
+#                            (leave the nodes running at the end, print how to stop them)
 #   mc_build                 cargo build --release (quick when nothing changed)
 #   mc_start NAME [FLAGS]    start a node on a free port (--port 0) with a fresh data
 #                            directory; sets URL_<NAME>, PID_<NAME>, DIR_<NAME>, LOG_<NAME>
@@ -25,11 +28,38 @@ MC_TARGET=${CARGO_TARGET_DIR:-target}
 MC_BIN="$MC_TARGET/release/minichain"
 MC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/minichain-scripts.XXXXXX")
 MC_PIDS=()
+MC_NODES=()
 MC_STATUS=""
 MC_BODY=""
+MC_STEP=0
+MC_KEEP=0
+
+# With --keep: lists the nodes still running, removes them from MC_PIDS, and says how to
+# stop them.
+mc_keep_nodes() {
+  local name pidvar urlvar dirvar logvar kept=() pid rest=()
+  for name in "${MC_NODES[@]}"; do
+    pidvar="PID_$name" urlvar="URL_$name" dirvar="DIR_$name" logvar="LOG_$name"
+    if kill -0 "${!pidvar}" 2>/dev/null; then
+      kept+=("${!pidvar}")
+      printf '   node %s: %s (pid %s, data %s, log %s)\n' "$name" "${!urlvar}" "${!pidvar}" "${!dirvar}" "${!logvar}"
+    fi
+  done
+  [ ${#kept[@]} -gt 0 ] || return 0
+  for pid in "${MC_PIDS[@]}"; do
+    [[ " ${kept[*]} " == *" $pid "* ]] || rest+=("$pid")
+  done
+  MC_PIDS=("${rest[@]}")
+  printf '\n%sThe nodes are still running (--keep).%s Stop them and remove their data with:\n' "$MC_B" "$MC_N"
+  printf '   kill %s; rm -rf %s\n' "${kept[*]}" "$MC_TMP"
+}
 
 mc_cleanup() {
-  local pid
+  local pid keep=0
+  if [ "$MC_KEEP" = 1 ] && [ ${#MC_NODES[@]} -gt 0 ]; then
+    mc_keep_nodes
+    keep=1
+  fi
   for pid in "${MC_PIDS[@]}"; do
     kill -TERM "$pid" 2>/dev/null || true
   done
@@ -43,7 +73,7 @@ mc_cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   MC_PIDS=()
-  rm -rf "$MC_TMP"
+  [ "$keep" = 1 ] || rm -rf "$MC_TMP"
 }
 trap mc_cleanup EXIT
 trap 'exit 130' INT
@@ -53,6 +83,49 @@ trap 'exit 143' TERM
 if [ -t 1 ]; then MC_B=$'\033[1m' MC_G=$'\033[32m' MC_R=$'\033[31m' MC_N=$'\033[0m'; else MC_B="" MC_G="" MC_R="" MC_N=""; fi
 say() { printf '\n%s== %s%s\n' "$MC_B" "$*" "$MC_N"; }
 note() { printf '   %s\n' "$*"; }
+
+# mc_demo_args "$@": reads the demos' options; --help prints the script's header.
+mc_demo_args() {
+  local arg
+  for arg in "$@"; do
+    case $arg in
+      --step) MC_STEP=1 ;;
+      --keep) MC_KEEP=1 ;;
+      -h | --help)
+        sed -n '2,/^set -euo pipefail/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+      *)
+        echo "$(basename "$0"): unknown option $arg (options: --step, --keep, --help)" >&2
+        exit 2
+        ;;
+    esac
+  done
+}
+
+# mc_quote TEXT: TEXT as one single-quoted shell word.
+mc_quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+
+# With --step: the request as a curl command to copy (before it is sent).
+mc_step_request() {
+  [ "$MC_STEP" = 1 ] || return 0
+  local line="curl -s"
+  [ "$1" = GET ] || line+=" -X $1"
+  line+=" $(mc_quote "$2")"
+  [ $# -ge 3 ] && line+=" -H 'Content-Type: application/json' -d $(mc_quote "$3")"
+  printf '\n   %s$ %s%s\n' "$MC_B" "$line" "$MC_N"
+}
+
+# With --step: the answer, then a pause until Enter (no pause when stdin is not a terminal
+# that answers, e.g. at end of input).
+mc_step_answer() {
+  [ "$MC_STEP" = 1 ] || return 0
+  printf '   HTTP %s\n' "$MC_STATUS"
+  if ! mc_show "$MC_BODY" 2>/dev/null; then printf '   | %s\n' "$MC_BODY"; fi
+  printf '   [Enter] to go on '
+  read -r _ || true
+  echo
+}
 
 mc_build() {
   say "Building the node (cargo build --release)"
@@ -100,6 +173,7 @@ mc_start_in() {
   "$MC_BIN" --port 0 --data-dir "$dir" "$@" >"$out" 2>"$out.err" &
   local pid=$!
   mc_track "$pid"
+  [[ " ${MC_NODES[*]} " == *" $name "* ]] || MC_NODES+=("$name")
   local url
   url=$(mc_wait_listening "$out" "$pid" "node $name") || exit 1
   printf -v "URL_$name" '%s' "$url"
@@ -125,6 +199,7 @@ mc_stop() {
 # mc_call METHOD URL [BODY]
 mc_call() {
   local method=$1 url=$2 out
+  mc_step_request "$@"
   if [ $# -ge 3 ]; then
     out=$(curl -sS -m 60 -X "$method" -H 'Content-Type: application/json' --data-binary "$3" \
       -w '\n%{http_code}' "$url") || { echo "curl $method $url failed" >&2; exit 1; }
@@ -134,6 +209,7 @@ mc_call() {
   fi
   MC_STATUS=${out##*$'\n'}
   MC_BODY=${out%$'\n'*}
+  mc_step_answer
 }
 
 # mc_json JSON EXPR: prints EXPR evaluated with d = the parsed JSON (strings bare, the

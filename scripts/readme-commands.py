@@ -19,11 +19,13 @@ What counts as a command (the convention; scripts/README.md repeats it):
     skip   nothing in it is run (the test command itself, benchmarks, other machines).
 - A command that starts a node, `cargo run --release -- [FLAGS]` with flags only (no
   subcommand such as `wallet`), is started in the background and waited for (its first line
-  `listening on URL`), wherever it appears. If a node the test started already runs on that
-  port it is first stopped with SIGINT, as Ctrl-C would in its terminal. Elsewhere,
+  `listening on URL`), wherever it appears (one node per line). If a node the test started
+  already runs on that port it is first stopped with SIGINT, as Ctrl-C would in its
+  terminal. Elsewhere,
   `cargo run --release --` (or `cargo run --`) runs the release binary.
 - Ports 5000-5009 in commands (`:5000`, `/5000`, `--port 5000`) are moved to a block of free
-  ports (--port-base), so a node a user has running on 5000 is never touched.
+  ports (--port-base), so a node a user has running on 5000 is never touched; a node
+  started without `--port` gets the moved 5000.
 """
 
 import argparse
@@ -146,6 +148,8 @@ def node_start(command):
         return None
     if tokens and tokens[-1] == "&":
         tokens = tokens[:-1]
+    if "&" in tokens:
+        return None  # two commands on one line: plain shell
     env = []
     while tokens and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", tokens[0]):
         env.append(tokens.pop(0))
@@ -172,6 +176,8 @@ def emit_bash(steps, base):
         node = node_start(remap_ports(command, base))
         if node is not None:
             env, flags = node
+            if base is not None and not any(f == "--port" or f.startswith("--port=") for f in flags):
+                flags = flags + ["--port", str(base)]  # the default port 5000, moved
             argv = ["env"] + env + ['"$RT_BIN"'] + [shlex.quote(f) for f in flags]
             out.append("rt_node %d %s %s %s -- %s" % (line, mode, shlex.quote(port_of(flags)), shown, " ".join(argv)))
         else:

@@ -102,3 +102,27 @@ fn a_directory_of_another_network_is_refused_with_both_ways_out() {
     node.restart();
     assert_eq!(node.chain().len(), 2);
 }
+
+/// A clone has no `../shared/`: the documents a reader opens point to the repository's own
+/// copy of the contract.
+#[test]
+fn documents_point_to_the_contract_in_the_repository() {
+    for file in [
+        "README.md",
+        "scripts/README.md",
+        "scripts/openapi.yaml",
+        "scripts/minichain.postman_collection.json",
+        "src/lib.rs",
+    ] {
+        let text = std::fs::read_to_string(root().join(file))
+            .unwrap_or_else(|error| panic!("cannot read {file}: {error}"));
+        assert!(
+            !text.contains("../shared/SPEC.md") && !text.contains("shared/SPEC.md"),
+            "{file} cites ../shared/SPEC.md, which a clone does not have; cite src/SPEC.md"
+        );
+        assert!(
+            text.contains("src/SPEC.md"),
+            "{file} should tell where the contract is: src/SPEC.md"
+        );
+    }
+}

@@ -1,0 +1,400 @@
+//! The live network (SPEC §6a): the [`Network`] a node carries beside its state, and the
+//! outbox that pushes its news to peers on a fixed, small set of background threads.
+//!
+//! Work for a peer (announce our tip, post transactions, fetch an announced tip) waits
+//! in that peer's slot of the outbox. A slot coalesces: many tip changes are one
+//! announcement of the newest tip, many announcements from one peer are one fetch, and
+//! a peer's transactions queue up to a global cap. A slot is worked on by one thread at
+//! a time, so a slow peer holds at most one worker, and the HTTP threads only ever add
+//! to the outbox: they never wait for a peer. No lock is held during a peer call.
+
+use crate::core::block::Transaction;
+use crate::core::hash::{BlockHash, TxId};
+use crate::net::announce;
+use crate::net::flight::SingleFlight;
+use crate::net::peer_book::{MAX_PEERS, PeerBook};
+use crate::net::sync::{self, ResolveReport};
+use crate::node::{Listener, Node, now_ms};
+use log::{debug, warn};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::Hash;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// Background threads that talk to peers for the outbox.
+pub const RELAY_WORKERS: usize = 4;
+
+/// Most transactions waiting in the outbox, all peers together; more are dropped (and
+/// logged): the background sync and the next block still bring them round.
+pub const MAX_QUEUED_TRANSACTIONS: usize = 20_000;
+
+/// Transactions posted to one peer in one go before its slot goes back in line.
+const TRANSACTIONS_PER_TURN: usize = 64;
+
+/// Entries kept in each seen-set before the oldest are forgotten.
+const SEEN_CAPACITY: usize = 100_000;
+
+/// The header a relayed transaction carries: the sender's node id, so the receiver
+/// does not send it back.
+pub const FROM_HEADER: &str = "X-Minichain-Node-Id";
+
+/// How a node takes part in the network; from the command line.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// Announcements, transaction relay, background sync and peer exchange.
+    pub relay: bool,
+    /// How often the background sync runs.
+    pub sync_interval: Duration,
+    /// A peer unreachable this long is dropped.
+    pub peer_expiry: Duration,
+}
+
+/// Everything a node keeps about the network besides its peer list: peer health, the
+/// outbox, what it already relayed, and the one `/nodes/resolve` run in flight.
+pub struct Network {
+    /// From the command line.
+    pub settings: Settings,
+    /// Each peer's health, for `GET /nodes`, backoff and expiry.
+    pub book: PeerBook,
+    /// Concurrent `/nodes/resolve` calls share one run.
+    resolving: SingleFlight<ResolveReport>,
+    outbox: Outbox,
+    /// Transactions already relayed: each is relayed at most once by this node.
+    relayed: Mutex<SeenSet<TxId>>,
+    /// Announced tips already fetched from a peer, so an announcer repeating a tip it
+    /// cannot serve costs one fetch, not one per announcement.
+    fetched: Mutex<SeenSet<(String, BlockHash)>>,
+}
+
+impl Network {
+    /// A network with nothing queued; [`start`] attaches it and starts its threads.
+    pub fn new(settings: Settings) -> Network {
+        Network {
+            settings,
+            book: PeerBook::default(),
+            resolving: SingleFlight::default(),
+            outbox: Outbox::default(),
+            relayed: Mutex::new(SeenSet::default()),
+            fetched: Mutex::new(SeenSet::default()),
+        }
+    }
+
+    /// The network attached to `node` (always, once the server started it).
+    pub fn of(node: &Node) -> Option<&Network> {
+        let listener: &dyn std::any::Any = node.listener()?.as_ref();
+        listener.downcast_ref::<Network>()
+    }
+
+    /// Queues a fetch of `tip` (length `length`) from `peer`, which announced it; false
+    /// when that peer's tip was already fetched once.
+    pub fn queue_fetch(&self, peer: &str, length: u64, tip: BlockHash) -> bool {
+        let fresh = self
+            .fetched
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((peer.to_string(), tip));
+        if fresh {
+            self.outbox
+                .push(peer, |slot| slot.fetch = Some((length, tip)));
+        }
+        fresh
+    }
+
+    /// Background sync: the interval, to space retries of failing peers.
+    pub fn backoff_base(&self) -> Duration {
+        self.settings.sync_interval
+    }
+}
+
+/// Attaches a [`Network`] to the node and, unless relay is off, starts the outbox
+/// threads and the background sync. With `--no-relay` the network still keeps peer
+/// health and the single `/nodes/resolve` run, and sends nothing by itself.
+pub fn start(node: &Node, settings: Settings) {
+    node.attach_listener(Arc::new(Network::new(settings)));
+    if !settings.relay {
+        return;
+    }
+    for number in 0..RELAY_WORKERS {
+        let node = node.clone();
+        std::thread::Builder::new()
+            .name(format!("relay-{number}"))
+            .spawn(move || work(&node))
+            .expect("can start a relay thread");
+    }
+    let node = node.clone();
+    std::thread::Builder::new()
+        .name("sync".into())
+        .spawn(move || crate::net::heal::run(&node))
+        .expect("can start the sync thread");
+}
+
+/// `/nodes/resolve`: concurrent callers share one run; each outcome updates the book.
+pub fn resolve(node: &Node) -> ResolveReport {
+    let Some(network) = Network::of(node) else {
+        return sync::resolve(node);
+    };
+    network.resolving.run(|| {
+        let report = sync::resolve(node);
+        let now = now_ms();
+        for outcome in &report.peers {
+            network.book.record(outcome, now, network.backoff_base());
+        }
+        report
+    })
+}
+
+impl Listener for Network {
+    fn tip_changed(&self, node: &Node) {
+        if !self.settings.relay {
+            return;
+        }
+        for peer in node.peers() {
+            if !self.book.is_other_network(&peer) {
+                self.outbox.push(&peer, |slot| slot.announce = true);
+            }
+        }
+    }
+
+    fn pooled(&self, node: &Node, transactions: &[Transaction], from: Option<&str>) {
+        if !self.settings.relay {
+            return;
+        }
+        let peers = node.peers();
+        let source = from.and_then(|node_id| self.book.peer_with_node_id(&peers, node_id));
+        for tx in transactions {
+            let fresh = self
+                .relayed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(tx.id);
+            // A transaction returned to the pool by a chain switch spreads again.
+            if !fresh && from.is_some() {
+                continue;
+            }
+            for peer in &peers {
+                if Some(peer) == source.as_ref() || self.book.is_other_network(peer) {
+                    continue;
+                }
+                if !self.outbox.push_transaction(peer, tx) {
+                    warn!(
+                        "relay outbox is full ({MAX_QUEUED_TRANSACTIONS} transactions); transaction {} is not relayed to {peer}",
+                        tx.id
+                    );
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The outbox.
+
+/// What waits for one peer.
+#[derive(Default)]
+struct Slot {
+    /// Announce our tip (whatever it is when the worker gets to it).
+    announce: bool,
+    /// Transactions to post, oldest first.
+    transactions: VecDeque<Transaction>,
+    /// An announced tip to fetch from this peer: its length and hash.
+    fetch: Option<(u64, BlockHash)>,
+    /// A worker is on it.
+    busy: bool,
+    /// It is in the ready line.
+    queued: bool,
+}
+
+impl Slot {
+    fn has_work(&self) -> bool {
+        self.announce || self.fetch.is_some() || !self.transactions.is_empty()
+    }
+}
+
+#[derive(Default)]
+struct OutboxState {
+    slots: HashMap<String, Slot>,
+    ready: VecDeque<String>,
+    transactions: usize,
+}
+
+/// Per-peer slots and the line of peers with work waiting.
+#[derive(Default)]
+struct Outbox {
+    state: Mutex<OutboxState>,
+    wake: Condvar,
+}
+
+/// One turn of work for one peer, taken out of its slot.
+struct Turn {
+    peer: String,
+    announce: bool,
+    fetch: Option<(u64, BlockHash)>,
+    transactions: Vec<Transaction>,
+}
+
+impl Outbox {
+    fn lock(&self) -> std::sync::MutexGuard<'_, OutboxState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Changes `peer`'s slot and puts it in line if it is idle; false when the outbox
+    /// already holds [`MAX_PEERS`] slots and this peer has none.
+    fn push(&self, peer: &str, change: impl FnOnce(&mut Slot)) -> bool {
+        let mut state = self.lock();
+        if !state.slots.contains_key(peer) && state.slots.len() >= MAX_PEERS {
+            debug!("relay outbox holds {MAX_PEERS} peers; nothing queued for {peer}");
+            return false;
+        }
+        let slot = state.slots.entry(peer.to_string()).or_default();
+        change(slot);
+        if !slot.busy && !slot.queued && slot.has_work() {
+            slot.queued = true;
+            state.ready.push_back(peer.to_string());
+            self.wake.notify_one();
+        }
+        true
+    }
+
+    fn push_transaction(&self, peer: &str, tx: &Transaction) -> bool {
+        {
+            let mut state = self.lock();
+            if state.transactions >= MAX_QUEUED_TRANSACTIONS {
+                return false;
+            }
+            state.transactions += 1;
+        }
+        let pushed = self.push(peer, |slot| slot.transactions.push_back(tx.clone()));
+        if !pushed {
+            self.lock().transactions -= 1;
+        }
+        pushed
+    }
+
+    /// Waits for a peer with work and takes one turn of it.
+    fn take(&self) -> Turn {
+        let mut state = self.lock();
+        loop {
+            if let Some(peer) = state.ready.pop_front() {
+                let Some(slot) = state.slots.get_mut(&peer) else {
+                    continue;
+                };
+                slot.queued = false;
+                slot.busy = true;
+                let count = slot.transactions.len().min(TRANSACTIONS_PER_TURN);
+                let turn = Turn {
+                    peer,
+                    announce: std::mem::take(&mut slot.announce),
+                    fetch: slot.fetch.take(),
+                    transactions: slot.transactions.drain(..count).collect(),
+                };
+                state.transactions -= turn.transactions.len();
+                return turn;
+            }
+            state = self.wake.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// The turn is over: back in line if more work came meanwhile, else forgotten.
+    fn done(&self, peer: &str) {
+        let mut state = self.lock();
+        let Some(slot) = state.slots.get_mut(peer) else {
+            return;
+        };
+        slot.busy = false;
+        if slot.has_work() {
+            slot.queued = true;
+            state.ready.push_back(peer.to_string());
+            self.wake.notify_one();
+        } else {
+            state.slots.remove(peer);
+        }
+    }
+
+    /// Drops what waits for `peer` (it is down): the sync brings it round later.
+    fn drop_transactions(&self, peer: &str) {
+        let mut state = self.lock();
+        let dropped = state
+            .slots
+            .get_mut(peer)
+            .map_or(0, |slot| std::mem::take(&mut slot.transactions).len());
+        state.transactions -= dropped;
+    }
+}
+
+/// A relay thread: takes turns from the outbox for ever.
+fn work(node: &Node) {
+    let Some(network) = Network::of(node) else {
+        return;
+    };
+    loop {
+        let turn = network.outbox.take();
+        if let Some((length, tip)) = turn.fetch {
+            announce::fetch_announced(node, network, &turn.peer, length, tip);
+        }
+        if turn.announce {
+            announce::send(node, network, &turn.peer);
+        }
+        if !turn.transactions.is_empty() {
+            post_transactions(node, network, &turn.peer, &turn.transactions);
+        }
+        network.outbox.done(&turn.peer);
+    }
+}
+
+/// Posts transactions in their relayed form (every stored field) to one peer.
+fn post_transactions(node: &Node, network: &Network, peer: &str, transactions: &[Transaction]) {
+    let url = format!("{peer}/transactions/new");
+    let from = [(FROM_HEADER, node.identity().node_id.as_str())];
+    for tx in transactions {
+        match node.client().post_status(&url, tx, &from) {
+            Ok((201, _)) => debug!("relayed transaction {} to {peer}", tx.id),
+            Ok((409, _)) => debug!("{peer} already has transaction {}", tx.id),
+            Ok((status, reason)) => debug!(
+                "{peer} refused relayed transaction {} ({status}: {})",
+                tx.id,
+                reason.unwrap_or_default()
+            ),
+            Err(error) => {
+                debug!("could not relay transaction {} to {peer}: {error}", tx.id);
+                network
+                    .book
+                    .failed(peer, &error.to_string(), now_ms(), network.backoff_base());
+                network.outbox.drop_transactions(peer);
+                return;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// A set that remembers at most [`SEEN_CAPACITY`] entries, forgetting the oldest.
+struct SeenSet<T> {
+    members: HashSet<T>,
+    order: VecDeque<T>,
+}
+
+impl<T> Default for SeenSet<T> {
+    fn default() -> Self {
+        SeenSet {
+            members: HashSet::new(),
+            order: VecDeque::new(),
+        }
+    }
+}
+
+impl<T: Eq + Hash + Clone> SeenSet<T> {
+    /// Adds `item`; false when it was already there.
+    fn insert(&mut self, item: T) -> bool {
+        if !self.members.insert(item.clone()) {
+            return false;
+        }
+        self.order.push_back(item);
+        if self.order.len() > SEEN_CAPACITY
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.members.remove(&oldest);
+        }
+        true
+    }
+}

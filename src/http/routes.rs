@@ -276,8 +276,15 @@ fn new_transaction(request: &Request, node: &Node) -> Reply {
         },
     };
     let from = http_request.header(relay::FROM_HEADER);
-    let (transaction, index) = node.add_transaction(request)?;
-    node.notify_pooled(&transaction, from);
+    let result = node.add_transaction(request);
+    match &result {
+        Ok((transaction, _)) => node.notify_pooled(transaction, from),
+        Err(error @ NodeError::BadRequest(_)) => {
+            relay::refused_from(node, from, &error.to_string())
+        }
+        Err(_) => {}
+    }
+    let (transaction, index) = result?;
     #[derive(Serialize)]
     struct Answer {
         message: String,

@@ -64,6 +64,8 @@ pub struct Network {
     /// Announced tips already fetched from a peer, so an announcer repeating a tip it
     /// cannot serve costs one fetch, not one per announcement.
     fetched: Mutex<SeenSet<(String, BlockHash)>>,
+    /// Tips being fetched right now: a tip announced by two peers is fetched once.
+    fetching: Mutex<HashSet<BlockHash>>,
 }
 
 impl Network {
@@ -76,6 +78,7 @@ impl Network {
             outbox: Outbox::default(),
             relayed: Mutex::new(SeenSet::default()),
             fetched: Mutex::new(SeenSet::default()),
+            fetching: Mutex::new(HashSet::new()),
         }
     }
 
@@ -98,6 +101,22 @@ impl Network {
                 .push(peer, |slot| slot.fetch = Some((length, tip)));
         }
         fresh
+    }
+
+    /// Claims `tip` for fetching; false when another thread is fetching it.
+    pub fn start_fetch(&self, tip: BlockHash) -> bool {
+        self.fetching
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tip)
+    }
+
+    /// The fetch of `tip` is over.
+    pub fn end_fetch(&self, tip: &BlockHash) {
+        self.fetching
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(tip);
     }
 
     /// Background sync: the interval, to space retries of failing peers.
@@ -141,6 +160,21 @@ pub fn resolve(node: &Node) -> ResolveReport {
         }
         report
     })
+}
+
+/// A peer (`from`: its node id) relayed a transaction this node refused: counted
+/// against that peer in `GET /nodes` and logged.
+pub fn refused_from(node: &Node, from: Option<&str>, reason: &str) {
+    let (Some(network), Some(from)) = (Network::of(node), from) else {
+        return;
+    };
+    let Some(peer) = network.book.peer_with_node_id(&node.peers(), from) else {
+        return;
+    };
+    warn!("{peer} relayed a transaction this node refused: {reason}");
+    network
+        .book
+        .misbehaved(&peer, &format!("relayed a refused transaction: {reason}"));
 }
 
 impl Listener for Network {
@@ -328,8 +362,11 @@ fn work(node: &Node) {
     };
     loop {
         let turn = network.outbox.take();
-        if let Some((length, tip)) = turn.fetch {
+        if let Some((length, tip)) = turn.fetch
+            && network.start_fetch(tip)
+        {
             announce::fetch_announced(node, network, &turn.peer, length, tip);
+            network.end_fetch(&tip);
         }
         if turn.announce {
             announce::send(node, network, &turn.peer);

@@ -588,3 +588,76 @@ fn registration_refuses_another_network_merges_one_node_under_two_names_and_caps
     );
     assert_eq!(peer_urls(&node).len(), 2, "nothing was added");
 }
+
+#[test]
+fn a_fork_heals_by_itself_and_cut_away_payments_spread_again() {
+    // Two nodes mining at the same moment: a tie, settled by the next block.
+    let a = start(&[]);
+    let b = start(&["--peer", &a.url]);
+    assert!(wait_until(SPREAD, || peer_urls(&a).contains(&b.url)));
+    let barrier = Barrier::new(2);
+    thread::scope(|scope| {
+        for node in [&a, &b] {
+            let barrier = &barrier;
+            scope.spawn(move || {
+                barrier.wait();
+                node.mine();
+            });
+        }
+    });
+    a.mine();
+    assert_converges(&[&b], &a, "after a tie and one more block");
+    assert_eq!(a.chain(), b.chain(), "one chain");
+
+    // Two nodes that do not know each other mine apart; B's block holds a payment.
+    let c = start(&[]);
+    let d = start(&[]);
+    c.mine();
+    register(&d, &c.url);
+    let (_, report) = d.post("/nodes/resolve", &Value::Null);
+    assert_eq!(report["replaced"], true, "{report}");
+    let (status, _) = d.delete("/nodes/register", &json!({ "nodes": [c.url] }));
+    assert_eq!(status, 200);
+    let payment = d.pay_ok("m", "erin", 4);
+    d.mine();
+    c.mine();
+    c.mine();
+    // They meet; C's next block is announced; D switches, and the payment of its cut-away
+    // block goes back to its pool and on to C's.
+    register(&c, &d.url);
+    register(&d, &c.url);
+    c.mine();
+    assert_converges(&[&d], &c, "the longer chain wins by itself");
+    assert!(
+        wait_until(SPREAD, || pool_ids(&c) == [payment["id"].as_str().unwrap()]
+            && pool_ids(&d) == [payment["id"].as_str().unwrap()]),
+        "the cut-away payment is pooled again on both: C {:?}, D {:?}",
+        pool_ids(&c),
+        pool_ids(&d)
+    );
+}
+
+#[test]
+fn a_node_started_before_its_peer_registers_with_it_once_it_is_up() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let peer_url = format!("http://127.0.0.1:{port}");
+    let early = start(&["--peer", &peer_url]);
+    thread::sleep(Duration::from_millis(300)); // its first tries find nobody
+    // The later flag wins over the helper's `--port 0`.
+    let late = start(&["--port", &port.to_string()]);
+    assert_eq!(late.url, peer_url);
+    assert!(
+        wait_until(SPREAD, || peer_urls(&late).contains(&early.url)),
+        "the early node registered with the late one: {:?}",
+        peer_urls(&late)
+    );
+    assert!(
+        early
+            .stderr()
+            .contains(&format!("registered with {peer_url} (attempt")),
+        "the success is logged"
+    );
+}

@@ -241,6 +241,35 @@ mod tests {
     }
 
     #[test]
+    fn relay_flags() {
+        let Command::Run(config) = parse(&[]).unwrap() else {
+            panic!("expected a config")
+        };
+        assert!(config.relay);
+        assert_eq!(config.sync_interval, Duration::from_millis(10_000));
+        assert_eq!(config.peer_expiry, Duration::from_millis(600_000));
+        let Command::Run(config) = parse(&[
+            "--no-relay",
+            "--sync-interval-ms",
+            "250",
+            "--peer-expiry-ms=1500",
+        ])
+        .unwrap() else {
+            panic!("expected a config")
+        };
+        assert!(!config.relay);
+        assert_eq!(config.sync_interval, Duration::from_millis(250));
+        assert_eq!(config.peer_expiry, Duration::from_millis(1500));
+        for bad in [
+            &["--no-relay=yes"][..],
+            &["--sync-interval-ms", "0"],
+            &["--peer-expiry-ms", "x"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
     fn refuses_bad_flags_with_a_reason() {
         for bad in [
             &["--difficulty", "0"][..],

@@ -661,3 +661,25 @@ fn a_node_started_before_its_peer_registers_with_it_once_it_is_up() {
         "the success is logged"
     );
 }
+
+#[test]
+fn a_payment_of_fresh_coins_reaches_nodes_that_have_not_fetched_its_block_yet() {
+    let nodes = line(3, &[]);
+    let all: Vec<&TestNode> = nodes.iter().collect();
+    // The payment spends the coinbase of a block mined a moment before: it reaches the
+    // neighbours about as early as the block's announcement, before they fetched it.
+    for round in 0..3 {
+        nodes[2].mine();
+        let tx = nodes[2].pay_ok("m", "fresh", 50);
+        let id = tx["id"].as_str().unwrap().to_string();
+        assert!(
+            wait_until(SPREAD, || all
+                .iter()
+                .all(|node| pool_ids(node).contains(&id))),
+            "round {round}: the payment reached every pool: {:?}",
+            all.iter().map(|node| pool_ids(node)).collect::<Vec<_>>()
+        );
+        nodes[0].mine();
+        assert_converges(&all, &nodes[0], "the payment mined");
+    }
+}

@@ -276,13 +276,14 @@ fn new_transaction(request: &Request, node: &Node) -> Reply {
         },
     };
     let from = http_request.header(relay::FROM_HEADER);
+    let relayed = from.map(|_| request.clone());
     let result = node.add_transaction(request);
-    match &result {
-        Ok((transaction, _)) => node.notify_pooled(transaction, from),
-        Err(error @ NodeError::BadRequest(_)) => {
-            relay::refused_from(node, from, &error.to_string())
+    match (&result, relayed) {
+        (Ok((transaction, _)), _) => node.notify_pooled(transaction, from),
+        (Err(error @ NodeError::BadRequest(_)), Some(relayed)) => {
+            relay::refused_from(node, from, &error.to_string(), relayed)
         }
-        Err(_) => {}
+        _ => {}
     }
     let (transaction, index) = result?;
     #[derive(Serialize)]

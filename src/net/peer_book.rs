@@ -10,8 +10,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Most peers a node keeps (registration beyond it is a 400; peer exchange stops there).
-pub const MAX_PEERS: usize = 1000;
+pub use crate::net::address::MAX_PEERS;
 
 /// Longest wait between two tries of a peer that keeps failing.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(60);

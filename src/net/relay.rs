@@ -14,7 +14,7 @@ use crate::net::announce;
 use crate::net::flight::SingleFlight;
 use crate::net::peer_book::{MAX_PEERS, PeerBook};
 use crate::net::sync::{self, ResolveReport};
-use crate::node::{Listener, Node, now_ms};
+use crate::node::{Listener, NewTransaction, Node, now_ms};
 use log::{debug, warn};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
@@ -27,6 +27,9 @@ pub const RELAY_WORKERS: usize = 4;
 /// Most transactions waiting in the outbox, all peers together; more are dropped (and
 /// logged): the background sync and the next block still bring them round.
 pub const MAX_QUEUED_TRANSACTIONS: usize = 20_000;
+
+/// Refused relayed transactions kept for one more try.
+pub const MAX_ORPHANS: usize = 1000;
 
 /// Transactions posted to one peer in one go before its slot goes back in line.
 const TRANSACTIONS_PER_TURN: usize = 64;
@@ -66,6 +69,9 @@ pub struct Network {
     fetched: Mutex<SeenSet<(String, BlockHash)>>,
     /// Tips being fetched right now: a tip announced by two peers is fetched once.
     fetching: Mutex<HashSet<BlockHash>>,
+    /// Relayed transactions refused, with the sender's node id, tried once more after
+    /// the next fetch (at most [`MAX_ORPHANS`]).
+    orphans: Mutex<VecDeque<(NewTransaction, String)>>,
 }
 
 impl Network {
@@ -79,6 +85,7 @@ impl Network {
             relayed: Mutex::new(SeenSet::default()),
             fetched: Mutex::new(SeenSet::default()),
             fetching: Mutex::new(HashSet::new()),
+            orphans: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -163,18 +170,47 @@ pub fn resolve(node: &Node) -> ResolveReport {
 }
 
 /// A peer (`from`: its node id) relayed a transaction this node refused: counted
-/// against that peer in `GET /nodes` and logged.
-pub fn refused_from(node: &Node, from: Option<&str>, reason: &str) {
+/// against that peer in `GET /nodes` and logged, and kept to be tried once more after
+/// the next block fetched from a peer (it may spend coins of a block announced to us
+/// but not fetched yet).
+pub fn refused_from(node: &Node, from: Option<&str>, reason: &str, relayed: NewTransaction) {
     let (Some(network), Some(from)) = (Network::of(node), from) else {
         return;
     };
     let Some(peer) = network.book.peer_with_node_id(&node.peers(), from) else {
         return;
     };
-    warn!("{peer} relayed a transaction this node refused: {reason}");
+    debug!("{peer} relayed a transaction this node refused: {reason}");
     network
         .book
         .misbehaved(&peer, &format!("relayed a refused transaction: {reason}"));
+    let mut orphans = network.orphans.lock().unwrap_or_else(|p| p.into_inner());
+    if orphans.len() >= MAX_ORPHANS {
+        orphans.pop_front();
+    }
+    orphans.push_back((relayed, from.to_string()));
+}
+
+impl Network {
+    /// Tries the held transactions again (on a relay thread, after a fetch); those still
+    /// refused are dropped.
+    fn retry_orphans(&self, node: &Node) {
+        let orphans: Vec<(NewTransaction, String)> = self
+            .orphans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect();
+        for (request, from) in orphans {
+            match node.add_transaction(request) {
+                Ok((tx, _)) => {
+                    debug!("pooled transaction {} after fetching its block", tx.id);
+                    node.notify_pooled(&tx, Some(&from));
+                }
+                Err(error) => debug!("dropped a relayed transaction: {error}"),
+            }
+        }
+    }
 }
 
 impl Listener for Network {
@@ -367,6 +403,7 @@ fn work(node: &Node) {
         {
             announce::fetch_announced(node, network, &turn.peer, length, tip);
             network.end_fetch(&tip);
+            network.retry_orphans(node);
         }
         if turn.announce {
             announce::send(node, network, &turn.peer);

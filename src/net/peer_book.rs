@@ -130,8 +130,10 @@ impl PeerBook {
             health.tip = Some(tip);
             health.last_seen_ms = Some(now);
             if health.status != PeerStatus::OtherNetwork {
+                // It is alive: stop backing off.
                 health.status = PeerStatus::Up;
                 health.down_since_ms = None;
+                health.next_try_ms = 0;
             }
         });
     }

@@ -218,8 +218,10 @@ impl Listener for Network {
         if !self.settings.relay {
             return;
         }
+        let now = now_ms();
         for peer in node.peers() {
-            if !self.book.is_other_network(&peer) {
+            // A peer backing off after failures hears at its next sync instead.
+            if !self.book.is_other_network(&peer) && self.book.due(&peer, now) {
                 self.outbox.push(&peer, |slot| slot.announce = true);
             }
         }
@@ -231,6 +233,7 @@ impl Listener for Network {
         }
         let peers = node.peers();
         let source = from.and_then(|node_id| self.book.peer_with_node_id(&peers, node_id));
+        let now = now_ms();
         for tx in transactions {
             let fresh = self
                 .relayed
@@ -242,7 +245,10 @@ impl Listener for Network {
                 continue;
             }
             for peer in &peers {
-                if Some(peer) == source.as_ref() || self.book.is_other_network(peer) {
+                if Some(peer) == source.as_ref()
+                    || self.book.is_other_network(peer)
+                    || !self.book.due(peer, now)
+                {
                     continue;
                 }
                 if !self.outbox.push_transaction(peer, tx) {

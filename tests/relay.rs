@@ -683,3 +683,41 @@ fn a_payment_of_fresh_coins_reaches_nodes_that_have_not_fetched_its_block_yet() 
         assert_converges(&all, &nodes[0], "the payment mined");
     }
 }
+
+#[test]
+fn announcements_from_strangers_cannot_take_over_the_relay_threads() {
+    let victim = start(&["--peer-timeout-ms", "3000"]);
+    let genesis = victim.chain()[0]["hash"].clone();
+    let hanging: Vec<FakePeer> = (0..10)
+        .map(|_| FakePeer::start(|_| PeerAnswer::Hang))
+        .collect();
+    let began = Instant::now();
+    let mut refused = 0;
+    for (n, peer) in hanging.iter().enumerate() {
+        let tip = format!("{n:064x}");
+        let (status, answer) = victim.post(
+            "/inv",
+            &announcement(&peer.url, &fake_node_id(), 50, &tip, &genesis),
+        );
+        assert_eq!(status, 202, "{answer}");
+        refused += usize::from(answer["message"].as_str().unwrap().contains("too many"));
+    }
+    assert!(
+        began.elapsed() < Duration::from_secs(2),
+        "announcements are answered at once, not after the fetch: {:?}",
+        began.elapsed()
+    );
+    assert!(
+        refused >= 6,
+        "only 4 strangers are fetched from at once ({refused} refused)"
+    );
+    thread::sleep(Duration::from_millis(500));
+    let asked = hanging
+        .iter()
+        .filter(|peer| !peer.requests().is_empty())
+        .count();
+    assert!(asked <= 4, "{asked} strangers were called at once");
+    // The node still answers and still works.
+    victim.mine();
+    assert_eq!(victim.chain().len(), 2);
+}

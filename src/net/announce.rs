@@ -99,17 +99,17 @@ pub fn receive(node: &Node, body: Value) -> Result<String, NodeError> {
             "not longer than our chain ({our_length} blocks); nothing to fetch"
         ));
     }
+    let registered = peer.is_some();
     let source = peer.unwrap_or(url);
-    if network.queue_fetch(&source, announcement.length, announcement.tip) {
-        Ok(format!(
+    match network.queue_fetch(&source, registered, announcement.length, announcement.tip) {
+        Ok(()) => Ok(format!(
             "will fetch block {} from {source}",
             announcement.tip
-        ))
-    } else {
-        Ok(format!(
-            "block {} was already fetched from {source}; ignored",
-            announcement.tip
-        ))
+        )),
+        Err(reason) => {
+            debug!("announcement from {source} ignored: {reason}");
+            Ok(format!("not fetched: {reason}"))
+        }
     }
 }
 

@@ -28,6 +28,9 @@ pub const RELAY_WORKERS: usize = 4;
 /// logged): the background sync and the next block still bring them round.
 pub const MAX_QUEUED_TRANSACTIONS: usize = 20_000;
 
+/// Fetches announced by nodes that are not registered peers, waiting or running at once.
+pub const MAX_STRANGER_FETCHES: usize = 4;
+
 /// Refused relayed transactions kept for one more try.
 pub const MAX_ORPHANS: usize = 1000;
 
@@ -69,6 +72,8 @@ pub struct Network {
     fetched: Mutex<SeenSet<(String, BlockHash)>>,
     /// Tips being fetched right now: a tip announced by two peers is fetched once.
     fetching: Mutex<HashSet<BlockHash>>,
+    /// Announcers that are not registered peers with a fetch waiting or running.
+    strangers: Mutex<HashSet<String>>,
     /// Relayed transactions refused, with the sender's node id, tried once more after
     /// the next fetch (at most [`MAX_ORPHANS`]).
     orphans: Mutex<VecDeque<(NewTransaction, String)>>,
@@ -85,6 +90,7 @@ impl Network {
             relayed: Mutex::new(SeenSet::default()),
             fetched: Mutex::new(SeenSet::default()),
             fetching: Mutex::new(HashSet::new()),
+            strangers: Mutex::new(HashSet::new()),
             orphans: Mutex::new(VecDeque::new()),
         }
     }
@@ -95,19 +101,51 @@ impl Network {
         listener.downcast_ref::<Network>()
     }
 
-    /// Queues a fetch of `tip` (length `length`) from `peer`, which announced it; false
-    /// when that peer's tip was already fetched once.
-    pub fn queue_fetch(&self, peer: &str, length: u64, tip: BlockHash) -> bool {
+    /// Queues a fetch of `tip` (length `length`) from `peer`, which announced it.
+    /// Refused when that peer's tip was already fetched once, or when `peer` is not
+    /// registered here and [`MAX_STRANGER_FETCHES`] such fetches are already waiting:
+    /// anyone can announce, but strangers cannot take over the relay threads.
+    pub fn queue_fetch(
+        &self,
+        peer: &str,
+        registered: bool,
+        length: u64,
+        tip: BlockHash,
+    ) -> Result<(), &'static str> {
+        if !registered {
+            let mut strangers = self.strangers.lock().unwrap_or_else(|p| p.into_inner());
+            if !strangers.contains(peer) && strangers.len() >= MAX_STRANGER_FETCHES {
+                return Err(
+                    "too many announcements from unregistered nodes at once; register it, or wait for the sync",
+                );
+            }
+            strangers.insert(peer.to_string());
+        }
         let fresh = self
             .fetched
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert((peer.to_string(), tip));
-        if fresh {
-            self.outbox
-                .push(peer, |slot| slot.fetch = Some((length, tip)));
+        if !fresh {
+            self.stranger_done(peer);
+            return Err("that block was already fetched from it");
         }
-        fresh
+        if !self
+            .outbox
+            .push(peer, |slot| slot.fetch = Some((length, tip)))
+        {
+            self.stranger_done(peer);
+            return Err("the relay queue is full");
+        }
+        Ok(())
+    }
+
+    /// A fetch from a node that is not a peer is over (or was never queued).
+    fn stranger_done(&self, peer: &str) {
+        self.strangers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(peer);
     }
 
     /// Claims `tip` for fetching; false when another thread is fetching it.
@@ -404,12 +442,13 @@ fn work(node: &Node) {
     };
     loop {
         let turn = network.outbox.take();
-        if let Some((length, tip)) = turn.fetch
-            && network.start_fetch(tip)
-        {
-            announce::fetch_announced(node, network, &turn.peer, length, tip);
-            network.end_fetch(&tip);
-            network.retry_orphans(node);
+        if let Some((length, tip)) = turn.fetch {
+            if network.start_fetch(tip) {
+                announce::fetch_announced(node, network, &turn.peer, length, tip);
+                network.end_fetch(&tip);
+                network.retry_orphans(node);
+            }
+            network.stranger_done(&turn.peer);
         }
         if turn.announce {
             announce::send(node, network, &turn.peer);

@@ -25,6 +25,7 @@
 //! | [`net::protocol`] | the `/inv` and `/chain` wire types |
 //! | [`net::sync`] | `/nodes/resolve` and `/getblocks`: locator, inv, paged fetch, adopt |
 //! | [`net::relay`] | the live network (§6a): the `Network` beside the node, its per-peer outbox and relay threads |
+//! | [`net::outbox`] | the relay's bounded per-peer queue, and seen-sets |
 //! | [`net::announce`] | `POST /inv`: sending, receiving and fetching announced tips |
 //! | [`net::heal`] | the background sync: resolve at start and every interval, expiry, peer exchange |
 //! | [`net::join`] | registration that asks the new peer's `/inv`; `--peer` self-registration with retries |

@@ -1,44 +1,32 @@
 //! The live network (SPEC §6a): the [`Network`] a node carries beside its state, and the
-//! outbox that pushes its news to peers on a fixed, small set of background threads.
+//! fixed, small set of background threads that push its news to peers.
 //!
 //! Work for a peer (announce our tip, post transactions, fetch an announced tip) waits
-//! in that peer's slot of the outbox. A slot coalesces: many tip changes are one
-//! announcement of the newest tip, many announcements from one peer are one fetch, and
-//! a peer's transactions queue up to a global cap. A slot is worked on by one thread at
-//! a time, so a slow peer holds at most one worker, and the HTTP threads only ever add
-//! to the outbox: they never wait for a peer. No lock is held during a peer call.
+//! in that peer's slot of the [`Outbox`], which coalesces and is bounded; the HTTP
+//! threads only ever add to it: they never wait for a peer. No lock is held during a
+//! peer call.
 
 use crate::core::block::Transaction;
 use crate::core::hash::{BlockHash, TxId};
 use crate::net::announce;
 use crate::net::flight::SingleFlight;
-use crate::net::peer_book::{MAX_PEERS, PeerBook};
+use crate::net::outbox::{MAX_QUEUED_TRANSACTIONS, Outbox, SeenSet};
+use crate::net::peer_book::PeerBook;
 use crate::net::sync::{self, ResolveReport};
 use crate::node::{Listener, NewTransaction, Node, now_ms};
 use log::{debug, warn};
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::Hash;
-use std::sync::{Arc, Condvar, Mutex};
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Background threads that talk to peers for the outbox.
 pub const RELAY_WORKERS: usize = 4;
-
-/// Most transactions waiting in the outbox, all peers together; more are dropped (and
-/// logged): the background sync and the next block still bring them round.
-pub const MAX_QUEUED_TRANSACTIONS: usize = 20_000;
 
 /// Fetches announced by nodes that are not registered peers, waiting or running at once.
 pub const MAX_STRANGER_FETCHES: usize = 4;
 
 /// Refused relayed transactions kept for one more try.
 pub const MAX_ORPHANS: usize = 1000;
-
-/// Transactions posted to one peer in one go before its slot goes back in line.
-const TRANSACTIONS_PER_TURN: usize = 64;
-
-/// Entries kept in each seen-set before the oldest are forgotten.
-const SEEN_CAPACITY: usize = 100_000;
 
 /// The header a relayed transaction carries: the sender's node id, so the receiver
 /// does not send it back.
@@ -300,141 +288,6 @@ impl Listener for Network {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// The outbox.
-
-/// What waits for one peer.
-#[derive(Default)]
-struct Slot {
-    /// Announce our tip (whatever it is when the worker gets to it).
-    announce: bool,
-    /// Transactions to post, oldest first.
-    transactions: VecDeque<Transaction>,
-    /// An announced tip to fetch from this peer: its length and hash.
-    fetch: Option<(u64, BlockHash)>,
-    /// A worker is on it.
-    busy: bool,
-    /// It is in the ready line.
-    queued: bool,
-}
-
-impl Slot {
-    fn has_work(&self) -> bool {
-        self.announce || self.fetch.is_some() || !self.transactions.is_empty()
-    }
-}
-
-#[derive(Default)]
-struct OutboxState {
-    slots: HashMap<String, Slot>,
-    ready: VecDeque<String>,
-    transactions: usize,
-}
-
-/// Per-peer slots and the line of peers with work waiting.
-#[derive(Default)]
-struct Outbox {
-    state: Mutex<OutboxState>,
-    wake: Condvar,
-}
-
-/// One turn of work for one peer, taken out of its slot.
-struct Turn {
-    peer: String,
-    announce: bool,
-    fetch: Option<(u64, BlockHash)>,
-    transactions: Vec<Transaction>,
-}
-
-impl Outbox {
-    fn lock(&self) -> std::sync::MutexGuard<'_, OutboxState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Changes `peer`'s slot and puts it in line if it is idle; false when the outbox
-    /// already holds [`MAX_PEERS`] slots and this peer has none.
-    fn push(&self, peer: &str, change: impl FnOnce(&mut Slot)) -> bool {
-        let mut state = self.lock();
-        if !state.slots.contains_key(peer) && state.slots.len() >= MAX_PEERS {
-            debug!("relay outbox holds {MAX_PEERS} peers; nothing queued for {peer}");
-            return false;
-        }
-        let slot = state.slots.entry(peer.to_string()).or_default();
-        change(slot);
-        if !slot.busy && !slot.queued && slot.has_work() {
-            slot.queued = true;
-            state.ready.push_back(peer.to_string());
-            self.wake.notify_one();
-        }
-        true
-    }
-
-    fn push_transaction(&self, peer: &str, tx: &Transaction) -> bool {
-        {
-            let mut state = self.lock();
-            if state.transactions >= MAX_QUEUED_TRANSACTIONS {
-                return false;
-            }
-            state.transactions += 1;
-        }
-        let pushed = self.push(peer, |slot| slot.transactions.push_back(tx.clone()));
-        if !pushed {
-            self.lock().transactions -= 1;
-        }
-        pushed
-    }
-
-    /// Waits for a peer with work and takes one turn of it.
-    fn take(&self) -> Turn {
-        let mut state = self.lock();
-        loop {
-            if let Some(peer) = state.ready.pop_front() {
-                let Some(slot) = state.slots.get_mut(&peer) else {
-                    continue;
-                };
-                slot.queued = false;
-                slot.busy = true;
-                let count = slot.transactions.len().min(TRANSACTIONS_PER_TURN);
-                let turn = Turn {
-                    peer,
-                    announce: std::mem::take(&mut slot.announce),
-                    fetch: slot.fetch.take(),
-                    transactions: slot.transactions.drain(..count).collect(),
-                };
-                state.transactions -= turn.transactions.len();
-                return turn;
-            }
-            state = self.wake.wait(state).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-
-    /// The turn is over: back in line if more work came meanwhile, else forgotten.
-    fn done(&self, peer: &str) {
-        let mut state = self.lock();
-        let Some(slot) = state.slots.get_mut(peer) else {
-            return;
-        };
-        slot.busy = false;
-        if slot.has_work() {
-            slot.queued = true;
-            state.ready.push_back(peer.to_string());
-            self.wake.notify_one();
-        } else {
-            state.slots.remove(peer);
-        }
-    }
-
-    /// Drops what waits for `peer` (it is down): the sync brings it round later.
-    fn drop_transactions(&self, peer: &str) {
-        let mut state = self.lock();
-        let dropped = state
-            .slots
-            .get_mut(peer)
-            .map_or(0, |slot| std::mem::take(&mut slot.transactions).len());
-        state.transactions -= dropped;
-    }
-}
-
 /// A relay thread: takes turns from the outbox for ever.
 fn work(node: &Node) {
     let Some(network) = Network::of(node) else {
@@ -482,38 +335,5 @@ fn post_transactions(node: &Node, network: &Network, peer: &str, transactions: &
                 return;
             }
         }
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-
-/// A set that remembers at most [`SEEN_CAPACITY`] entries, forgetting the oldest.
-struct SeenSet<T> {
-    members: HashSet<T>,
-    order: VecDeque<T>,
-}
-
-impl<T> Default for SeenSet<T> {
-    fn default() -> Self {
-        SeenSet {
-            members: HashSet::new(),
-            order: VecDeque::new(),
-        }
-    }
-}
-
-impl<T: Eq + Hash + Clone> SeenSet<T> {
-    /// Adds `item`; false when it was already there.
-    fn insert(&mut self, item: T) -> bool {
-        if !self.members.insert(item.clone()) {
-            return false;
-        }
-        self.order.push_back(item);
-        if self.order.len() > SEEN_CAPACITY
-            && let Some(oldest) = self.order.pop_front()
-        {
-            self.members.remove(&oldest);
-        }
-        true
     }
 }

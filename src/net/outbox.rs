@@ -188,3 +188,41 @@ impl<T: Eq + Hash + Clone> SeenSet<T> {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_coalesces_and_a_busy_peer_is_not_taken_twice() {
+        let outbox = Outbox::default();
+        for _ in 0..5 {
+            assert!(outbox.push("http://a:1", |slot| slot.announce = true));
+        }
+        let tx = Transaction::new("alice", "bob", 1, 1);
+        assert!(outbox.push_transaction("http://a:1", &tx));
+        let turn = outbox.take();
+        assert_eq!(turn.peer, "http://a:1");
+        assert!(turn.announce);
+        assert_eq!(turn.transactions.len(), 1);
+        // More work while busy waits for `done`, in one slot.
+        outbox.push("http://a:1", |slot| slot.announce = true);
+        outbox.push("http://b:1", |slot| slot.announce = true);
+        assert_eq!(outbox.take().peer, "http://b:1");
+        outbox.done("http://b:1");
+        outbox.done("http://a:1");
+        let again = outbox.take();
+        assert_eq!((again.peer.as_str(), again.announce), ("http://a:1", true));
+    }
+
+    #[test]
+    fn seen_sets_forget_the_oldest() {
+        let mut seen = SeenSet::default();
+        assert!(seen.insert(1u32));
+        assert!(!seen.insert(1u32));
+        for n in 2..=(SEEN_CAPACITY as u32 + 1) {
+            seen.insert(n);
+        }
+        assert!(seen.insert(1u32), "the oldest was forgotten");
+    }
+}

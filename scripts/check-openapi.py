@@ -266,6 +266,8 @@ class Spec:
                 problems.append("%s: matches %d of the oneOf schemas, not exactly 1: %s" % (
                     where, len(matches), short(value)))
             return problems
+        if value is None and schema.get("nullable"):
+            return problems
         kind = schema.get("type")
         type_ok = {
             "object": lambda v: isinstance(v, dict),

@@ -18,8 +18,8 @@ DIFFICULTY=12
 mc_build
 
 say "Starting nodes A and B (difficulty $DIFFICULTY, both paying rewards to demo-miner)"
-mc_start A --difficulty "$DIFFICULTY" --miner demo-miner
-mc_start B --difficulty "$DIFFICULTY" --miner demo-miner
+mc_start A --difficulty "$DIFFICULTY" --miner demo-miner --no-relay
+mc_start B --difficulty "$DIFFICULTY" --miner demo-miner --no-relay
 note "A is $URL_A"
 note "B is $URL_B"
 

@@ -15,9 +15,9 @@ DIFFICULTY=12
 mc_build
 
 say "Starting three nodes A, B and C (difficulty $DIFFICULTY, each with its own data directory)"
-mc_start A --difficulty "$DIFFICULTY"
-mc_start B --difficulty "$DIFFICULTY"
-mc_start C --difficulty "$DIFFICULTY"
+mc_start A --difficulty "$DIFFICULTY" --no-relay
+mc_start B --difficulty "$DIFFICULTY" --no-relay
+mc_start C --difficulty "$DIFFICULTY" --no-relay
 note "A is $URL_A"
 note "B is $URL_B"
 note "C is $URL_C"

@@ -34,9 +34,9 @@ else
 fi
 
 say "Starting three fresh nodes (difficulty 8)"
-mc_start A --difficulty 8
-mc_start B --difficulty 8
-mc_start C --difficulty 8
+mc_start A --difficulty 8 --no-relay
+mc_start B --difficulty 8 --no-relay
+mc_start C --difficulty 8 --no-relay
 note "node_a = $URL_A"
 note "node_b = $URL_B"
 note "node_c = $URL_C"

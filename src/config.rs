@@ -25,6 +25,13 @@ pub struct Config {
     pub peers: Vec<String>,
     /// Limit for every call to a peer.
     pub peer_timeout: Duration,
+    /// Announcements, transaction relay, sync and peer exchange (SPEC §6a); off with
+    /// `--no-relay`, the original's manual flow.
+    pub relay: bool,
+    /// How often the node resolves with its peers in the background.
+    pub sync_interval: Duration,
+    /// A peer unreachable this long is dropped.
+    pub peer_expiry: Duration,
 }
 
 /// What the command line asked for.
@@ -52,6 +59,7 @@ impl std::error::Error for FlagError {}
 pub const USAGE: &str = "\
 usage: minichain [--port N] [--host ADDR] [--data-dir DIR] [--difficulty BITS] [--reward N]
                  [--miner ADDR] [--threads N] [--peer URL]... [--peer-timeout-ms N]
+                 [--no-relay] [--sync-interval-ms N] [--peer-expiry-ms N]
 
 A proof-of-work blockchain node answering JSON over HTTP.
 
@@ -65,6 +73,11 @@ A proof-of-work blockchain node answering JSON over HTTP.
   --peer URL             a peer to register at start, repeatable; the node also registers
                          itself with that peer
   --peer-timeout-ms N    limit for every call to a peer (default 3000)
+  --no-relay             no announcements, no transaction relay, no background sync or
+                         peer exchange: peers meet only through /nodes/resolve
+  --sync-interval-ms N   how often the node resolves with its peers in the background
+                         (default 10000)
+  --peer-expiry-ms N     a peer unreachable this long is dropped (default 600000)
   --help                 print this help
 
 Logging: RUST_LOG=debug shows every request and sync step.";
@@ -81,6 +94,9 @@ impl Default for Config {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             peers: Vec::new(),
             peer_timeout: Duration::from_millis(3000),
+            relay: true,
+            sync_interval: Duration::from_millis(10_000),
+            peer_expiry: Duration::from_millis(600_000),
         }
     }
 }
@@ -137,6 +153,15 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
             "--peer" => config.peers.push(non_empty(&flag, value()?)?),
             "--peer-timeout-ms" => {
                 config.peer_timeout = Duration::from_millis(number(&flag, &value()?, 1, 3_600_000)?)
+            }
+            "--no-relay" if inline_value.is_none() => config.relay = false,
+            "--sync-interval-ms" => {
+                config.sync_interval =
+                    Duration::from_millis(number(&flag, &value()?, 10, 86_400_000)?)
+            }
+            "--peer-expiry-ms" => {
+                config.peer_expiry =
+                    Duration::from_millis(number(&flag, &value()?, 10, 31_536_000_000)?)
             }
             _ => return Err(FlagError(format!("unknown flag {arg:?}"))),
         }
@@ -213,6 +238,35 @@ mod tests {
         assert_eq!(config.miner.as_deref(), Some("alice"));
         assert_eq!(config.peers, ["a:1", "b:2"]);
         assert_eq!(config.peer_timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn relay_flags() {
+        let Command::Run(config) = parse(&[]).unwrap() else {
+            panic!("expected a config")
+        };
+        assert!(config.relay);
+        assert_eq!(config.sync_interval, Duration::from_millis(10_000));
+        assert_eq!(config.peer_expiry, Duration::from_millis(600_000));
+        let Command::Run(config) = parse(&[
+            "--no-relay",
+            "--sync-interval-ms",
+            "250",
+            "--peer-expiry-ms=1500",
+        ])
+        .unwrap() else {
+            panic!("expected a config")
+        };
+        assert!(!config.relay);
+        assert_eq!(config.sync_interval, Duration::from_millis(250));
+        assert_eq!(config.peer_expiry, Duration::from_millis(1500));
+        for bad in [
+            &["--no-relay=yes"][..],
+            &["--sync-interval-ms", "0"],
+            &["--peer-expiry-ms", "x"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 
     #[test]

@@ -25,14 +25,22 @@
 //! | [`net::peers`] | HTTP calls to other nodes with time limits and size caps |
 //! | [`net::protocol`] | the `/inv` and `/chain` wire types |
 //! | [`net::sync`] | `/nodes/resolve` and `/getblocks`: locator, inv, paged fetch, adopt |
+//! | [`net::relay`] | the live network (§6a): the `Network` beside the node, its per-peer outbox and relay threads |
+//! | [`net::outbox`] | the relay's bounded per-peer queue, and seen-sets |
+//! | [`net::announce`] | `POST /inv`: sending, receiving and fetching announced tips |
+//! | [`net::heal`] | the background sync: resolve at start and every interval, expiry, peer exchange |
+//! | [`net::join`] | registration that asks the new peer's `/inv`; `--peer` self-registration with retries |
+//! | [`net::peer_book`] | each peer's health for `GET /nodes`, backoff and expiry |
+//! | [`net::flight`] | single-flight runs and bounded parallel peer calls |
 //! | [`node`] | the `Node` handle: the mutex, and the operations that change state |
 //! | [`http`] | the HTTP face |
 //! | [`http::routes`] | routes: parse requests, call `Node`, answer JSON with the right status |
 //! | [`http::server`] | start-up: bind, open the data directory, serve |
 //! | [`config`] | command-line flags |
 //!
-//! Dependencies point one way: `core` ← `store`, `node` ← `net::sync` ← `http`;
-//! `net::protocol` and `net::peers` know nothing of `node`.
+//! Dependencies point one way: `core` ← `store`, `node` ← `net::sync` ← `net::relay` ←
+//! `http`; `net::protocol` and `net::peers` know nothing of `node`, and `node` knows the
+//! relay only as a `node::Listener` it is given at start.
 //!
 //! ## Architecture invariants
 //!

@@ -10,7 +10,7 @@ use crate::core::chain::{BlockError, Chain};
 use crate::core::hash::{BlockHash, TxId};
 use crate::core::pool::{Pool, PoolError};
 use crate::core::pow::{self, Found};
-use crate::net::address::{is_own_address, normalize_peer};
+use crate::net::address::{MAX_PEERS, is_own_address, normalize_peer};
 use crate::net::peers::PeerClient;
 use crate::net::protocol::InvItem;
 use crate::store::{Loaded, Store, StoreError};
@@ -18,7 +18,7 @@ use log::{debug, info, warn};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Handle to a node's state; cloning only bumps an Arc.
@@ -50,6 +50,20 @@ struct Shared {
     client: PeerClient,
     /// Locked only to read or to commit; never held while mining or calling a peer.
     state: Mutex<State>,
+    /// Told of changes other nodes should hear about (the relay, `net::relay`); set once
+    /// at start, called after the lock is released.
+    listener: OnceLock<Arc<dyn Listener>>,
+}
+
+/// Hears of the changes other nodes should learn about (SPEC §6a): a trait so that
+/// `node` does not depend on the relay that implements it. Called without the lock; an
+/// implementation must only queue work, never call a peer on the caller's thread.
+pub trait Listener: std::any::Any + Send + Sync {
+    /// The tip moved: a block was mined or a branch adopted.
+    fn tip_changed(&self, node: &Node);
+    /// Transactions entered the pool: admitted from a client or a peer (`from`: that
+    /// peer's node id), or returned to the pool by a chain switch.
+    fn pooled(&self, node: &Node, transactions: &[Transaction], from: Option<&str>);
 }
 
 /// Everything that changes, with the store that keeps it.
@@ -268,6 +282,7 @@ impl Node {
             shared: Arc::new(Shared {
                 identity,
                 client,
+                listener: OnceLock::new(),
                 state: Mutex::new(State {
                     chain,
                     pool: rebuilt,
@@ -286,6 +301,29 @@ impl Node {
     /// How this node calls peers.
     pub fn client(&self) -> PeerClient {
         self.shared.client
+    }
+
+    /// Sets the listener told of new tips and pooled transactions (once, at start).
+    pub fn attach_listener(&self, listener: Arc<dyn Listener>) {
+        let _ = self.shared.listener.set(listener);
+    }
+
+    /// The attached listener, if any.
+    pub fn listener(&self) -> Option<&Arc<dyn Listener>> {
+        self.shared.listener.get()
+    }
+
+    /// Tells the listener that `transaction` entered the pool, sent by peer `from`.
+    pub fn notify_pooled(&self, transaction: &Transaction, from: Option<&str>) {
+        if let Some(listener) = self.listener() {
+            listener.pooled(self, std::slice::from_ref(transaction), from);
+        }
+    }
+
+    fn notify_tip_changed(&self) {
+        if let Some(listener) = self.listener() {
+            listener.tip_changed(self);
+        }
     }
 
     /// Resets the chain to genesis and empties the pool; peers stay.
@@ -436,6 +474,8 @@ impl Node {
                 found.attempts,
                 found.elapsed.as_millis()
             );
+            drop(state);
+            self.notify_tip_changed();
             return Ok(Mined {
                 block,
                 search: found,
@@ -540,6 +580,13 @@ impl Node {
                 peers.push(peer);
             }
         }
+        if peers.len() > MAX_PEERS {
+            return Err(NodeError::BadRequest(format!(
+                "a node keeps at most {MAX_PEERS} peers; {} are registered, this would make {}; forget some first (DELETE /nodes/register)",
+                state.peers.len(),
+                peers.len()
+            )));
+        }
         if peers != state.peers {
             state.store.save_peers(&peers)?;
             info!("peers are now {peers:?}");
@@ -631,10 +678,22 @@ impl Node {
                 );
             }
         }
+        let returned: Vec<Transaction> = cut
+            .iter()
+            .flat_map(|block| block.transactions.iter().skip(1))
+            .filter(|tx| new_pool.contains(chain.ledger(), &tx.id))
+            .cloned()
+            .collect();
         *pool = new_pool;
+        let length = chain.len();
+        drop(state);
+        self.notify_tip_changed();
+        if let Some(listener) = self.listener().filter(|_| !returned.is_empty()) {
+            listener.pooled(self, &returned, None);
+        }
         Ok(Adoption::Adopted {
             blocks: adopted,
-            length: chain.len(),
+            length,
         })
     }
 

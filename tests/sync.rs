@@ -5,8 +5,8 @@
 
 use crate::sync_util::{
     DIFFICULTY, FORGER, FakePeer, Forge, PeerAnswer, REWARD, assert_only_block_is_bad,
-    break_proof_of_work, chain_page, child_block, fake_node_id, foreign_genesis, inv_answer,
-    not_found, now_ms, reseal,
+    break_proof_of_work, chain_answer, chain_page, child_block, fake_node_id, foreign_genesis,
+    inv_answer, not_found, now_ms, reseal,
 };
 use crate::util::*;
 use minichain::core::block::{Block, Transaction};
@@ -24,9 +24,9 @@ const JOIN_DEADLINE: Duration = Duration::from_secs(10);
 
 #[test]
 fn joined_nodes_converge_on_resolve_and_getblocks_lists_exactly_what_we_lack() {
-    let a = TestNode::start(&[]);
-    let b = TestNode::start(&["--peer", &a.url]);
-    let c = TestNode::start(&["--peer", &a.url, "--peer", &b.url]);
+    let a = TestNode::start(&["--no-relay"]);
+    let b = TestNode::start(&["--no-relay", "--peer", &a.url]);
+    let c = TestNode::start(&["--no-relay", "--peer", &a.url, "--peer", &b.url]);
     // `--peer` registers the peer here and this node with the peer.
     assert_eq!(peer_urls(&b), [a.url.as_str()]);
     assert_eq!(peer_urls(&c), [a.url.as_str(), b.url.as_str()]);
@@ -86,12 +86,13 @@ fn joined_nodes_converge_on_resolve_and_getblocks_lists_exactly_what_we_lack() {
     assert_eq!(report["replaced"], true, "{report}");
     assert_eq!(report["length"], 4, "{report}");
     assert_eq!(report["tip"], a_chain[3]["hash"], "{report}");
+    // C asks A and B at once (in parallel): whichever answers first is adopted, the
+    // other is then not longer.
     let report = resolve(&c);
-    assert_eq!(
-        outcome_for(&report, &a.url)["status"],
-        "adopted",
-        "{report}"
-    );
+    let mut statuses = [&a.url, &b.url].map(|peer| outcome_for(&report, peer)["status"].clone());
+    statuses.sort_by_key(|status| status.to_string());
+    assert_eq!(statuses, ["adopted", "not longer"], "{report}");
+    assert_eq!(report["replaced"], true, "{report}");
     let report = resolve(&a);
     assert_eq!(
         report["replaced"], false,
@@ -129,8 +130,8 @@ fn joined_nodes_converge_on_resolve_and_getblocks_lists_exactly_what_we_lack() {
 #[test]
 fn reorg_returns_cut_payments_to_the_pool_and_drops_pooled_ones_now_in_the_chain() {
     // Same miner address on both, so "m" owns coins on both branches.
-    let a = TestNode::start(&["--miner", "m"]);
-    let b = TestNode::start(&["--miner", "m"]);
+    let a = TestNode::start(&["--no-relay", "--miner", "m"]);
+    let b = TestNode::start(&["--no-relay", "--miner", "m"]);
     register(&a, &b.url);
     register(&b, &a.url);
 
@@ -179,8 +180,8 @@ fn reorg_returns_cut_payments_to_the_pool_and_drops_pooled_ones_now_in_the_chain
 
 #[test]
 fn two_nodes_resolving_against_each_other_at_once_both_finish_on_one_chain() {
-    let a = TestNode::start(&[]);
-    let b = TestNode::start(&[]);
+    let a = TestNode::start(&["--no-relay"]);
+    let b = TestNode::start(&["--no-relay"]);
     for _ in 0..3 {
         a.mine();
     }
@@ -225,24 +226,22 @@ fn two_nodes_resolving_against_each_other_at_once_both_finish_on_one_chain() {
 }
 
 #[test]
-fn node_skips_itself_reached_under_another_address_by_its_node_id() {
-    let node = TestNode::start(&["--host", "0.0.0.0"]);
+fn node_refuses_itself_reached_under_another_address_by_its_node_id() {
+    let node = TestNode::start(&["--no-relay", "--host", "0.0.0.0"]);
     node.mine();
     let before = node.chain();
-    // 127.0.0.2 reaches the wildcard-bound node through loopback, but is not its address.
+    // 127.0.0.2 reaches the wildcard-bound node through loopback, but is not its address:
+    // registration asks its /inv and finds our own node_id.
     let alias = format!("http://127.0.0.2:{}", node.port);
-    register(&node, &alias);
-
-    let report = resolve(&node);
-    let outcome = outcome_for(&report, &alias);
-    assert_eq!(outcome["status"], "not longer", "{report}");
+    let answer = node.post("/nodes/register", &json!({ "nodes": [alias] }));
+    assert_error("registering itself under another address", &answer, 400);
     assert!(
-        reason(outcome).contains("node_id"),
-        "the reason says it is this node (same node_id): {report}"
+        answer.1["error"].as_str().unwrap().contains("node_id"),
+        "the reason says it is this node (same node_id): {answer:?}"
     );
+    assert!(peer_urls(&node).is_empty(), "nothing was registered");
+    let report = resolve(&node);
     assert_eq!(report["replaced"], false, "{report}");
-    let (status, answer) = node.get("/getblocks");
-    assert_eq!(status, 200, "GET /getblocks: {answer}");
     assert_eq!(node.chain(), before, "nothing changed");
     node.mine();
     assert_eq!(node.chain().len(), 3, "the node still works");
@@ -250,11 +249,11 @@ fn node_skips_itself_reached_under_another_address_by_its_node_id() {
 
 #[test]
 fn adopted_chain_survives_kill_9() {
-    let a = TestNode::start(&[]);
+    let a = TestNode::start(&["--no-relay"]);
     for _ in 0..3 {
         a.mine();
     }
-    let mut b = TestNode::start(&[]);
+    let mut b = TestNode::start(&["--no-relay"]);
     b.mine();
     register(&b, &a.url);
     let report = resolve(&b);
@@ -275,7 +274,7 @@ fn adopted_chain_survives_kill_9() {
 
 #[test]
 fn inv_starts_after_the_first_known_locator_hash_and_chain_pages_follow() {
-    let node = TestNode::start(&["--miner", "m"]);
+    let node = TestNode::start(&["--no-relay", "--miner", "m"]);
     for _ in 0..29 {
         node.mine();
     }
@@ -326,7 +325,7 @@ fn inv_starts_after_the_first_known_locator_hash_and_chain_pages_follow() {
 
 #[test]
 fn resolve_sends_the_locator_and_fetches_only_the_blocks_after_the_fork() {
-    let victim = TestNode::start(&[]);
+    let victim = TestNode::start(&["--no-relay"]);
     for _ in 0..29 {
         victim.mine();
     }
@@ -356,9 +355,10 @@ fn resolve_sends_the_locator_and_fetches_only_the_blocks_after_the_fork() {
         .map(|&index: &usize| ours[index - 1].hash.to_hex())
         .collect();
     let requests = peer.requests();
+    // The first /inv without a locator is registration asking who the peer is.
     let inv = requests
         .iter()
-        .find(|request| request.path == "/inv")
+        .find(|request| request.path == "/inv" && request.param("locator").is_some())
         .unwrap_or_else(|| panic!("no /inv request: {requests:?}"));
     let locator: Vec<String> = inv
         .param("locator")
@@ -490,7 +490,30 @@ fn reports_a_longer_chain_with_another_genesis_as_other_network() {
     let victim = victim_with_two_blocks();
     let mut forge = Forge::on(vec![foreign_genesis()]);
     forge.honest_blocks(4);
-    let peer = FakePeer::serving_chain(forge.build());
+    let foreign = forge.build();
+    let ours = Forge::from_genesis().build();
+    // Registration asks the peer's /inv and would refuse another network, so the peer
+    // answers as one of ours until it is registered, then changes networks (a node
+    // restarted with another chain on the same port).
+    let switched = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let node_id = fake_node_id();
+    let peer = {
+        let switched = switched.clone();
+        FakePeer::start(move |request| {
+            let blocks = if switched.load(std::sync::atomic::Ordering::SeqCst) {
+                &foreign
+            } else {
+                &ours
+            };
+            match request.path.as_str() {
+                "/inv" => PeerAnswer::Json(inv_answer(blocks, request, &node_id)),
+                "/chain" => PeerAnswer::Json(chain_answer(blocks, request)),
+                _ => not_found(request),
+            }
+        })
+    };
+    register(&victim, &peer.url);
+    switched.store(true, std::sync::atomic::Ordering::SeqCst);
     let outcome = resolve_against_forgery(&victim, &peer);
     assert_eq!(outcome["status"], "other network", "{outcome}");
     assert!(
@@ -529,7 +552,7 @@ fn refuses_a_longer_chain_that_repeats_a_transaction_id() {
 
 #[test]
 fn dead_peer_is_unreachable_and_the_next_peer_is_still_used() {
-    let victim = TestNode::start(&[]);
+    let victim = TestNode::start(&["--no-relay"]);
     let dead = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
@@ -544,7 +567,7 @@ fn dead_peer_is_unreachable_and_the_next_peer_is_still_used() {
 fn peer_whose_chain_pages_stop_short_is_invalid_and_the_next_peer_is_still_used() {
     // Every block is valid, but the peer hands out one block per page whatever is asked:
     // a peer could otherwise keep us paging one block at a time for ever.
-    let victim = TestNode::start(&[]);
+    let victim = TestNode::start(&["--no-relay"]);
     let mut forge = Forge::from_genesis();
     forge.honest_blocks(4);
     let blocks = forge.build();
@@ -568,7 +591,7 @@ fn peer_whose_chain_pages_stop_short_is_invalid_and_the_next_peer_is_still_used(
 
 #[test]
 fn silent_peer_times_out_at_peer_timeout_and_the_next_peer_is_still_used() {
-    let victim = TestNode::start(&["--peer-timeout-ms", "500"]);
+    let victim = TestNode::start(&["--no-relay", "--peer-timeout-ms", "500"]);
     let silent = FakePeer::start(|_| PeerAnswer::Hang);
     let began = Instant::now();
     let report = resolve_with_bad_peers_then_a_good_one(&victim, &[&silent.url]);
@@ -588,7 +611,7 @@ fn silent_peer_times_out_at_peer_timeout_and_the_next_peer_is_still_used() {
 
 #[test]
 fn answers_that_are_not_json_are_invalid_and_the_next_peer_is_still_used() {
-    let victim = TestNode::start(&[]);
+    let victim = TestNode::start(&["--no-relay"]);
     let text = FakePeer::start(|_| PeerAnswer::Raw {
         status: 200,
         content_type: "text/html",
@@ -609,7 +632,7 @@ fn answers_that_are_not_json_are_invalid_and_the_next_peer_is_still_used() {
 
 #[test]
 fn answers_with_wrong_json_types_are_invalid_and_the_next_peer_is_still_used() {
-    let victim = TestNode::start(&[]);
+    let victim = TestNode::start(&["--no-relay"]);
     let bad_inv = FakePeer::start(|_| {
         PeerAnswer::Json(json!({
             "node_id": 7, "length": "many", "tip": null, "genesis": [], "difficulty": "8",
@@ -641,7 +664,7 @@ fn answers_with_wrong_json_types_are_invalid_and_the_next_peer_is_still_used() {
 #[test]
 fn answer_over_64_mib_is_invalid_and_the_next_peer_is_still_used() {
     // A generous peer timeout: only the size may fail this peer.
-    let victim = TestNode::start(&["--peer-timeout-ms", "20000"]);
+    let victim = TestNode::start(&["--no-relay", "--peer-timeout-ms", "20000"]);
     // A valid, longer chain, padded with 65 MiB of JSON whitespace: without the size cap
     // a node would adopt it.
     let honest = Forge::from_genesis().honest_blocks(2).build();
@@ -823,7 +846,7 @@ fn blocks_of(node: &TestNode) -> Vec<Block> {
 
 /// The node a lying peer tries to fool: miner "victim", two blocks of its own (length 3).
 fn victim_with_two_blocks() -> TestNode {
-    let victim = TestNode::start(&["--miner", "victim"]);
+    let victim = TestNode::start(&["--no-relay", "--miner", "victim"]);
     victim.mine();
     victim.mine();
     victim
@@ -881,7 +904,7 @@ fn assert_forged_chain_refused(
 /// Registers the `bad` peers, then a real node with a longer chain, and resolves: the good
 /// peer must be adopted whatever the bad ones did. Returns the report.
 fn resolve_with_bad_peers_then_a_good_one(victim: &TestNode, bad: &[&str]) -> Value {
-    let good = TestNode::start(&[]);
+    let good = TestNode::start(&["--no-relay"]);
     good.mine();
     good.mine();
     for peer in bad {

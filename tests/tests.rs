@@ -11,6 +11,8 @@ mod api;
 mod docs;
 /// SPEC §7-8: kill -9, restart, locks, damaged files, concurrent clients.
 mod persistence;
+/// SPEC §6a: the live network (relay, sync at start, peer exchange, expiry, /nodes).
+mod relay;
 /// Multi-node tests: joining, /getblocks, /nodes/resolve, lying and failing peers (SPEC §6).
 mod sync;
 /// Fake peers and forged chains for `sync`.

@@ -7,7 +7,7 @@
 use crate::core::block::{Block, Transaction};
 use crate::core::hash::{BlockHash, MerkleRoot};
 use crate::net::protocol::{InvAnswer, InvItem};
-use crate::net::sync;
+use crate::net::{announce, join, relay, sync};
 use crate::node::{Mined, NewTransaction, Node, NodeError};
 use log::{debug, info};
 use rouille::{Request, Response};
@@ -165,8 +165,11 @@ fn route(request: &Request, node: &Node) -> Reply {
         ("/balances", "GET") => balances(request, node),
         ("/balances", _) => not_allowed("GET"),
         ("/inv", "GET") => inv(request, node),
-        ("/inv", _) => not_allowed("GET"),
-        ("/nodes/resolve", "GET" | "POST") => Ok((200, to_json(&sync::resolve(node)))),
+        ("/inv", "POST") => announced(request, node),
+        ("/inv", _) => not_allowed("GET or POST"),
+        ("/nodes", "GET") => nodes(node),
+        ("/nodes", _) => not_allowed("GET"),
+        ("/nodes/resolve", "GET" | "POST") => Ok((200, to_json(&relay::resolve(node)))),
         ("/nodes/resolve", _) => not_allowed("GET or POST"),
         ("/getblocks", "GET") => Ok((
             200,
@@ -176,7 +179,7 @@ fn route(request: &Request, node: &Node) -> Reply {
         )),
         ("/getblocks", _) => not_allowed("GET"),
         _ => Err(ApiError::NotFound(format!(
-            "no route {path}; the routes are /restart, /nodes/register, /transactions/new, /mine, /chain, /pool, /balances, /nodes/resolve, /getblocks and /inv"
+            "no route {path}; the routes are /restart, /nodes/register, /transactions/new, /mine, /chain, /pool, /balances, /nodes/resolve, /getblocks, /inv and /nodes"
         ))),
     }
 }
@@ -193,11 +196,40 @@ fn restart(node: &Node) -> Reply {
 
 fn register(request: &Request, node: &Node) -> Reply {
     let addresses = node_list(&read_json_object(request)?)?;
-    let peers = node.register_peers(&addresses)?;
+    let registered = join::register(node, &addresses)?;
+    let message = if registered.merged.is_empty() {
+        "New nodes have been added".to_string()
+    } else {
+        format!(
+            "New nodes have been added; kept once: {}",
+            registered.merged.join("; ")
+        )
+    };
     Ok((
         201,
-        to_json(&json!({ "message": "New nodes have been added", "total_nodes": peers })),
+        to_json(&json!({ "message": message, "total_nodes": registered.peers })),
     ))
+}
+
+/// `POST /inv`: a peer announces its tip (SPEC §6a); answered at once.
+fn announced(request: &Request, node: &Node) -> Reply {
+    let body = read_json_object(request)?;
+    let message = announce::receive(node, Value::Object(body))?;
+    Ok((202, to_json(&json!({ "message": message }))))
+}
+
+/// `GET /nodes`: each peer with what this node knows of it (SPEC §6a).
+fn nodes(node: &Node) -> Reply {
+    let peers = node.peers();
+    let view = match relay::Network::of(node) {
+        Some(network) => network.book.view(&peers),
+        None => crate::net::peer_book::PeerBook::default().view(&peers),
+    };
+    #[derive(Serialize)]
+    struct Answer {
+        nodes: Vec<crate::net::peer_book::PeerView>,
+    }
+    Ok((200, to_json(&Answer { nodes: view })))
 }
 
 fn unregister(request: &Request, node: &Node) -> Reply {
@@ -210,6 +242,7 @@ fn unregister(request: &Request, node: &Node) -> Reply {
 }
 
 fn new_transaction(request: &Request, node: &Node) -> Reply {
+    let http_request = request;
     let body = read_json_object(request)?;
     let allowed = ["sender", "recipient", "amount", "timestamp", "id"];
     if let Some(unknown) = body.keys().find(|key| !allowed.contains(&key.as_str())) {
@@ -242,7 +275,17 @@ fn new_transaction(request: &Request, node: &Node) -> Reply {
             }
         },
     };
-    let (transaction, index) = node.add_transaction(request)?;
+    let from = http_request.header(relay::FROM_HEADER);
+    let relayed = from.map(|_| request.clone());
+    let result = node.add_transaction(request);
+    match (&result, relayed) {
+        (Ok((transaction, _)), _) => node.notify_pooled(transaction, from),
+        (Err(error @ NodeError::BadRequest(_)), Some(relayed)) => {
+            relay::refused_from(node, from, &error.to_string(), relayed)
+        }
+        _ => {}
+    }
+    let (transaction, index) = result?;
     #[derive(Serialize)]
     struct Answer {
         message: String,

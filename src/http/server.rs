@@ -4,8 +4,9 @@ use crate::config::Config;
 use crate::http::routes;
 use crate::net::address::{is_own_address, normalize_peer, own_url};
 use crate::net::peers::PeerClient;
+use crate::net::{join, relay};
 use crate::node::{Identity, Node};
-use log::{info, warn};
+use log::info;
 use std::error::Error;
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
@@ -56,6 +57,15 @@ pub fn run(config: Config) -> Result<(), RunError> {
         let node = open_node(&config, server.server_addr().port(), &peers)?;
         (server, node)
     };
+    // Attached before the first request is served; its threads start here too.
+    relay::start(
+        &node,
+        relay::Settings {
+            relay: config.relay,
+            sync_interval: config.sync_interval,
+            peer_expiry: config.peer_expiry,
+        },
+    );
     let _ = slot.set(node.clone());
     let url = node.identity().url.clone();
     let data_dir = config.data_dir(node.identity().port);
@@ -74,7 +84,7 @@ pub fn run(config: Config) -> Result<(), RunError> {
 
     if !peers.is_empty() {
         let node = node.clone();
-        std::thread::spawn(move || announce_to_peers(&node, &peers));
+        std::thread::spawn(move || join::register_with_peers(&node, &peers));
     }
     server.run();
     Ok(())
@@ -139,16 +149,4 @@ fn bind(
         )
     })?;
     Ok(server.pool_size(REQUEST_THREADS))
-}
-
-/// Registers this node with each `--peer`, so joining is mutual.
-fn announce_to_peers(node: &Node, peers: &[String]) {
-    let body = serde_json::json!({ "nodes": [node.identity().url] });
-    for peer in peers {
-        let url = format!("{peer}/nodes/register");
-        match node.client().post::<_, serde_json::Value>(&url, &body) {
-            Ok(_) => info!("registered with {peer}"),
-            Err(error) => warn!("could not register with {peer}: {error}"),
-        }
-    }
 }

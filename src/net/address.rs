@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+/// Most peers a node keeps (registration beyond it is a 400; peer exchange stops there).
+pub const MAX_PEERS: usize = 1000;
+
 /// Why a peer address was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AddressError {

@@ -90,6 +90,38 @@ impl PeerClient {
         parse_json(&self.read_body(answer, started)?)
     }
 
+    /// `POST url` with a JSON body and extra headers, for relay and announcements: any
+    /// HTTP answer is a success here, returned as its status and its `error` text (if
+    /// any), so the caller can tell a 409 (already known) from a 400 (refused).
+    pub fn post_status<B: Serialize>(
+        &self,
+        url: &str,
+        body: &B,
+        headers: &[(&'static str, &str)],
+    ) -> Result<(u16, Option<String>), PeerError> {
+        let started = Instant::now();
+        let body = serde_json::to_vec(body).expect("request bodies always serialise");
+        let mut request = self
+            .request(Method::POST, url)?
+            .header("Content-Type", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let answer = request
+            .bytes(body)
+            .send()
+            .map_err(|error| self.transport_error(&error, started))?;
+        let (status, _headers, reader) = answer.split();
+        let mut text = Vec::new();
+        if let Err(error) = reader.take(64 * 1024).read_to_end(&mut text) {
+            return Err(self.io_error(&error, started));
+        }
+        let detail = serde_json::from_slice::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|json| json.get("error")?.as_str().map(str::to_string));
+        Ok((status.as_u16(), detail))
+    }
+
     /// A request with our limits; an address attohttpc cannot parse is an error, not a panic.
     fn request(&self, method: Method, url: &str) -> Result<attohttpc::RequestBuilder, PeerError> {
         let request = attohttpc::RequestBuilder::try_new(method, url)

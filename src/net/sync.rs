@@ -3,11 +3,12 @@
 //! We send a peer our locator; its `/inv` tells where our chains part and how long its
 //! chain is; we fetch only the blocks after the fork, page by page, and hand them to
 //! [`Node::adopt_branch`], which validates them in full on top of our block at the fork.
-//! Peers are asked one after another, with no lock held during any call; one peer's
-//! failure is reported in its status and never stops the others.
+//! Peers are asked several at once (bounded), with no lock held during any call; one
+//! peer's failure is reported in its status and never stops the others.
 
 use crate::core::block::Block;
 use crate::core::hash::{BlockHash, TxId};
+use crate::net::flight::{MAX_PARALLEL, map_bounded};
 use crate::net::peers::PeerError;
 use crate::net::protocol::{ChainPage, InvAnswer};
 use crate::node::{Adoption, Node, NodeError};
@@ -43,6 +44,21 @@ pub struct PeerOutcome {
     /// Why, in words a person can act on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The peer's node id, when it answered `/inv` (for the peer book, not the answer).
+    #[serde(skip)]
+    pub node_id: Option<String>,
+    /// The peer's tip, when it answered `/inv` (for the peer book, not the answer).
+    #[serde(skip)]
+    pub tip: Option<BlockHash>,
+}
+
+impl PeerOutcome {
+    /// Records what the peer's `/inv` said about it.
+    fn with_inv(mut self, inv: &InvAnswer) -> PeerOutcome {
+        self.node_id = Some(inv.node_id.clone());
+        self.tip = Some(inv.tip);
+        self
+    }
 }
 
 /// The `/nodes/resolve` answer.
@@ -60,12 +76,15 @@ pub struct ResolveReport {
     pub peers: Vec<PeerOutcome>,
 }
 
-/// Runs consensus with every registered peer, one after another.
+/// Runs consensus with every registered peer, several at once (at most
+/// [`MAX_PARALLEL`] threads), each peer's outcome independent of the others; the report
+/// keeps the order the peers were registered in.
 pub fn resolve(node: &Node) -> ResolveReport {
     let mut outcomes = Vec::new();
     let mut replaced = false;
-    for peer in node.peers() {
-        let outcome = resolve_with(node, &peer);
+    let peers = node.peers();
+    let results = map_bounded(&peers, MAX_PARALLEL, |peer| resolve_with(node, peer));
+    for (peer, outcome) in peers.iter().zip(results) {
         replaced |= outcome.status == "adopted";
         info!(
             "resolve with {peer}: {}{}",
@@ -164,12 +183,15 @@ pub fn getblocks(node: &Node) -> Vec<PeerInventory> {
 }
 
 /// Consensus with one peer: inv, then the missing blocks, then adopt if valid and longer.
-fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
+/// Also what the relay uses to act on one peer's announcement (SPEC §6a).
+pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
     let outcome = |status: &'static str, length: Option<u64>, reason: String| PeerOutcome {
         node: peer.to_string(),
         status,
         length,
         reason: Some(reason),
+        node_id: None,
+        tip: None,
     };
     for _ in 0..MAX_FORK_RETRIES {
         let (our_length, _) = node.tip();
@@ -185,17 +207,19 @@ fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
                 "not longer",
                 length,
                 "this address is this node itself (same node_id); skipped".into(),
-            );
+            )
+            .with_inv(&inv);
         }
         if let Some(reason) = other_network(node, &inv) {
-            return outcome("other network", length, reason);
+            return outcome("other network", length, reason).with_inv(&inv);
         }
         if inv.length <= our_length {
             return outcome(
                 "not longer",
                 length,
                 format!("its chain has {} blocks, ours {our_length}", inv.length),
-            );
+            )
+            .with_inv(&inv);
         }
         let Some(fork_hash) = locator
             .iter()
@@ -208,7 +232,8 @@ fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
                     "its inv names fork_index {}, which is none of our locator's blocks",
                     inv.fork_index
                 ),
-            );
+            )
+            .with_inv(&inv);
         };
         if inv.length - inv.fork_index > MAX_BRANCH_BLOCKS {
             return outcome(
@@ -219,11 +244,13 @@ fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
                     inv.length - inv.fork_index,
                     inv.fork_index
                 ),
-            );
+            ).with_inv(&inv);
         }
         let branch = match fetch_branch(node, peer, inv.fork_index, inv.length) {
             Ok(branch) => branch,
-            Err(error) => return outcome(status_of(&error), length, error.to_string()),
+            Err(error) => {
+                return outcome(status_of(&error), length, error.to_string()).with_inv(&inv);
+            }
         };
         debug!(
             "fetched {} blocks from {peer} after block {}",
@@ -241,18 +268,22 @@ fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
                         "replaced our blocks after {} with {blocks} of its blocks",
                         inv.fork_index
                     )),
-                };
+                    node_id: None,
+                    tip: None,
+                }
+                .with_inv(&inv);
             }
             Ok(Adoption::NotLonger { ours, theirs }) => {
                 return outcome(
                     "not longer",
                     Some(theirs),
                     format!("its chain has {theirs} blocks, ours {ours}"),
-                );
+                )
+                .with_inv(&inv);
             }
             Ok(Adoption::Invalid(error)) => {
                 warn!("{peer} offered an invalid chain: {error}");
-                return outcome("invalid", length, error.to_string());
+                return outcome("invalid", length, error.to_string()).with_inv(&inv);
             }
             Ok(Adoption::ForkMoved) => {
                 debug!("our chain moved while syncing with {peer}; asking again");
@@ -263,9 +294,10 @@ fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
                     "invalid",
                     length,
                     format!("could not save its chain: {error}"),
-                );
+                )
+                .with_inv(&inv);
             }
-            Err(error) => return outcome("invalid", length, error.to_string()),
+            Err(error) => return outcome("invalid", length, error.to_string()).with_inv(&inv),
         }
     }
     outcome(

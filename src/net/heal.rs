@@ -1,0 +1,123 @@
+//! The background sync (SPEC §6a "start and heal", "peer exchange"): once at start and
+//! then every `--sync-interval-ms`, resolve with every peer that is not backing off,
+//! drop peers unreachable for `--peer-expiry-ms`, and register the peers our peers know.
+//! Runs on its own thread; no lock is held during any peer call.
+
+use crate::net::address::normalize_peer;
+use crate::net::flight::{MAX_PARALLEL, map_bounded};
+use crate::net::join;
+use crate::net::peers::PeerClient;
+use crate::net::relay::Network;
+use crate::net::sync;
+use crate::node::{Node, now_ms};
+use log::{debug, info, warn};
+use serde::Deserialize;
+
+/// Addresses learnt from peers and asked about in one round, all peers together.
+pub const EXCHANGE_PER_ROUND: usize = 64;
+
+/// Largest `GET /nodes/register` answer read from a peer.
+const PEER_LIST_BYTES: u64 = 1024 * 1024;
+
+/// Runs the sync for ever: a round at once, then one every interval.
+pub fn run(node: &Node) {
+    let Some(network) = Network::of(node) else {
+        return;
+    };
+    loop {
+        round(node, network);
+        std::thread::sleep(network.settings.sync_interval);
+    }
+}
+
+/// One round: resolve, expire, exchange.
+pub fn round(node: &Node, network: &Network) {
+    let now = now_ms();
+    let due: Vec<String> = node
+        .peers()
+        .into_iter()
+        .filter(|peer| network.book.due(peer, now))
+        .collect();
+    let outcomes = map_bounded(&due, MAX_PARALLEL, |peer| sync::resolve_with(node, peer));
+    for outcome in &outcomes {
+        network
+            .book
+            .record(outcome, now_ms(), network.backoff_base());
+        let reason = outcome.reason.as_deref().unwrap_or("");
+        match outcome.status {
+            "adopted" => info!("sync with {}: adopted ({reason})", outcome.node),
+            "invalid" | "other network" => {
+                warn!("sync with {}: {} ({reason})", outcome.node, outcome.status)
+            }
+            status => debug!("sync with {}: {status} ({reason})", outcome.node),
+        }
+    }
+    expire(node, network);
+    let up: Vec<String> = node
+        .peers()
+        .into_iter()
+        .filter(|peer| network.book.is_up(peer))
+        .collect();
+    exchange(node, &up);
+}
+
+/// Drops peers unreachable for the expiry time.
+fn expire(node: &Node, network: &Network) {
+    let expiry = network.settings.peer_expiry;
+    for peer in network.book.expired(&node.peers(), now_ms(), expiry) {
+        match node.unregister_peers(std::slice::from_ref(&peer)) {
+            Ok(_) => {
+                info!(
+                    "dropped peer {peer}: unreachable for more than {} ms",
+                    expiry.as_millis()
+                );
+                network.book.forget(&peer);
+            }
+            Err(error) => warn!("could not drop peer {peer}: {error}"),
+        }
+    }
+}
+
+/// `GET /nodes/register` answer.
+#[derive(Deserialize)]
+struct PeerList {
+    total_nodes: Vec<String>,
+}
+
+/// Asks each peer for its peers and registers the new ones on our network.
+fn exchange(node: &Node, up: &[String]) {
+    let client = PeerClient {
+        timeout: node.client().timeout,
+        max_answer_bytes: PEER_LIST_BYTES,
+    };
+    let lists = map_bounded(up, MAX_PARALLEL, |peer| {
+        client
+            .get::<PeerList>(&format!("{peer}/nodes/register"))
+            .map_err(|error| debug!("peer exchange with {peer}: {error}"))
+            .map(|list| list.total_nodes)
+            .unwrap_or_default()
+    });
+    let known = node.peers();
+    let identity = node.identity();
+    let mut candidates: Vec<String> = Vec::new();
+    for address in lists.into_iter().flatten() {
+        let Ok(peer) = normalize_peer(&address) else {
+            continue;
+        };
+        if peer == identity.url
+            || crate::net::address::is_own_address(&peer, &identity.bound_host, identity.port)
+            || known.contains(&peer)
+            || candidates.contains(&peer)
+        {
+            continue;
+        }
+        candidates.push(peer);
+        if candidates.len() >= EXCHANGE_PER_ROUND {
+            break;
+        }
+    }
+    if !candidates.is_empty() {
+        debug!("peer exchange: asking {} new addresses", candidates.len());
+        join::discover(node, &candidates);
+    }
+}

@@ -25,6 +25,8 @@ pub struct Config {
     pub peers: Vec<String>,
     /// Limit for every call to a peer.
     pub peer_timeout: Duration,
+    /// Most transactions the pool holds; more are refused with 400 until a block is mined.
+    pub pool_max: usize,
 }
 
 /// What the command line asked for.
@@ -52,6 +54,7 @@ impl std::error::Error for FlagError {}
 pub const USAGE: &str = "\
 usage: minichain [--port N] [--host ADDR] [--data-dir DIR] [--difficulty BITS] [--reward N]
                  [--miner ADDR] [--threads N] [--peer URL]... [--peer-timeout-ms N]
+                 [--pool-max N]
 
 A proof-of-work blockchain node answering JSON over HTTP.
 
@@ -65,6 +68,8 @@ A proof-of-work blockchain node answering JSON over HTTP.
   --peer URL             a peer to register at start, repeatable; the node also registers
                          itself with that peer
   --peer-timeout-ms N    limit for every call to a peer (default 3000)
+  --pool-max N           most pending transactions; beyond it a payment is refused with
+                         400 \"pool is full\" until a block is mined (default 100000)
   --help                 print this help
 
 Logging: RUST_LOG=debug shows every request and sync step.";
@@ -81,6 +86,7 @@ impl Default for Config {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             peers: Vec::new(),
             peer_timeout: Duration::from_millis(3000),
+            pool_max: crate::core::pool::MAX_POOL_TRANSACTIONS,
         }
     }
 }
@@ -138,6 +144,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
             "--peer-timeout-ms" => {
                 config.peer_timeout = Duration::from_millis(number(&flag, &value()?, 1, 3_600_000)?)
             }
+            "--pool-max" => config.pool_max = number(&flag, &value()?, 1, 100_000_000)? as usize,
             _ => return Err(FlagError(format!("unknown flag {arg:?}"))),
         }
     }
@@ -180,6 +187,7 @@ mod tests {
         assert_eq!(config.reward, 50);
         assert_eq!(config.peer_timeout, Duration::from_millis(3000));
         assert_eq!(config.data_dir(5000), PathBuf::from("data/5000"));
+        assert_eq!(config.pool_max, 100_000);
     }
 
     #[test]
@@ -224,6 +232,7 @@ mod tests {
             &["--port"],
             &["--frobnicate"],
             &["--miner", "0"],
+            &["--pool-max", "0"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?} was accepted");
         }

@@ -7,6 +7,8 @@ mod util;
 
 /// Single-node routes of SPEC §5 and §9, the command line of §2, the hashing of §3.
 mod api;
+/// Issue 8: group commit under kill -9, a failing write, a large pool, the pool cap.
+mod ingest;
 /// SPEC §7-8: kill -9, restart, locks, damaged files, concurrent clients.
 mod persistence;
 /// Multi-node tests: joining, /getblocks, /nodes/resolve, lying and failing peers (SPEC §6).

@@ -227,3 +227,89 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::peers::PeerClient;
+    use crate::node::{Identity, NewTransaction};
+    use std::time::{Duration, Instant};
+
+    fn node_in(name: &str) -> (Node, PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("minichain-ingest-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let identity = |node_id| Identity {
+            url: "http://127.0.0.1:1".into(),
+            bound_host: "127.0.0.1".into(),
+            port: 1,
+            node_id,
+            miner: "alice".into(),
+            threads: 1,
+            pool_max: 100,
+        };
+        let node = Node::start(
+            &dir,
+            8,
+            50,
+            identity,
+            PeerClient::new(Duration::from_secs(1)),
+        )
+        .unwrap();
+        (node, dir)
+    }
+
+    fn payment(sender: &str, recipient: &str, amount: u64) -> NewTransaction {
+        NewTransaction {
+            sender: sender.into(),
+            recipient: recipient.into(),
+            amount,
+            timestamp: None,
+            id: None,
+        }
+    }
+
+    #[test]
+    fn a_failed_batch_takes_the_queued_transactions_that_spend_from_it() {
+        let (node, dir) = node_in("dependents");
+        node.mine().unwrap();
+        node.add_transaction(payment("alice", "zed", 1)).unwrap();
+        let ingest = &node.shared.ingest;
+        // A directory where the next log file goes: the rename fails, even for root.
+        let obstacle = lock(&ingest.log).log.next_file_path();
+        std::fs::create_dir_all(obstacle.join("x")).unwrap();
+
+        let mut state = node.lock();
+        let ledger = state.chain.ledger().clone();
+        let to_bob = Transaction::new("alice", "bob", 10, 1);
+        state.pool.admit(&ledger, to_bob).unwrap();
+        let first = ingest.enqueue(Transaction::new("alice", "bob", 10, 1));
+        // The commit thread takes the batch and fails; its rollback then waits for the chain
+        // mutex, which this test holds while bob spends what the failed batch gave him.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !lock(&ingest.queue).is_empty() {
+            assert!(Instant::now() < deadline, "the commit thread took nothing");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let from_bob = Transaction::new("bob", "carol", 5, 2);
+        state.pool.admit(&ledger, from_bob.clone()).unwrap();
+        let second = ingest.enqueue(from_bob);
+        drop(state);
+
+        let first = first.wait().unwrap_err().to_string();
+        assert!(first.contains("not admitted"), "{first}");
+        let second = second.wait().unwrap_err().to_string();
+        assert!(second.contains("spends coins"), "{second}");
+        assert_eq!(
+            node.pool().len(),
+            1,
+            "only the payment made before the failure"
+        );
+
+        std::fs::remove_dir_all(&obstacle).unwrap();
+        node.add_transaction(payment("alice", "bob", 10)).unwrap();
+        node.add_transaction(payment("bob", "carol", 5)).unwrap();
+        assert_eq!(node.pool().len(), 3);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -172,6 +172,11 @@ impl PoolLog {
     pub fn file_count(&self) -> usize {
         self.files.len()
     }
+
+    /// Where the next batch's file goes (tests put an obstacle there).
+    pub fn next_file_path(&self) -> PathBuf {
+        self.dir.join(log_file_name(self.next_seq, self.next_seq))
+    }
 }
 
 /// Reads the stored pool: the base, then the log files after it in sequence order.

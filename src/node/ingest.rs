@@ -38,6 +38,10 @@ use std::collections::HashSet;
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex, MutexGuard, mpsc};
+use std::time::{Duration, Instant};
+
+/// Longest a batch waits for more requests to join it (see [`run_commits`]).
+const MAX_GATHER: Duration = Duration::from_millis(1);
 
 /// The group-commit machinery of one node.
 pub(super) struct Ingest {
@@ -158,8 +162,16 @@ impl Ingest {
 }
 
 /// The commit thread: writes the queue batch by batch until the process ends.
+///
+/// The clients answered by one batch usually send their next request at once; a batch
+/// taken the moment the previous one is answered would hold only the first of them, and
+/// the rest would wait a whole write. So the thread gathers until as many requests as the
+/// last batch held are queued, for at most half the last write's time (and
+/// [`MAX_GATHER`]): one client never waits, many share each write.
 pub(super) fn run_commits(node: Node) {
     let ingest = &node.shared.ingest;
+    let mut last_batch = 1;
+    let mut last_write = Duration::ZERO;
     loop {
         {
             let mut queue = lock(&ingest.queue);
@@ -169,13 +181,29 @@ pub(super) fn run_commits(node: Node) {
                     .wait(queue)
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
             }
+            let deadline = Instant::now() + (last_write / 2).min(MAX_GATHER);
+            while queue.len() < last_batch {
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                queue = ingest
+                    .wake
+                    .wait_timeout(queue, deadline - now)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .0;
+            }
         }
         let mut log = lock(&ingest.log);
         let batch = std::mem::take(&mut *lock(&ingest.queue));
         if batch.is_empty() {
             continue; // a flush wrote it
         }
-        match write(&mut log.log, batch) {
+        last_batch = batch.len();
+        let started = Instant::now();
+        let written = write(&mut log.log, batch);
+        last_write = started.elapsed();
+        match written {
             Ok(()) => {
                 if let Err(error) = log.log.merge_if_due() {
                     warn!("could not merge pool log files (they stay as they are): {error}");
@@ -233,7 +261,6 @@ mod tests {
     use super::*;
     use crate::net::peers::PeerClient;
     use crate::node::{Identity, NewTransaction};
-    use std::time::{Duration, Instant};
 
     fn node_in(name: &str) -> (Node, PathBuf) {
         let dir =

@@ -4,7 +4,7 @@
 //! Locking rule: the mutex is taken only to read or to commit. It is never held while
 //! searching for a nonce or calling a peer; those work on a snapshot and re-check the tip
 //! when they commit. Nor is it held while an admitted transaction is written: that is the
-//! group commit of [`ingest`] (lock order: chain, then the pool log, then its queue).
+//! group commit of `ingest` (lock order: chain, then the pool log, then its queue).
 
 mod ingest;
 

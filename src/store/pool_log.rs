@@ -157,7 +157,7 @@ impl PoolLog {
     }
 
     /// Forgets the log files: a chain switch or restart folded them into the base (see
-    /// [`last_log_seq`]).
+    /// `last_log_seq`).
     pub fn logs_folded_into_base(&mut self) {
         self.files.clear();
         self.stale_files = 0;

@@ -32,6 +32,8 @@ pub struct Config {
     pub sync_interval: Duration,
     /// A peer unreachable this long is dropped.
     pub peer_expiry: Duration,
+    /// Most transactions the pool holds; more are refused with 400 until a block is mined.
+    pub pool_max: usize,
 }
 
 /// What the command line asked for.
@@ -60,6 +62,7 @@ pub const USAGE: &str = "\
 usage: minichain [--port N] [--host ADDR] [--data-dir DIR] [--difficulty BITS] [--reward N]
                  [--miner ADDR] [--threads N] [--peer URL]... [--peer-timeout-ms N]
                  [--no-relay] [--sync-interval-ms N] [--peer-expiry-ms N]
+                 [--pool-max N]
 
 A proof-of-work blockchain node answering JSON over HTTP.
 
@@ -78,6 +81,8 @@ A proof-of-work blockchain node answering JSON over HTTP.
   --sync-interval-ms N   how often the node resolves with its peers in the background
                          (default 10000)
   --peer-expiry-ms N     a peer unreachable this long is dropped (default 600000)
+  --pool-max N           most pending transactions; beyond it a payment is refused with
+                         400 \"pool is full\" until a block is mined (default 100000)
   --help                 print this help
 
 Logging: RUST_LOG=debug shows every request and sync step.";
@@ -97,6 +102,7 @@ impl Default for Config {
             relay: true,
             sync_interval: Duration::from_millis(10_000),
             peer_expiry: Duration::from_millis(600_000),
+            pool_max: crate::core::pool::MAX_POOL_TRANSACTIONS,
         }
     }
 }
@@ -163,6 +169,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
                 config.peer_expiry =
                     Duration::from_millis(number(&flag, &value()?, 10, 31_536_000_000)?)
             }
+            "--pool-max" => config.pool_max = number(&flag, &value()?, 1, 100_000_000)? as usize,
             _ => return Err(FlagError(format!("unknown flag {arg:?}"))),
         }
     }
@@ -205,6 +212,7 @@ mod tests {
         assert_eq!(config.reward, 50);
         assert_eq!(config.peer_timeout, Duration::from_millis(3000));
         assert_eq!(config.data_dir(5000), PathBuf::from("data/5000"));
+        assert_eq!(config.pool_max, 100_000);
     }
 
     #[test]
@@ -278,6 +286,7 @@ mod tests {
             &["--port"],
             &["--frobnicate"],
             &["--miner", "0"],
+            &["--pool-max", "0"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?} was accepted");
         }

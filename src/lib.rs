@@ -20,6 +20,7 @@
 //! | [`core::chain`] | validity rules, append, locator, fork point, branch check and switch |
 //! | [`core::pool`] | pending transactions, admitted in arrival order |
 //! | [`store`] | pickledb files: block segments, pool, peers, journal, directory lock |
+//! | [`store::pool_log`] | the pool as a base file plus append-only log files (flat cost per admission) |
 //! | [`net`] | talking to other nodes |
 //! | [`net::address`] | peer addresses normalised to `http://host:port` |
 //! | [`net::peers`] | HTTP calls to other nodes with time limits and size caps |
@@ -33,6 +34,7 @@
 //! | [`net::peer_book`] | each peer's health for `GET /nodes`, backoff and expiry |
 //! | [`net::flight`] | single-flight runs and bounded parallel peer calls |
 //! | [`node`] | the `Node` handle: the mutex, and the operations that change state |
+//! | `node::ingest` | group commit: admitted transactions written in batches, one fsync each, off the mutex |
 //! | [`http`] | the HTTP face |
 //! | [`http::routes`] | routes: parse requests, call `Node`, answer JSON with the right status |
 //! | [`http::server`] | start-up: bind, open the data directory, serve |
@@ -54,6 +56,10 @@
 //!   calls run unlocked on a snapshot; a commit re-checks that the tip did not move.
 //! - Every change is written and fsync'd by `store` before the request is answered; a
 //!   chain switch goes through a journal so a crash leaves the old chain or the new one.
+//!   Admitted transactions are written by the group commit (`node::ingest`) without the
+//!   chain mutex; a block only ever holds transactions already durable in the pool files.
+//! - Admitting a transaction costs O(the transaction): one new pool log file per batch,
+//!   never a rewrite of the pool (`store::pool_log`).
 //! - Validating a block costs O(its transactions): the ledger keeps balances and ids at
 //!   the tip, and a branch is checked with the balances rolled back from the tip to the
 //!   fork (`ledger::Changes`), never replayed from genesis.

@@ -3,7 +3,10 @@
 //!
 //! Locking rule: the mutex is taken only to read or to commit. It is never held while
 //! searching for a nonce or calling a peer; those work on a snapshot and re-check the tip
-//! when they commit.
+//! when they commit. Nor is it held while an admitted transaction is written: that is the
+//! group commit of `ingest` (lock order: chain, then the pool log, then its queue).
+
+mod ingest;
 
 use crate::core::block::{Block, Header, Transaction, merkle_root_of};
 use crate::core::chain::{BlockError, Chain};
@@ -42,6 +45,8 @@ pub struct Identity {
     pub miner: String,
     /// Nonce-search threads.
     pub threads: usize,
+    /// Most transactions the pool holds (`--pool-max`); beyond it a payment is refused.
+    pub pool_max: usize,
 }
 
 struct Shared {
@@ -53,6 +58,8 @@ struct Shared {
     /// Told of changes other nodes should hear about (the relay, `net::relay`); set once
     /// at start, called after the lock is released.
     listener: OnceLock<Arc<dyn Listener>>,
+    /// Group commit of admitted transactions to the pool's files.
+    ingest: ingest::Ingest,
 }
 
 /// Hears of the changes other nodes should learn about (SPEC §6a): a trait so that
@@ -217,11 +224,12 @@ impl Node {
         identity: impl FnOnce(String) -> Identity,
         client: PeerClient,
     ) -> Result<Node, StartError> {
-        let (mut store, loaded) = Store::open(store_dir, difficulty, reward, new_node_id)?;
+        let (store, loaded) = Store::open(store_dir, difficulty, reward, new_node_id)?;
         let Loaded {
             node_id,
             blocks,
             pool,
+            mut pool_log,
             peers,
         } = loaded;
         let identity = identity(node_id);
@@ -249,13 +257,17 @@ impl Node {
                 }
             ) {
                 return Err(StartError::InvalidEntry {
-                    file: store.dir().join("pool.db").display().to_string(),
+                    file: store
+                        .dir()
+                        .join(crate::store::pool_log::BASE_FILE)
+                        .display()
+                        .to_string(),
                     reason: error.to_string(),
                 });
             }
         }
-        if rebuilt.len() != stored_pool_len {
-            store.save_pool(rebuilt.transactions())?;
+        if rebuilt.len() != stored_pool_len || pool_log.needs_compaction() {
+            pool_log.compact(rebuilt.transactions())?;
         }
 
         let peers_file = store.dir().join("peers.db").display().to_string();
@@ -278,7 +290,8 @@ impl Node {
             peers.len(),
             store.dir().display()
         );
-        Ok(Node {
+        let dir = store.dir().to_path_buf();
+        let node = Node {
             shared: Arc::new(Shared {
                 identity,
                 client,
@@ -289,8 +302,15 @@ impl Node {
                     peers,
                     store,
                 }),
+                ingest: ingest::Ingest::new(pool_log),
             }),
-        })
+        };
+        let committer = node.clone();
+        std::thread::Builder::new()
+            .name("pool-commit".into())
+            .spawn(move || ingest::run_commits(committer))
+            .map_err(|source| StoreError::Io { path: dir, source })?;
+        Ok(node)
     }
 
     /// Fixed facts: URL, node id, miner.
@@ -329,7 +349,9 @@ impl Node {
     /// Resets the chain to genesis and empties the pool; peers stay.
     pub fn restart(&self) -> Result<u64, NodeError> {
         let mut state = self.lock();
+        let mut log = self.shared.ingest.flush(&mut state);
         state.store.replace_chain(2, &[], &[])?;
+        log.log.logs_folded_into_base();
         state.chain.reset();
         state.pool = Pool::default();
         info!("restarted: chain reset to genesis, pool emptied");
@@ -378,21 +400,19 @@ impl Node {
                 tx.id
             )));
         }
-        let before = state.pool.clone();
-        let State {
-            chain, pool, store, ..
-        } = &mut *state;
-        pool.admit(chain.ledger(), tx.clone())
+        let State { chain, pool, .. } = &mut *state;
+        pool.admit_within(chain.ledger(), tx.clone(), self.identity().pool_max)
             .map_err(|error| match error {
                 PoolError::Duplicate { .. } => NodeError::Duplicate(error.to_string()),
                 other => NodeError::BadRequest(other.to_string()),
             })?;
-        if let Err(error) = store.save_pool(pool.transactions()) {
-            *pool = before;
-            return Err(error.into());
-        }
+        let index = chain.len() + 1;
+        // Durable (or rolled back) by the group commit, without the chain mutex.
+        let ticket = self.shared.ingest.enqueue(tx.clone());
+        drop(state);
+        ticket.wait()?;
         debug!("pooled transaction {}", tx.id);
-        Ok((tx, chain.len() + 1))
+        Ok((tx, index))
     }
 
     /// Mines the pool into a new block: coinbase first, then the pool in arrival order.
@@ -431,6 +451,9 @@ impl Node {
             let block = Block::from_header(header, block_transactions);
 
             let mut state = self.lock();
+            // Every pooled transaction durable and answered before the block is written
+            // (see `ingest`): a failed batch may take some out of the pool here.
+            let mut log = self.shared.ingest.flush(&mut state);
             let pool_unchanged = state
                 .pool
                 .transactions()
@@ -462,8 +485,8 @@ impl Node {
                 );
             }
             *pool = rebuilt;
-            if let Err(error) = store.save_pool(pool.transactions()) {
-                // The block is durable; on restart the pool file's mined entries are dropped.
+            if let Err(error) = log.log.compact(pool.transactions()) {
+                // The block is durable; on restart the pool files' mined entries are dropped.
                 warn!("could not rewrite the pool after mining: {error}");
             }
             info!(
@@ -474,6 +497,8 @@ impl Node {
                 found.attempts,
                 found.elapsed.as_millis()
             );
+            // Both guards go before the listener runs: it may take the chain lock.
+            drop(log);
             drop(state);
             self.notify_tip_changed();
             return Ok(Mined {
@@ -633,6 +658,7 @@ impl Node {
         branch: Vec<Block>,
     ) -> Result<Adoption, NodeError> {
         let mut state = self.lock();
+        let mut log = self.shared.ingest.flush(&mut state);
         let State {
             chain, pool, store, ..
         } = &mut *state;
@@ -664,6 +690,7 @@ impl Node {
                 .expect("our previous blocks were valid");
             return Err(error.into());
         }
+        log.log.logs_folded_into_base();
         for (tx, reason) in dropped {
             if !matches!(
                 reason,
@@ -686,6 +713,8 @@ impl Node {
             .collect();
         *pool = new_pool;
         let length = chain.len();
+        // Both guards go before the listener runs: it may take the chain lock.
+        drop(log);
         drop(state);
         self.notify_tip_changed();
         if let Some(listener) = self.listener().filter(|_| !returned.is_empty()) {

@@ -9,6 +9,8 @@ mod util;
 mod api;
 /// What the docs rely on: src/SPEC.md matches ../shared/, the refusal messages they quote.
 mod docs;
+/// Issue 8: group commit under kill -9, a failing write, a large pool, the pool cap.
+mod ingest;
 /// SPEC §7-8: kill -9, restart, locks, damaged files, concurrent clients.
 mod persistence;
 /// SPEC §6a: the live network (relay, sync at start, peer exchange, expiry, /nodes).

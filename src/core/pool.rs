@@ -8,9 +8,9 @@ use crate::core::hash::TxId;
 use crate::core::ledger::{Changes, Ledger, LedgerError};
 use std::fmt;
 
-/// Most transactions waiting at once: a pool is one block in waiting, and every admission
-/// rewrites the pool file, so an endless pool would make each payment slower.
-pub const MAX_POOL_TRANSACTIONS: usize = 10_000;
+/// Default for `--pool-max`, the most transactions waiting at once: bounded by memory (an
+/// admission's cost does not grow with the pool).
+pub const MAX_POOL_TRANSACTIONS: usize = 100_000;
 
 /// Pending transactions in arrival order, with their combined effect on the ledger.
 #[derive(Clone, Debug, Default)]
@@ -26,8 +26,8 @@ pub struct Pool {
 pub enum PoolError {
     /// Malformed on its own.
     Invalid(TxError),
-    /// [`MAX_POOL_TRANSACTIONS`] are already waiting.
-    Full,
+    /// `max` transactions (`--pool-max`) are already waiting.
+    Full { max: usize },
     /// Already pending or already in the chain: a safe retry (409).
     Duplicate { id: TxId, in_block: Option<u64> },
     /// The sender cannot pay, counting what is already pooled.
@@ -38,9 +38,9 @@ impl fmt::Display for PoolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PoolError::Invalid(error) => error.fmt(f),
-            PoolError::Full => write!(
+            PoolError::Full { max } => write!(
                 f,
-                "the pool is full ({MAX_POOL_TRANSACTIONS} pending transactions); mine a block, then send again"
+                "the pool is full ({max} pending transactions); mine a block, then send again"
             ),
             PoolError::Duplicate {
                 id,
@@ -85,12 +85,23 @@ impl Pool {
         self.changes.knows(ledger, id) && ledger.block_of(id).is_none()
     }
 
-    /// Admits `tx` if it is well-formed, new, and payable after everything pooled.
+    /// Admits a new `tx` like [`Pool::admit`] while fewer than `max` are waiting.
+    pub fn admit_within(
+        &mut self,
+        ledger: &Ledger,
+        tx: Transaction,
+        max: usize,
+    ) -> Result<(), PoolError> {
+        if self.transactions.len() >= max && !self.changes.knows(ledger, &tx.id) {
+            return Err(PoolError::Full { max });
+        }
+        self.admit(ledger, tx)
+    }
+
+    /// Admits `tx` if it is well-formed, new, and payable after everything pooled. No cap:
+    /// a rebuild keeps what was already admitted (and what a chain switch returns).
     pub fn admit(&mut self, ledger: &Ledger, tx: Transaction) -> Result<(), PoolError> {
         tx.check(false).map_err(PoolError::Invalid)?;
-        if self.transactions.len() >= MAX_POOL_TRANSACTIONS && !self.changes.knows(ledger, &tx.id) {
-            return Err(PoolError::Full);
-        }
         match self.changes.apply(ledger, &tx) {
             Ok(()) => {
                 self.transactions.push(tx);
@@ -164,6 +175,22 @@ mod tests {
             Err(PoolError::Duplicate { in_block: None, .. })
         ));
         assert!(pool.contains(&ledger, &tx.id));
+    }
+
+    #[test]
+    fn a_full_pool_refuses_new_transactions_but_names_duplicates() {
+        let ledger = ledger_where_alice_has(50);
+        let mut pool = Pool::default();
+        let tx = Transaction::new("alice", "bob", 5, 1);
+        pool.admit_within(&ledger, tx.clone(), 1).unwrap();
+        assert_eq!(
+            pool.admit_within(&ledger, Transaction::new("alice", "bob", 5, 2), 1),
+            Err(PoolError::Full { max: 1 })
+        );
+        assert!(matches!(
+            pool.admit_within(&ledger, tx, 1),
+            Err(PoolError::Duplicate { .. })
+        ));
     }
 
     #[test]

@@ -108,6 +108,7 @@ fn open_node(config: &Config, port: u16, peers: &[String]) -> Result<Node, RunEr
         node_id,
         miner: config.miner.clone().unwrap_or_else(|| url.clone()),
         threads: config.threads,
+        pool_max: config.pool_max,
     };
     let node = Node::start(
         &config.data_dir(port),

@@ -5,7 +5,9 @@
 //! - `meta.db` — node id, difficulty and reward the directory was made with;
 //! - `blocks-NNNNNN.db` — segment `N` holds the blocks with index `N*100 ..= N*100+99`
 //!   (genesis, index 1, is never stored), so a new block rewrites one bounded file;
-//! - `pool.db`, `peers.db` — pending transactions and peers, each in its own file;
+//! - `pool.db` and `pool-log-*.db` — pending transactions: a base and append-only log
+//!   files, so admitting a batch writes O(the batch) ([`pool_log`]);
+//! - `peers.db` — peers;
 //! - `journal.db` — only while a chain switch or restart is being written: the whole
 //!   change, written first, so that a crash leaves the old state or the new one.
 //!
@@ -15,8 +17,11 @@
 //! **Invariant:** the only module that imports pickledb. It stores and checks file
 //! integrity, never consensus rules.
 
+pub mod pool_log;
+
 use crate::core::block::{Block, Transaction};
 use pickledb::{PickleDb, PickleDbDumpPolicy, SerializationMethod};
+use pool_log::PoolLog;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -29,7 +34,6 @@ use std::path::{Path, PathBuf};
 pub const BLOCKS_PER_SEGMENT: u64 = 100;
 
 const META_FILE: &str = "meta.db";
-const POOL_FILE: &str = "pool.db";
 const PEERS_FILE: &str = "peers.db";
 const JOURNAL_FILE: &str = "journal.db";
 const LOCK_FILE: &str = "lock";
@@ -54,6 +58,8 @@ pub struct Loaded {
     pub blocks: Vec<(PathBuf, Block)>,
     /// Pending transactions in arrival order.
     pub pool: Vec<Transaction>,
+    /// The pool's log files, for the group commit to append to.
+    pub pool_log: PoolLog,
     /// Registered peers.
     pub peers: Vec<String>,
 }
@@ -219,10 +225,7 @@ impl Store {
         store.remove_leftover_side_files()?;
         let node_id = store.load_meta(difficulty, reward, new_node_id)?;
         store.finish_pending_journal()?;
-        let pool = match StoredFile::read_if_present(&store.path(POOL_FILE))? {
-            Some(file) => file.require("transactions")?,
-            None => Vec::new(),
-        };
+        let (pool, pool_log) = pool_log::load(&store.dir)?;
         let peers = match StoredFile::read_if_present(&store.path(PEERS_FILE))? {
             Some(file) => file.require("peers")?,
             None => Vec::new(),
@@ -231,6 +234,7 @@ impl Store {
             node_id,
             blocks: store.load_blocks()?,
             pool,
+            pool_log,
             peers,
         };
         Ok((store, loaded))
@@ -248,12 +252,6 @@ impl Store {
         self.sync_dir()
     }
 
-    /// Durably replaces the pool.
-    pub fn save_pool(&mut self, pool: &[Transaction]) -> Result<(), StoreError> {
-        self.finish_pending_journal()?;
-        self.write_file(POOL_FILE, "transactions", pool)
-    }
-
     /// Durably replaces the peer list.
     pub fn save_peers(&mut self, peers: &[String]) -> Result<(), StoreError> {
         self.finish_pending_journal()?;
@@ -262,6 +260,8 @@ impl Store {
 
     /// Durably and atomically makes the stored chain `stored[..from] + blocks` and the
     /// pool `pool`: a chain switch (`from` = fork + 1) or a restart (`from` = 2, no blocks).
+    /// `pool` replaces the pool base and every pool log file now on disk, so the caller
+    /// holds the pool log's lock with no batch queued (then [`PoolLog::logs_folded_into_base`]).
     ///
     /// The change is committed once its journal is durable: an error before that means
     /// nothing changed; after it, a failure to apply the journal is kept pending and
@@ -294,6 +294,8 @@ impl Store {
         set(&mut journal, &path, "from", &from)?;
         set(&mut journal, &path, "blocks", &blocks)?;
         set(&mut journal, &path, "pool", &pool)?;
+        let pool_through = pool_log::last_log_seq(&self.dir)?;
+        set(&mut journal, &path, "pool_through", &pool_through)?;
         self.dump_durably(&mut journal, JOURNAL_FILE)
     }
 
@@ -308,9 +310,11 @@ impl Store {
             let from: u64 = journal.require("from")?;
             let blocks: Vec<Block> = journal.require("blocks")?;
             let pool: Vec<Transaction> = journal.require("pool")?;
+            let pool_through: u64 = journal.get("pool_through")?.unwrap_or(0);
             self.rewrite_segments(from, &blocks)?;
             self.delete_segments_after(from - 1 + blocks.len() as u64)?;
-            self.write_file(POOL_FILE, "transactions", &pool)?;
+            pool_log::write_base(&self.dir, &pool, pool_through)?;
+            pool_log::delete_logs_through(&self.dir, pool_through)?;
             fs::remove_file(&path).map_err(io_error(&path))?;
         }
         self.sync_dir()?;
@@ -435,7 +439,7 @@ impl Store {
         meta.require("node_id")
     }
 
-    /// Writes a small file holding one entry (pool, peers).
+    /// Writes a small file holding one entry (peers).
     fn write_file<T: Serialize + ?Sized>(
         &self,
         name: &str,
@@ -643,8 +647,9 @@ mod tests {
             for block in &chain {
                 store.append_block(block).unwrap();
             }
-            store
-                .save_pool(&[Transaction::new("a", "b", 1, 1)])
+            let mut pool_log = loaded.pool_log;
+            pool_log
+                .append(&[Transaction::new("a", "b", 1, 1)])
                 .unwrap();
             store.save_peers(&["http://127.0.0.1:5001".into()]).unwrap();
         }

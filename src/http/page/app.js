@@ -281,7 +281,7 @@ function showView() {
     else link.removeAttribute('aria-current');
   }
   if (view === 'network') refreshNetwork();
-  if (view === 'tamper' && state.tamper.blocks.length === 0 && state.inv) loadTamper();
+  if (view === 'tamper' && state.tamper.blocks.length === 0 && state.inv && tamperLoads === 0) loadTamper();
 }
 
 function renderHeader() {
@@ -732,8 +732,11 @@ function openTamper(index) {
   loadTamper();
 }
 
+let tamperLoads = 0; // only the latest load renders
+
 async function loadTamper(event) {
   if (event) event.preventDefault();
+  const ticket = ++tamperLoads;
   const length = state.inv ? state.inv.length : 1;
   if (length < 2) {
     $('tamper-summary').textContent = 'Only the genesis block so far: mine a block first.';
@@ -746,6 +749,7 @@ async function loadTamper(event) {
   $('tamper-from').max = length;
   try {
     const page = await api(ORIGIN, `/chain?from=${from - 1}&limit=${TAMPER_WINDOW + 1}`);
+    if (ticket !== tamperLoads) return;
     const [anchor, ...blocks] = page.chain;
     state.tamper = { anchor, original: blocks, blocks: structuredClone(blocks) };
     renderTamper();
@@ -829,7 +833,7 @@ async function checkTamper() {
     } else {
       result = await evaluateBlock(block);
       if (result.zeros < block.difficulty) {
-        reasons.push(`proof of work fails: the hash starts with ${result.zeros} zero bits, difficulty ${block.difficulty} needs ${block.difficulty}`);
+        reasons.push(`proof of work fails: the hash starts with ${result.zeros} zero bits, the difficulty asks for ${block.difficulty}`);
       }
       if (result.root !== original[i].merkle_root) reasons.push(`merkle root changed: a transaction id changed`);
     }
@@ -844,7 +848,8 @@ async function checkTamper() {
     card.dataset.link = linkOk && previousValid ? 'ok' : 'broken';
     card.dataset.pow = powOk ? 'ok' : 'fails';
     card.querySelector('.verdict').textContent = valid ? ' ✓ valid' : ' ✗ invalid';
-    card.querySelector('.c-prev').replaceChildren(hashCode(block.previous_hash), el('span', { class: linkOk ? 'ok' : 'bad', text: linkOk ? ' ✓ links' : ' ✗ broken link' }));
+    const linkNote = !linkOk ? ' ✗ broken link' : previousValid ? ' ✓ links' : ` ✗ links to #${block.index - 1}, which is invalid`;
+    card.querySelector('.c-prev').replaceChildren(hashCode(block.previous_hash), el('span', { class: linkOk && previousValid ? 'ok' : 'bad', text: linkNote }));
     card.querySelector('.c-root').replaceChildren(result ? hashCode(result.root) : '—');
     card.querySelector('.c-hash').replaceChildren(result ? hashCode(result.hash) : '—',
       result ? el('span', { class: powOk ? 'ok' : 'bad', text: powOk ? ` ✓ ${result.zeros} zero bits` : ` ✗ ${result.zeros} zero bits < ${block.difficulty}` }) : '');
@@ -910,7 +915,6 @@ async function poll() {
       lastPeerPoll = Date.now();
       refreshNetwork().catch(() => {});
     }
-    if (tipMoved && state.tamper.blocks.length === 0 && !$('view-tamper').hidden) loadTamper();
   } catch (error) {
     setLive(false, error);
   } finally {
@@ -948,7 +952,7 @@ function start() {
   });
   showView();
   poll().then(() => {
-    if (!$('view-tamper').hidden) loadTamper();
+    if (!$('view-tamper').hidden && tamperLoads === 0) loadTamper();
   });
 }
 

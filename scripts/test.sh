@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: every Rust test, then the clients against real nodes (the Postman
-# collection through a pinned newman, the OpenAPI check), then the batch demos.
+# collection through a pinned newman, the OpenAPI check), then the batch demos, then the
+# explorer page in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,4 +15,6 @@ for demo in demo-network demo-fork demo-tamper; do
     echo "== scripts/$demo.sh"
     bash "scripts/$demo.sh"
 done
+echo "== scripts/browser-test.sh (the explorer page in headless Chromium)"
+bash scripts/browser-test.sh
 echo "== all tests passed"

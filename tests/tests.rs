@@ -7,6 +7,8 @@ mod util;
 
 /// Single-node routes of SPEC §5 and §9, the command line of §2, the hashing of §3.
 mod api;
+/// The explorer page at `/`, its assets, and JSON for everyone else (issue 11).
+mod page;
 /// SPEC §7-8: kill -9, restart, locks, damaged files, concurrent clients.
 mod persistence;
 /// Multi-node tests: joining, /getblocks, /nodes/resolve, lying and failing peers (SPEC §6).

@@ -270,7 +270,7 @@ const state = {
 // ---------------------------------------------------------------------------------------
 // Views
 
-function showView() {
+function showView(event) {
   const name = (location.hash || '#chain').slice(1);
   const view = ['chain', 'network', 'pool', 'tamper'].includes(name) ? name : 'chain';
   for (const section of document.querySelectorAll('.view')) {
@@ -279,6 +279,11 @@ function showView() {
   for (const link of document.querySelectorAll('nav.views a')) {
     if (link.dataset.view === view) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
+  }
+  if (event) {
+    // A view switch starts at the top, with focus on its heading for screen readers.
+    window.scrollTo(0, 0);
+    document.querySelector(`#view-${view} h2`).focus({ preventScroll: true });
   }
   if (view === 'network') refreshNetwork();
   if (view === 'tamper' && state.tamper.blocks.length === 0 && state.inv && tamperLoads === 0) loadTamper();

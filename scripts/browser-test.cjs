@@ -216,12 +216,17 @@ async function main() {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
     check(overflow <= 392, `no sideways scrolling at 390 px (page is ${overflow} px wide)`);
     await shot(page, 'chain-phone.png', 'Chain view at phone width (390 px)');
-    await page.setViewport({ width: 1280, height: 900 });
+    await page.setViewport({ width: 1280, height: 900 }); // leaving mobile emulation reloads the page
+    await page.waitForNavigation({ waitUntil: 'domcontentloaded', timeout: 5000 }).catch(() => {});
+    await waitIn(page, 'after the reload the page shows the tip again',
+      (hash) => document.getElementById('chain-tip').title === hash, afterTip.hash);
 
     say('Keyboard: the views and actions are reachable with Tab');
     await page.focus('a[data-view="network"]');
     await page.keyboard.press('Enter');
     await waitIn(page, 'Enter on a focused view link opens it', () => !document.getElementById('view-network').hidden);
+    await waitIn(page, 'the fork tree is drawn again from the nodes alone (one branch)',
+      () => document.getElementById('fork-figure').dataset.branches === '1');
 
     say('The page notices when the node stops');
     const stoppedAt = consoleErrors.length;

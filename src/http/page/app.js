@@ -429,6 +429,7 @@ async function refreshWallet() {
   if (state.walletRoute === false) return;
   try {
     const wallet = await api(ORIGIN, '/wallet');
+    if (state.walletRoute === null && !$('sender').value) $('from-wallet').checked = true;
     state.walletRoute = true;
     $('from-wallet').disabled = false;
     box.replaceChildren(

@@ -42,7 +42,7 @@ fn a_browser_gets_the_explorer_page_at_the_root() {
     assert_eq!(status, 200, "GET / as a browser: {body}");
     assert_eq!(header(&headers, "Content-Type"), "text/html; charset=utf-8");
     assert!(body.starts_with("<!doctype html>"), "{body:.200}");
-    assert!(body.contains(r#"<script src="/page/app.js" defer></script>"#));
+    assert!(body.contains(r#"<script type="module" src="/page/app.js"></script>"#));
     assert!(body.contains(r#"href="/page/style.css""#));
     assert!(
         header(&headers, "Content-Security-Policy").contains("script-src 'self'"),
@@ -64,7 +64,18 @@ fn the_page_assets_have_their_content_types() {
         header(&headers, "Content-Type"),
         "text/javascript; charset=utf-8"
     );
-    assert!(script.contains("crypto.subtle.digest('SHA-256'"));
+    assert!(script.contains("from './hash.js'"), "app.js is a module");
+    // Every module app.js imports is served as JavaScript too (browsers refuse others).
+    for module in ["hash", "ui", "network", "tamper"] {
+        let (status, headers, text) = get_with_accept(&node, &format!("/page/{module}.js"), None);
+        assert_eq!(status, 200, "{module}.js: {text:.200}");
+        assert_eq!(
+            header(&headers, "Content-Type"),
+            "text/javascript; charset=utf-8"
+        );
+    }
+    let (_, _, hashing) = get_with_accept(&node, "/page/hash.js", None);
+    assert!(hashing.contains("crypto.subtle.digest('SHA-256'"));
     let (status, headers, css) = get_with_accept(&node, "/page/style.css", None);
     assert_eq!(status, 200, "{css:.200}");
     assert_eq!(header(&headers, "Content-Type"), "text/css; charset=utf-8");

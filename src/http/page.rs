@@ -44,14 +44,13 @@ const INDEX: PageFile = PageFile {
     body: include_str!("page/index.html"),
 };
 
-const ASSETS: [(&str, PageFile); 2] = [
-    (
-        "/page/app.js",
-        PageFile {
-            content_type: "text/javascript; charset=utf-8",
-            body: include_str!("page/app.js"),
-        },
-    ),
+/// The page's files under [`ASSET_PREFIX`]: its ES modules and its style sheet.
+const ASSETS: [(&str, PageFile); 6] = [
+    ("/page/app.js", script(include_str!("page/app.js"))),
+    ("/page/hash.js", script(include_str!("page/hash.js"))),
+    ("/page/ui.js", script(include_str!("page/ui.js"))),
+    ("/page/network.js", script(include_str!("page/network.js"))),
+    ("/page/tamper.js", script(include_str!("page/tamper.js"))),
     (
         "/page/style.css",
         PageFile {
@@ -60,6 +59,14 @@ const ASSETS: [(&str, PageFile); 2] = [
         },
     ),
 ];
+
+/// A JavaScript module (browsers refuse a module served with any other type).
+const fn script(body: &'static str) -> PageFile {
+    PageFile {
+        content_type: "text/javascript; charset=utf-8",
+        body,
+    }
+}
 
 /// What a request for the page gets.
 #[derive(Debug, PartialEq, Eq)]
@@ -145,7 +152,7 @@ mod tests {
 
     #[test]
     fn assets_have_their_content_types() {
-        let Some(PageAnswer::File(js)) = answer("GET", "/page/app.js", None) else {
+        let Some(PageAnswer::File(js)) = answer("GET", "/page/tamper.js", None) else {
             panic!("app.js is served");
         };
         assert!(js.content_type.starts_with("text/javascript"));

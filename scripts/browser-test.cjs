@@ -87,6 +87,11 @@ async function main() {
       if (!tolerated) consoleErrors.push(`${message.text()} ${where}`);
     });
     page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
+    const wholeChainReads = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/chain' && !url.searchParams.has('limit')) wholeChainReads.push(request.url());
+    });
     await page.setViewport({ width: 1280, height: 900 });
 
     say('The page loads and shows the tip /chain reports');
@@ -209,6 +214,28 @@ async function main() {
     check(verdicts.slice(1).every((v) => v.link === 'broken'), 'every later block\'s link is marked broken', JSON.stringify(verdicts));
     await shot(page, 'tamper.png', 'Tamper: block #2\'s amount edited, its proof of work fails, #3 and #4 links broken');
 
+    say('Paging: ten blocks a page, never the whole chain');
+    for (let i = 0; i < 8; i++) await call(A, '/mine', 'POST');
+    const length = (await tipOf(A)).index;
+    await page.click('a[data-view="chain"]');
+    await waitIn(page, `the newest page shows blocks ${length} down to ${length - 9}`,
+      (top) => {
+        const cards = [...document.querySelectorAll('#blocks .block-card')].map((c) => Number(c.dataset.index));
+        return cards.length === 10 && cards[0] === top && cards[9] === top - 9;
+      }, length);
+    await page.click('#page-older');
+    await waitIn(page, 'Older shows the oldest page, blocks 10 down to 1 (the last page is full too)',
+      () => {
+        const cards = [...document.querySelectorAll('#blocks .block-card')].map((c) => Number(c.dataset.index));
+        return cards.length === 10 && cards[0] === 10 && cards[9] === 1 &&
+          document.getElementById('page-older').disabled;
+      });
+    await page.click('#page-newest');
+    await waitIn(page, 'Newest goes back to the tip',
+      (top) => Number(document.querySelector('#blocks .block-card')?.dataset.index) === top, length);
+
+    check(wholeChainReads.length === 0, 'the page read the chain in pages only (/chain always with limit)', wholeChainReads.join(' '));
+
     say('Phone width');
     await page.setViewport({ width: 390, height: 844, isMobile: true });
     await page.click('a[data-view="chain"]');
@@ -218,8 +245,9 @@ async function main() {
     await shot(page, 'chain-phone.png', 'Chain view at phone width (390 px)');
     await page.setViewport({ width: 1280, height: 900 }); // leaving mobile emulation reloads the page
     await page.waitForNavigation({ waitUntil: 'domcontentloaded', timeout: 5000 }).catch(() => {});
+    const finalTip = await tipOf(A);
     await waitIn(page, 'after the reload the page shows the tip again',
-      (hash) => document.getElementById('chain-tip').title === hash, afterTip.hash);
+      (hash) => document.getElementById('chain-tip').title === hash, finalTip.hash);
 
     say('Keyboard: the views and actions are reachable with Tab');
     await page.focus('a[data-view="network"]');

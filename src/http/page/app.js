@@ -2,7 +2,7 @@
 // the Chain and Pool views, the actions, live polling and start-up; see hash.js (SPEC §3
 // in the browser), ui.js (shared helpers and state), network.js and tamper.js.
 import { blockMerkleRoot, bytesToHex, headerBytes, headerFields, sha256, sha256Js, transactionId } from './hash.js';
-import { nodeLabel, refreshNetwork } from './network.js';
+import { markUnreachable, nodeLabel, refreshNetwork } from './network.js';
 import { loadTamper, openTamper, renderTamper, tamperStarted } from './tamper.js';
 import { api, blockLabel, busy, clock, el, formatTime, hashCode, ORIGIN, short, showResult, state, $ } from './ui.js';
 
@@ -289,6 +289,7 @@ async function poll() {
     }
   } catch (error) {
     setLive(false, error);
+    markUnreachable(ORIGIN, error.message);
   } finally {
     clearTimeout(pollTimer);
     pollTimer = setTimeout(poll, POLL_MS);

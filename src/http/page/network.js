@@ -89,6 +89,14 @@ export async function refreshNetwork() {
   }
 }
 
+// This node stopped answering the page's polls: its row says so until it answers again.
+export function markUnreachable(url, message) {
+  const node = state.nodes.get(url);
+  if (!node) return;
+  node.error = message;
+  renderNodes([...state.nodes.values()]);
+}
+
 function renderNodes(nodes) {
   $('nodes-table').tBodies[0].replaceChildren(...nodes.map((node) => {
     const info = state.peerInfo.get(node.url);

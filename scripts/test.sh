@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: every Rust test, then the clients against real nodes (the README's
 # commands in order, the Postman collection through a pinned newman, the OpenAPI check,
-# schemathesis fuzzing against the OpenAPI document), then the batch demos.
+# schemathesis fuzzing against the OpenAPI document), then the batch demos, then the
+# explorer page in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,4 +22,6 @@ for demo in demo-network demo-fork demo-tamper; do
     echo "== scripts/$demo.sh"
     bash "scripts/$demo.sh"
 done
+echo "== scripts/browser-test.sh (the explorer page in headless Chromium)"
+bash scripts/browser-test.sh
 echo "== all tests passed"

@@ -38,6 +38,7 @@
 //! | [`http`] | the HTTP face |
 //! | [`http::routes`] | routes: parse requests, call `Node`, answer JSON with the right status |
 //! | [`http::server`] | start-up: bind, open the data directory, serve |
+//! | [`http::page`] | the explorer page (`src/http/page/`: HTML, CSS, JS) embedded and served at `/` |
 //! | [`config`] | command-line flags |
 //!
 //! Dependencies point one way: `core` ← `store`, `node` ← `net::sync` ← `net::relay` ←

@@ -11,6 +11,8 @@ mod api;
 mod docs;
 /// Issue 8: group commit under kill -9, a failing write, a large pool, the pool cap.
 mod ingest;
+/// The explorer page at `/`, its assets, and JSON for everyone else (issue 11).
+mod page;
 /// SPEC §7-8: kill -9, restart, locks, damaged files, concurrent clients.
 mod persistence;
 /// SPEC §6a: the live network (relay, sync at start, peer exchange, expiry, /nodes).

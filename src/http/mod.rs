@@ -1,4 +1,5 @@
 //! The HTTP face of a node: the routes (the only rouille user) and start-up.
 
+pub mod page;
 pub mod routes;
 pub mod server;

@@ -1,11 +1,12 @@
 //! HTTP routes (SPEC §5): parse requests at the edge, call [`Node`], answer JSON.
 //!
 //! **Invariant:** the only module that imports rouille; every answer, errors included, is
-//! JSON with `Content-Type: application/json`, and errors become status codes only in
-//! [`ApiError::status`].
+//! JSON with `Content-Type: application/json` (except the explorer page's own files, see
+//! [`page`]), and errors become status codes only in [`ApiError::status`].
 
 use crate::core::block::{Block, Transaction};
 use crate::core::hash::{BlockHash, MerkleRoot};
+use crate::http::page::{self, PageAnswer, PageFile};
 use crate::net::protocol::{InvAnswer, InvItem};
 use crate::net::{announce, join, relay, sync};
 use crate::node::{Mined, NewTransaction, Node, NodeError};
@@ -98,12 +99,19 @@ type Reply = Result<(u16, String), ApiError>;
 /// Serves one request: routes it, logs one line, never panics on bad input.
 pub fn handle(request: &Request, node: &Node) -> Response {
     let started = Instant::now();
-    let response = match route(request, node) {
-        Ok((status, body)) => json_response(status, body),
-        Err(error) => json_response(
-            error.status(),
-            to_json(&json!({ "error": error.to_string() })),
-        ),
+    let page = page::answer(request.method(), &request.url(), request.header("Accept"));
+    let response = match page.map(|answer| page_reply(answer, request)) {
+        Some(Ok(file)) => page_response(file),
+        Some(Err(error)) => error_response(error),
+        None => match route(request, node) {
+            Ok((status, body)) => json_response(status, body),
+            Err(error) => error_response(error),
+        },
+    };
+    let response = if page::cors_readable(request.method(), &request.url()) {
+        response.with_additional_header("Access-Control-Allow-Origin", "*")
+    } else {
+        response
     };
     info!(
         "{} {} -> {} ({} ms)",
@@ -542,6 +550,35 @@ fn kind_of(value: &Value) -> &'static str {
 
 fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("answers always serialise")
+}
+
+/// The explorer page's files (see [`page`]); a wrong path or method is a JSON error.
+fn page_reply(answer: PageAnswer, request: &Request) -> Result<PageFile, ApiError> {
+    match answer {
+        PageAnswer::File(file) => Ok(file),
+        PageAnswer::Missing => Err(ApiError::NotFound(format!(
+            "no page file {}; the explorer page is at / (from a browser)",
+            request.url()
+        ))),
+        PageAnswer::WrongMethod => Err(ApiError::MethodNotAllowed {
+            method: request.method().to_string(),
+            allowed: "GET",
+        }),
+    }
+}
+
+fn page_response(file: PageFile) -> Response {
+    Response::from_data(file.content_type, file.body)
+        .with_additional_header("Cache-Control", "no-cache")
+        .with_additional_header("X-Content-Type-Options", "nosniff")
+        .with_additional_header("Content-Security-Policy", page::CONTENT_SECURITY_POLICY)
+}
+
+fn error_response(error: ApiError) -> Response {
+    json_response(
+        error.status(),
+        to_json(&json!({ "error": error.to_string() })),
+    )
 }
 
 fn json_response(status: u16, body: String) -> Response {

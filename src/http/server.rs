@@ -81,6 +81,7 @@ pub fn run(config: Config) -> Result<(), RunError> {
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "listening on {url}");
     let _ = stdout.flush();
+    info!("explorer page: open {url}/ in a browser");
 
     if !peers.is_empty() {
         let node = node.clone();

@@ -1,0 +1,336 @@
+// minichain explorer: a client of the node's JSON routes, nothing more. This module holds
+// the Chain and Pool views, the actions, live polling and start-up; see hash.js (SPEC §3
+// in the browser), ui.js (shared helpers and state), network.js and tamper.js.
+import { blockMerkleRoot, bytesToHex, headerBytes, headerFields, sha256, sha256Js, transactionId } from './hash.js';
+import { markUnreachable, nodeLabel, refreshNetwork } from './network.js';
+import { loadTamper, openTamper, renderTamper, tamperStarted } from './tamper.js';
+import { api, blockLabel, busy, clock, el, formatTime, hashCode, ORIGIN, short, showResult, state, $ } from './ui.js';
+
+const PAGE_SIZE = 10; // blocks per chain page
+const POLL_MS = 1500; // this node: /inv?limit=0 (length, tip, pool ids)
+const PEER_POLL_MS = 3000; // peers: their /inv?limit=0, and their last blocks when the tip moved
+
+// ---------------------------------------------------------------------------------------
+// Views
+
+function showView(event) {
+  const name = (location.hash || '#chain').slice(1);
+  const view = ['chain', 'network', 'pool', 'tamper'].includes(name) ? name : 'chain';
+  for (const section of document.querySelectorAll('.view')) {
+    section.hidden = section.id !== `view-${view}`;
+  }
+  for (const link of document.querySelectorAll('nav.views a')) {
+    if (link.dataset.view === view) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  if (event) {
+    // A view switch starts at the top, with focus on its heading for screen readers.
+    window.scrollTo(0, 0);
+    document.querySelector(`#view-${view} h2`).focus({ preventScroll: true });
+  }
+  if (view === 'network') refreshNetwork();
+  if (view === 'tamper' && state.tamper.blocks.length === 0 && state.inv && !tamperStarted()) loadTamper();
+}
+
+function renderHeader() {
+  const inv = state.inv;
+  $('node-url').textContent = ORIGIN;
+  $('foot-url').textContent = ORIGIN;
+  if (!inv) return;
+  $('chain-length').textContent = inv.length;
+  $('chain-tip').textContent = blockLabel(inv.length, inv.tip);
+  $('chain-tip').title = inv.tip;
+  $('chain-difficulty').textContent = `${inv.difficulty} bits`;
+  $('zero-bits').textContent = `${inv.difficulty}`;
+  $('pool-count').textContent = inv.values.filter((v) => v.type === 'transaction').length;
+}
+
+function setLive(ok, error) {
+  const live = $('live');
+  if (ok) {
+    state.down = null;
+    live.dataset.state = 'up';
+    live.textContent = `live · updated ${clock()}`;
+    document.body.classList.remove('offline');
+  } else {
+    state.down = state.down || clock();
+    live.dataset.state = 'down';
+    live.textContent = `node unreachable since ${state.down} (${error.message}); retrying every ${POLL_MS / 1000} s`;
+    document.body.classList.add('offline');
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Chain view
+
+async function refreshChain() {
+  const length = state.inv.length;
+  const top = state.chainTop === null ? length : Math.min(state.chainTop, length);
+  const from = Math.max(1, top - PAGE_SIZE + 1);
+  const page = await api(ORIGIN, `/chain?from=${from}&limit=${top - from + 1}`);
+  const blocks = page.chain.slice().reverse();
+  $('page-label').textContent = `blocks ${from}–${top} of ${page.length}`;
+  $('page-newer').disabled = top >= page.length;
+  $('page-newest').disabled = state.chainTop === null;
+  $('page-older').disabled = from <= 1;
+  const list = $('blocks');
+  list.replaceChildren(...blocks.map((block) => blockCard(block)));
+  list.setAttribute('start', top);
+}
+
+function blockCard(block) {
+  const id = `details-${block.hash}`;
+  const open = state.open.has(block.hash);
+  const details = el('div', { id, class: 'details', hidden: !open });
+  const toggle = el('button', {
+    type: 'button', 'aria-expanded': String(open), 'aria-controls': id,
+    text: open ? 'Hide details' : 'Transactions and header bytes',
+    onclick: () => {
+      const nowOpen = toggle.getAttribute('aria-expanded') !== 'true';
+      toggle.setAttribute('aria-expanded', String(nowOpen));
+      toggle.textContent = nowOpen ? 'Hide details' : 'Transactions and header bytes';
+      details.hidden = !nowOpen;
+      if (nowOpen) { state.open.add(block.hash); fillDetails(details, block); } else state.open.delete(block.hash);
+    },
+  });
+  if (open) fillDetails(details, block);
+  const genesis = block.index === 1;
+  return el('li', { class: 'block-card', dataset: { index: block.index, hash: block.hash } },
+    el('article', { 'aria-label': `Block ${block.index}` },
+      el('h3', {}, `Block #${block.index}`, genesis ? el('span', { class: 'tag', text: 'genesis' }) : null),
+      el('dl', { class: 'fields' },
+        el('dt', { text: 'hash' }), el('dd', {}, hashCode(block.hash)),
+        el('dt', { text: 'previous hash' }), el('dd', {}, hashCode(block.previous_hash, 'prev')),
+        el('dt', { text: 'nonce (proof)' }), el('dd', { text: String(block.proof) }),
+        el('dt', { text: 'time' }), el('dd', { text: formatTime(block.timestamp) }),
+        el('dt', { text: 'transactions' }), el('dd', { class: 'tx-count', text: block.transactions.length })),
+      toggle, details),
+    genesis ? null : el('p', { class: 'link', 'aria-hidden': 'true' },
+      `▼ previous hash ${short(block.previous_hash)} = hash of #${block.index - 1}`));
+}
+
+async function fillDetails(details, block) {
+  const bytes = headerBytes(block);
+  const hash = bytesToHex(await sha256(bytes));
+  const root = bytesToHex(await blockMerkleRoot(block.transactions));
+  const rows = headerFields(block).map(([name, kind, part]) =>
+    el('tr', {}, el('th', { scope: 'row', text: name }), el('td', { text: kind }),
+      el('td', {}, el('code', { class: 'hex', text: bytesToHex(part) }))));
+  const matches = hash === block.hash;
+  details.replaceChildren(
+    el('dl', { class: 'fields' },
+      el('dt', { text: 'merkle root' }), el('dd', {}, hashCode(block.merkle_root),
+        el('span', { class: root === block.merkle_root ? 'ok' : 'bad', text: root === block.merkle_root ? ' ✓ recomputed' : ` ✗ recomputed ${short(root)}` })),
+      el('dt', { text: 'difficulty' }), el('dd', { text: `${block.difficulty} bits` })),
+    el('div', { class: 'table-wrap' }, el('table', { class: 'header-bytes' },
+      el('caption', { text: `Header: ${bytes.length} bytes (SPEC §3)` }),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'field' }), el('th', { scope: 'col', text: 'encoding' }), el('th', { scope: 'col', text: 'bytes (hex)' }))),
+      el('tbody', {}, rows))),
+    el('p', { class: 'verify', dataset: { verified: String(matches) } },
+      'SHA-256 of these bytes, computed in this browser: ', hashCode(hash),
+      el('span', { class: matches ? 'ok' : 'bad', text: matches ? ' ✓ equals the block hash' : ' ✗ differs from the block hash' })),
+    transactionsTable(block.transactions, `Transactions of block #${block.index}`),
+    block.index > 1 ? el('button', { type: 'button', text: 'Tamper with this block', onclick: () => openTamper(block.index) }) : null);
+}
+
+function transactionsTable(transactions, caption) {
+  if (transactions.length === 0) return el('p', { class: 'note', text: 'No transactions.' });
+  return el('div', { class: 'table-wrap' }, el('table', { class: 'txs' },
+    el('caption', { text: caption }),
+    el('thead', {}, el('tr', {}, ...['id', 'sender', 'recipient', 'amount', 'time'].map((h) =>
+      el('th', { scope: 'col', class: h === 'amount' ? 'num' : null, text: h })))),
+    el('tbody', {}, transactions.map((tx) => el('tr', { dataset: { id: tx.id } },
+      el('td', {}, el('code', { title: tx.id, text: short(tx.id) }), tx.signature ? el('span', { class: 'tag', text: 'signed' }) : null),
+      el('td', { class: 'addr', title: tx.sender, text: tx.sender === '0' ? '0 (coinbase)' : tx.sender }),
+      el('td', { class: 'addr', title: tx.recipient, text: tx.recipient }),
+      el('td', { class: 'num', text: String(tx.amount) }),
+      el('td', { text: formatTime(tx.timestamp) }))))));
+}
+
+// ---------------------------------------------------------------------------------------
+// Pool, balances, wallet
+
+async function refreshPool() {
+  const [pool, balances] = await Promise.all([api(ORIGIN, '/pool'), api(ORIGIN, '/balances')]);
+  const poolRows = pool.pool.map((tx) => el('tr', { dataset: { id: tx.id } },
+    el('td', {}, el('code', { title: tx.id, text: short(tx.id) })),
+    el('td', { class: 'addr', title: tx.sender, text: tx.sender }),
+    el('td', { class: 'addr', title: tx.recipient, text: tx.recipient }),
+    el('td', { class: 'num', text: String(tx.amount) }),
+    el('td', { text: formatTime(tx.timestamp) })));
+  $('pool-table').tBodies[0].replaceChildren(...(poolRows.length ? poolRows :
+    [el('tr', {}, el('td', { colspan: 5, class: 'note', text: 'The pool is empty.' }))]));
+  const entries = Object.entries(balances.balances).sort((a, b) => Number(b[1]) - Number(a[1]));
+  $('balances-table').tBodies[0].replaceChildren(...(entries.length ? entries.map(([address, coins]) =>
+    el('tr', {}, el('td', { class: 'addr', title: address, text: address }), el('td', { class: 'num', text: String(coins) }))) :
+    [el('tr', {}, el('td', { colspan: 2, class: 'note', text: 'Nobody has coins yet: mine a block.' }))]));
+  await refreshWallet();
+}
+
+async function refreshWallet() {
+  const box = $('wallet');
+  if (state.walletRoute === false) return;
+  try {
+    const wallet = await api(ORIGIN, '/wallet');
+    if (state.walletRoute === null && !$('sender').value) $('from-wallet').checked = true;
+    state.walletRoute = true;
+    $('from-wallet').disabled = false;
+    box.replaceChildren(
+      el('dt', { text: 'address' }), el('dd', {}, el('code', { class: 'addr', text: wallet.address })),
+      el('dt', { text: 'balance' }), el('dd', { text: String(wallet.balance) }),
+      el('dt', { text: 'signatures used / left' }), el('dd', { text: `${wallet.leaves_used} / ${wallet.leaves_left} (tree height ${wallet.height})` }),
+      el('dt', { text: 'earlier keys' }), el('dd', { text: (wallet.retired || []).length ? wallet.retired.map(short).join(', ') : 'none' }));
+  } catch (error) {
+    if (error.status === 404) {
+      state.walletRoute = false;
+      const fromWallet = $('from-wallet');
+      fromWallet.disabled = true;
+      if (fromWallet.checked) $('from-name').checked = true;
+      box.replaceChildren(el('dt', { text: 'wallet' }),
+        el('dd', { text: 'this node has no GET /wallet route; send from a name instead' }));
+    } else {
+      box.replaceChildren(el('dt', { text: 'wallet' }), el('dd', { class: 'bad', text: error.message }));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Actions
+
+
+async function mine() {
+  const output = $('mine-result');
+  await busy($('mine'), 'Mining…', async () => {
+    try {
+      const block = await api(ORIGIN, '/mine', { method: 'POST', timeout: 600000 });
+      showResult(output, [`Block #${block.index} `, hashCode(block.hash),
+        `: ${block.attempts} attempts in ${block.elapsed_ms} ms (${Number(block.hash_rate).toLocaleString('en')} hashes/s), ${block.transactions.length} transaction${block.transactions.length === 1 ? '' : 's'}.`]);
+      await poll();
+    } catch (error) {
+      showResult(output, `Mining failed: ${error.message}`, true);
+    }
+  });
+}
+
+async function send(event) {
+  event.preventDefault();
+  const output = $('send-result');
+  const fromWallet = $('from-wallet').checked;
+  const body = { recipient: $('recipient').value.trim(), amount: Number($('amount').value) };
+  if (!fromWallet) {
+    const sender = $('sender').value.trim();
+    if (!sender) { showResult(output, 'Name the sender, or choose this node\'s wallet.', true); $('sender').focus(); return; }
+    body.sender = sender;
+  }
+  await busy($('send'), 'Sending…', async () => {
+    try {
+      const answer = await api(ORIGIN, '/transactions/new', { method: 'POST', body });
+      const tx = answer.transaction;
+      showResult(output, [`${answer.message}: ${tx.amount} from `, el('span', { class: 'addr', text: short(tx.sender) === tx.sender ? tx.sender : `${tx.sender.slice(0, 16)}…` }),
+        ` to ${tx.recipient} (id `, el('code', { text: short(tx.id) }), ').']);
+      await poll();
+    } catch (error) {
+      showResult(output, `Refused: ${error.message}`, true);
+    }
+  });
+}
+
+async function resolve() {
+  const output = $('resolve-result');
+  await busy($('resolve'), 'Resolving…', async () => {
+    try {
+      const answer = await api(ORIGIN, '/nodes/resolve', { method: 'POST', timeout: 120000 });
+      const peers = answer.peers.map((p) => el('li', {}, `${nodeLabel(p.node)}: ${p.status}${p.length !== undefined ? `, length ${p.length}` : ''}${p.reason ? ` (${p.reason})` : ''}`));
+      showResult(output, [`${answer.message}. Replaced: ${answer.replaced ? 'yes' : 'no'}; length ${answer.length}, tip ${short(answer.tip)}.`,
+        peers.length ? el('ul', {}, peers) : ' No peers registered.']);
+      await poll();
+      await refreshNetwork();
+    } catch (error) {
+      showResult(output, `Resolve failed: ${error.message}`, true);
+    }
+  });
+}
+
+async function register(event) {
+  event.preventDefault();
+  const output = $('register-result');
+  try {
+    const answer = await api(ORIGIN, '/nodes/register', { method: 'POST', body: { nodes: [$('peer-url').value.trim()] } });
+    showResult(output, `${answer.message}: ${answer.total_nodes.join(', ')}`);
+    $('peer-url').value = '';
+    await refreshNetwork();
+  } catch (error) {
+    showResult(output, `Refused: ${error.message}`, true);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Live polling
+
+let pollTimer = null;
+let lastPeerPoll = 0;
+
+async function poll() {
+  clearTimeout(pollTimer);
+  try {
+    const inv = await api(ORIGIN, '/inv?limit=0', { timeout: 5000 });
+    setLive(true);
+    const poolKey = inv.values.map((v) => v.value).join(',');
+    const tipMoved = !state.inv || inv.tip !== state.inv.tip || inv.length !== state.inv.length;
+    const poolMoved = poolKey !== state.poolKey;
+    state.inv = inv;
+    state.poolKey = poolKey;
+    renderHeader();
+    if (tipMoved) await refreshChain();
+    if (tipMoved || poolMoved) await refreshPool();
+    if (tipMoved || Date.now() - lastPeerPoll > PEER_POLL_MS) {
+      lastPeerPoll = Date.now();
+      refreshNetwork().catch(() => {});
+    }
+  } catch (error) {
+    setLive(false, error);
+    markUnreachable(ORIGIN, error.message);
+  } finally {
+    clearTimeout(pollTimer);
+    pollTimer = setTimeout(poll, POLL_MS);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Start
+
+function start() {
+  renderHeader();
+  window.addEventListener('hashchange', showView);
+  $('mine').addEventListener('click', mine);
+  $('resolve').addEventListener('click', resolve);
+  $('send-form').addEventListener('submit', send);
+  $('register-form').addEventListener('submit', register);
+  $('tamper-form').addEventListener('submit', loadTamper);
+  $('tamper-reset').addEventListener('click', () => {
+    state.tamper.blocks = structuredClone(state.tamper.original);
+    renderTamper();
+  });
+  $('sender').addEventListener('focus', () => { $('from-name').checked = true; });
+  $('page-newest').addEventListener('click', () => { state.chainTop = null; refreshChain(); });
+  $('page-newer').addEventListener('click', () => {
+    const top = (state.chainTop ?? state.inv.length) + PAGE_SIZE;
+    state.chainTop = top >= state.inv.length ? null : top;
+    refreshChain();
+  });
+  $('page-older').addEventListener('click', () => {
+    const top = state.chainTop ?? state.inv.length;
+    state.chainTop = Math.max(Math.min(PAGE_SIZE, state.inv.length), top - PAGE_SIZE);
+    refreshChain();
+  });
+  showView();
+  poll().then(() => {
+    if (!$('view-tamper').hidden && !tamperStarted()) loadTamper();
+  });
+}
+
+// Exposed for the browser test (scripts/browser-test.sh) to check the hashing against
+// known answers; the page itself does not use it.
+window.minichain = { transactionId, blockMerkleRoot, headerBytes, sha256, sha256Js, bytesToHex, refreshNetwork };
+
+start();

@@ -45,6 +45,11 @@ pub fn receive(node: &Node, body: Value) -> Result<String, NodeError> {
             "an announcement is {{\"node\", \"node_id\", \"length\", \"tip\", \"genesis\"}}: {error}"
         ))
     })?;
+    if announcement.length == 0 {
+        return Err(NodeError::BadRequest(
+            "length: a chain holds at least its genesis block, so length is 1 or more".into(),
+        ));
+    }
     let url = normalize_peer(&announcement.node)
         .map_err(|error| NodeError::BadRequest(format!("node: {error}")))?;
     let Some(network) = Network::of(node).filter(|network| network.settings.relay) else {

@@ -19,6 +19,7 @@
 //! | [`core::ledger`] | balances and ids at the tip; `Changes` layered on top for what-if checks |
 //! | [`core::chain`] | validity rules, append, locator, fork point, branch check and switch |
 //! | [`core::pool`] | pending transactions, admitted in arrival order |
+//! | [`crypto`] | LMS / LM-OTS signatures (RFC 8554) on SHA-256: verify, generate, sign; **no I/O** |
 //! | [`store`] | pickledb files: block segments, pool, peers, journal, directory lock |
 //! | [`store::pool_log`] | the pool as a base file plus append-only log files (flat cost per admission) |
 //! | [`net`] | talking to other nodes |
@@ -67,6 +68,7 @@
 
 pub mod config;
 pub mod core;
+pub mod crypto;
 pub mod http;
 pub mod net;
 pub mod node;

@@ -73,3 +73,4 @@ pub mod http;
 pub mod net;
 pub mod node;
 pub mod store;
+pub mod wallet;

@@ -5,7 +5,11 @@ use minichain::http::server::{RunError, run};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let config = match parse_args(std::env::args().skip(1)) {
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("wallet") {
+        return ExitCode::from(minichain::wallet::cli::main(args.skip(1).collect()));
+    }
+    let config = match parse_args(args) {
         Ok(Command::Run(config)) => config,
         Ok(Command::Help) => {
             println!("{USAGE}");

@@ -99,6 +99,32 @@ impl PeerClient {
         body: &B,
         headers: &[(&'static str, &str)],
     ) -> Result<(u16, Option<String>), PeerError> {
+        let (status, text) = self.post_raw(url, body, headers, 64 * 1024)?;
+        let detail = serde_json::from_slice::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|json| json.get("error")?.as_str().map(str::to_string));
+        Ok((status, detail))
+    }
+
+    /// `POST url` with a JSON body, for the command-line wallet: any HTTP answer is a
+    /// success here, returned as its status and its JSON body (which a person reads).
+    pub fn post_answer<B: Serialize>(
+        &self,
+        url: &str,
+        body: &B,
+    ) -> Result<(u16, serde_json::Value), PeerError> {
+        let (status, text) = self.post_raw(url, body, &[], self.max_answer_bytes)?;
+        Ok((status, parse_json(&text)?))
+    }
+
+    /// Sends a JSON `POST` and reads at most `cap` bytes of whatever it answers.
+    fn post_raw<B: Serialize>(
+        &self,
+        url: &str,
+        body: &B,
+        headers: &[(&'static str, &str)],
+        cap: u64,
+    ) -> Result<(u16, Vec<u8>), PeerError> {
         let started = Instant::now();
         let body = serde_json::to_vec(body).expect("request bodies always serialise");
         let mut request = self
@@ -113,13 +139,10 @@ impl PeerClient {
             .map_err(|error| self.transport_error(&error, started))?;
         let (status, _headers, reader) = answer.split();
         let mut text = Vec::new();
-        if let Err(error) = reader.take(64 * 1024).read_to_end(&mut text) {
+        if let Err(error) = reader.take(cap).read_to_end(&mut text) {
             return Err(self.io_error(&error, started));
         }
-        let detail = serde_json::from_slice::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|json| json.get("error")?.as_str().map(str::to_string));
-        Ok((status.as_u16(), detail))
+        Ok((status.as_u16(), text))
     }
 
     /// A request with our limits; an address attohttpc cannot parse is an error, not a panic.

@@ -17,6 +17,7 @@
 //! **Invariant:** the only module that imports pickledb. It stores and checks file
 //! integrity, never consensus rules.
 
+pub mod keyfile;
 pub mod pool_log;
 
 use crate::core::block::{Block, Transaction};

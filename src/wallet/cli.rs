@@ -1,0 +1,457 @@
+//! `minichain wallet …`: a key that no node holds (SPEC §2, §3a).
+//!
+//! `new` makes a key file, `address` prints its key address, `sign` prints a signed
+//! transaction (for Postman or curl), `send` signs and posts it to a node. The key file
+//! records the next leaf and is rewritten durably **before** a signature leaves this
+//! process, so a crash can waste a leaf but never use one twice. Given `--node`, the
+//! wallet also refuses to sign with a leaf at or below the highest one the node has seen
+//! this key use (`last_leaf`), which is what a stale copy of a key file would do.
+
+use crate::core::block::{MAX_AMOUNT, Transaction, check_address, genesis};
+use crate::core::hash::{BlockHash, to_hex};
+use crate::crypto::{LmsType, OtsType, PrivateKey, PublicKey, from_hex};
+use crate::net::address::normalize_peer;
+use crate::net::peers::PeerClient;
+use crate::net::protocol::InvAnswer;
+use crate::store::keyfile::{self, KeyRecord};
+use serde::Serialize;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The text `minichain wallet --help` prints.
+pub const USAGE: &str = "\
+usage: minichain wallet new     --key FILE [--height 5|10|15]
+       minichain wallet address --key FILE
+       minichain wallet sign    --key FILE --to ADDR --amount N (--node URL | --difficulty N)
+                                [--timestamp MS] [--use-last-leaf]
+       minichain wallet send    --key FILE --to ADDR --amount N --node URL
+                                [--timestamp MS] [--use-last-leaf]
+
+A wallet for a key that no node holds. The key file is a secret (mode 0600): whoever has
+it can spend the key's coins, and a copy used twice signs two transactions with one leaf,
+which lets anyone forge with that leaf. Keep one copy, never a second live one.
+
+  new            make a key (LMS_SHA256_M32_H<height> / LMOTS_SHA256_N32_W4) in FILE;
+                 refuses to overwrite; prints its key address
+  address        print the key address (112 hex characters) of FILE
+  sign           print the signed transaction JSON, ready for POST /transactions/new
+  send           sign, post it to the node, print the node's answer (exit 1 unless 201)
+  --height H     tree height: 2^H - 1 spendable signatures (default 10: 1,023)
+  --to ADDR      the recipient: a key address or a name
+  --amount N     whole coins, 1 to 2^53 - 1
+  --node URL     the node: gives the network's genesis hash (its /inv) and the highest
+                 leaf it has seen this key use (its /balances?address=)
+  --difficulty N instead of --node: compute the genesis hash offline (no leaf check)
+  --timestamp MS the transaction's timestamp (default: now), fixing its id
+  --use-last-leaf  sign with the key's last leaf, kept to move the whole balance to a
+                 new key (send everything to a fresh key's address with it)";
+
+/// How long the wallet waits for the node on each call.
+const NODE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What went wrong: `Usage` (a bad command line, exit 2) or `Failed` (exit 1).
+#[derive(Debug, PartialEq, Eq)]
+pub enum WalletError {
+    /// The command line cannot be understood; printed with the usage.
+    Usage(String),
+    /// The command was understood and could not be done.
+    Failed(String),
+}
+
+/// Runs `minichain wallet ARGS…` (the arguments after `wallet`); returns the exit status
+/// after printing the result or the error.
+pub fn main(args: Vec<String>) -> u8 {
+    match run(args) {
+        Ok(output) => {
+            println!("{output}");
+            0
+        }
+        Err(WalletError::Usage(message)) if message.is_empty() => {
+            println!("{USAGE}");
+            0
+        }
+        Err(WalletError::Usage(message)) => {
+            eprintln!("minichain wallet: {message}\n\n{USAGE}");
+            2
+        }
+        Err(WalletError::Failed(message)) => {
+            eprintln!("minichain wallet: {message}");
+            1
+        }
+    }
+}
+
+/// Parses and performs one wallet command; `Ok` holds what to print.
+pub fn run(args: Vec<String>) -> Result<String, WalletError> {
+    let command = Flags::parse(args)?;
+    match command.action.as_str() {
+        "new" => new_key(&command),
+        "address" => Ok(load_key(&command.key()?)?.1.address),
+        "sign" => {
+            let signed = sign(&command)?;
+            Ok(serde_json::to_string_pretty(&signed).expect("a transaction serialises"))
+        }
+        "send" => send(&command),
+        other => Err(WalletError::Usage(format!(
+            "unknown wallet command {other:?}; use new, address, sign or send"
+        ))),
+    }
+}
+
+/// A signed transaction in SPEC §3's field order, as `POST /transactions/new` takes it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SignedTransaction {
+    /// SHA-256 of the transaction's fields (SPEC §3).
+    pub id: String,
+    /// The key address that signed.
+    pub sender: String,
+    /// Who receives the coins.
+    pub recipient: String,
+    /// How many coins.
+    pub amount: u64,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// Hex of the LMS signature over `genesis hash ‖ id`.
+    pub signature: String,
+}
+
+/// The parsed command line of one wallet command.
+#[derive(Debug, Default)]
+struct Flags {
+    action: String,
+    key: Option<PathBuf>,
+    height: Option<u32>,
+    to: Option<String>,
+    amount: Option<u64>,
+    node: Option<String>,
+    difficulty: Option<u32>,
+    timestamp: Option<u64>,
+    use_last_leaf: bool,
+}
+
+impl Flags {
+    fn parse(args: Vec<String>) -> Result<Flags, WalletError> {
+        let mut args = args.into_iter();
+        let mut flags = Flags::default();
+        match args.next() {
+            None => return Err(WalletError::Usage("which wallet command?".into())),
+            Some(help) if help == "--help" || help == "-h" || help == "help" => {
+                return Err(WalletError::Usage(String::new()));
+            }
+            Some(action) => flags.action = action,
+        }
+        while let Some(flag) = args.next() {
+            if flag == "--help" || flag == "-h" {
+                return Err(WalletError::Usage(String::new()));
+            }
+            if flag == "--use-last-leaf" {
+                flags.use_last_leaf = true;
+                continue;
+            }
+            let value = args
+                .next()
+                .ok_or_else(|| WalletError::Usage(format!("{flag} needs a value")))?;
+            match flag.as_str() {
+                "--key" => flags.key = Some(PathBuf::from(value)),
+                "--height" => flags.height = Some(number(&flag, &value, 5, 15)? as u32),
+                "--to" => flags.to = Some(value),
+                "--amount" => flags.amount = Some(number(&flag, &value, 1, MAX_AMOUNT)?),
+                "--node" => flags.node = Some(value),
+                "--difficulty" => flags.difficulty = Some(number(&flag, &value, 1, 64)? as u32),
+                "--timestamp" => flags.timestamp = Some(number(&flag, &value, 0, u64::MAX)?),
+                _ => return Err(WalletError::Usage(format!("unknown flag {flag}"))),
+            }
+        }
+        Ok(flags)
+    }
+
+    fn key(&self) -> Result<PathBuf, WalletError> {
+        self.key
+            .clone()
+            .ok_or_else(|| WalletError::Usage("--key FILE is required".into()))
+    }
+
+    fn required<T: Clone>(value: &Option<T>, flag: &str) -> Result<T, WalletError> {
+        value
+            .clone()
+            .ok_or_else(|| WalletError::Usage(format!("{flag} is required")))
+    }
+}
+
+/// `wallet new`: random `I` and `SEED`, the tree computed once for the address.
+fn new_key(flags: &Flags) -> Result<String, WalletError> {
+    let path = flags.key()?;
+    let height = flags.height.unwrap_or(10);
+    let lms = match height {
+        5 | 10 | 15 => LmsType::from_height(height).expect("5, 10 and 15 are LMS heights"),
+        _ => {
+            return Err(WalletError::Usage(format!(
+                "--height {height}: choose 5, 10 or 15"
+            )));
+        }
+    };
+    let mut random = [0u8; 48];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut source| source.read_exact(&mut random))
+        .map_err(|error| WalletError::Failed(format!("cannot read /dev/urandom: {error}")))?;
+    let identifier: [u8; 16] = random[..16].try_into().expect("16 bytes");
+    let seed: [u8; 32] = random[16..].try_into().expect("32 bytes");
+    let key = PrivateKey::generate(lms, OtsType::W4, identifier, seed);
+    let address = to_hex(&key.public_key().to_bytes());
+    let record = KeyRecord {
+        lms_type: lms.typecode(),
+        ots_type: OtsType::W4.typecode(),
+        identifier: to_hex(&identifier),
+        seed: to_hex(&seed),
+        next_leaf: 0,
+        address: address.clone(),
+    };
+    keyfile::create(&path, &record).map_err(|error| WalletError::Failed(error.to_string()))?;
+    Ok(address)
+}
+
+/// Reads a key file and rebuilds its private key; the address is recomputed.
+fn load_key(path: &Path) -> Result<(PrivateKey, KeyRecord), WalletError> {
+    let mut record = keyfile::load(path).map_err(|error| WalletError::Failed(error.to_string()))?;
+    let damaged = |what: &str| {
+        WalletError::Failed(format!(
+            "{}: not a usable key file ({what})",
+            path.display()
+        ))
+    };
+    let lms = LmsType::from_typecode(record.lms_type).ok_or_else(|| damaged("LMS type"))?;
+    let ots = OtsType::from_typecode(record.ots_type).ok_or_else(|| damaged("LM-OTS type"))?;
+    let identifier: [u8; 16] = from_hex(&record.identifier)
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| damaged("identifier"))?;
+    let seed: [u8; 32] = from_hex(&record.seed)
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| damaged("seed"))?;
+    let key = PrivateKey::generate(lms, ots, identifier, seed);
+    record.address = to_hex(&key.public_key().to_bytes());
+    Ok((key, record))
+}
+
+/// `wallet sign`: checks, moves the key file's next leaf durably, then signs.
+fn sign(flags: &Flags) -> Result<SignedTransaction, WalletError> {
+    let path = flags.key()?;
+    let to = Flags::required(&flags.to, "--to")?;
+    let amount = Flags::required(&flags.amount, "--amount")?;
+    check_address("recipient", &to).map_err(|error| WalletError::Usage(error.to_string()))?;
+    let (key, mut record) = load_key(&path)?;
+    if to == record.address {
+        return Err(WalletError::Usage(
+            "--to is this key's own address; sender and recipient must differ".into(),
+        ));
+    }
+    let client = PeerClient::new(NODE_TIMEOUT);
+    let node = flags.node.as_deref().map(node_url).transpose()?;
+    let genesis_hash = match (&node, flags.difficulty) {
+        (Some(node), _) => network_genesis(&client, node)?,
+        (None, Some(difficulty)) => genesis(difficulty).hash,
+        (None, None) => {
+            return Err(WalletError::Usage(
+                "--node URL (or --difficulty N, offline) is required: a signature is tied \
+                 to one network's genesis hash"
+                    .into(),
+            ));
+        }
+    };
+    let q = record.next_leaf;
+    if let Some(node) = &node
+        && let Some(seen) = last_leaf(&client, node, &record.address)?
+        && u64::from(q) <= seen
+    {
+        return Err(WalletError::Failed(format!(
+            "{}: this key file's next leaf is {q}, but {node} has seen this key use leaf \
+             {seen}: this file is an older copy of the key. Signing with a used leaf lets \
+             anyone forge with it, so nothing was signed. Use the key file that signed leaf \
+             {seen}.",
+            path.display()
+        )));
+    }
+    let public: PublicKey = key.public_key();
+    let leaves = public.lms.leaves();
+    let last = (leaves - 1) as u32;
+    if u64::from(q) >= leaves || (q == last && !flags.use_last_leaf) {
+        return Err(WalletError::Failed(format!(
+            "{}: every leaf but the last is used ({} of {leaves}); the last one is kept to \
+             move the whole balance to a new key: `minichain wallet new --key NEW.key`, then \
+             sign here with --to <its address> --use-last-leaf",
+            path.display(),
+            q.min(last)
+        )));
+    }
+    let timestamp = flags.timestamp.unwrap_or_else(now_ms);
+    let id = Transaction::compute_id(&record.address, &to, amount, timestamp);
+    let mut message = Vec::with_capacity(64);
+    message.extend_from_slice(genesis_hash.as_bytes());
+    message.extend_from_slice(id.as_bytes());
+    // The next leaf is on disk before the signature exists outside this function.
+    record.next_leaf = q + 1;
+    keyfile::save(&path, &record).map_err(|error| WalletError::Failed(error.to_string()))?;
+    let signature = key
+        .sign(q, &message)
+        .map_err(|error| WalletError::Failed(error.to_string()))?;
+    Ok(SignedTransaction {
+        id: id.to_hex(),
+        sender: record.address,
+        recipient: to,
+        amount,
+        timestamp,
+        signature: to_hex(&signature),
+    })
+}
+
+/// `wallet send`: signs, posts to the node, returns the node's answer; a refusal fails.
+fn send(flags: &Flags) -> Result<String, WalletError> {
+    let node = node_url(
+        flags
+            .node
+            .as_deref()
+            .ok_or_else(|| WalletError::Usage("send needs --node URL".into()))?,
+    )?;
+    let signed = sign(flags)?;
+    let client = PeerClient::new(NODE_TIMEOUT);
+    let (status, answer) = client
+        .post_answer(&format!("{node}/transactions/new"), &signed)
+        .map_err(|error| WalletError::Failed(format!("{node}: {error}")))?;
+    let text = serde_json::to_string_pretty(&answer).expect("JSON values serialise");
+    if status == 201 {
+        Ok(text)
+    } else {
+        Err(WalletError::Failed(format!(
+            "{node} answered {status}:\n{text}"
+        )))
+    }
+}
+
+/// A node's address as the wallet calls it (`127.0.0.1:5000` → `http://127.0.0.1:5000`).
+fn node_url(input: &str) -> Result<String, WalletError> {
+    normalize_peer(input).map_err(|error| WalletError::Usage(format!("--node: {error}")))
+}
+
+/// The node's genesis hash, from its `/inv`.
+fn network_genesis(client: &PeerClient, node: &str) -> Result<BlockHash, WalletError> {
+    client
+        .get::<InvAnswer>(&format!("{node}/inv?limit=0"))
+        .map(|inv| inv.genesis)
+        .map_err(|error| WalletError::Failed(format!("{node}/inv: {error}")))
+}
+
+/// The highest leaf the node has seen `address` use, in its chain or pool.
+fn last_leaf(client: &PeerClient, node: &str, address: &str) -> Result<Option<u64>, WalletError> {
+    let answer: serde_json::Value = client
+        .get(&format!("{node}/balances?address={address}"))
+        .map_err(|error| WalletError::Failed(format!("{node}/balances: {error}")))?;
+    Ok(answer.get("last_leaf").and_then(serde_json::Value::as_u64))
+}
+
+fn number(flag: &str, value: &str, min: u64, max: u64) -> Result<u64, WalletError> {
+    match value.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(WalletError::Usage(format!(
+            "{flag} {value:?}: expected a whole number from {min} to {max}"
+        ))),
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_string).collect()
+    }
+
+    fn temp_key(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("minichain-wallet-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("can create a scratch directory");
+        dir.join("alice.key")
+    }
+
+    #[test]
+    fn offline_signatures_verify_and_each_uses_the_next_leaf() {
+        let key = temp_key("offline");
+        let key_arg = key.display().to_string();
+        let address = run(args(&format!("new --key {key_arg} --height 5"))).expect("new");
+        assert_eq!(address.len(), 112);
+        assert_eq!(
+            run(args(&format!("address --key {key_arg}"))).expect("address"),
+            address
+        );
+        let public = PublicKey::from_bytes(&from_hex(&address).expect("hex")).expect("a key");
+        for expected_leaf in 0..2u32 {
+            let signed = sign(
+                &Flags::parse(args(&format!(
+                    "sign --key {key_arg} --to bob --amount 5 --difficulty 8 --timestamp 1000"
+                )))
+                .expect("parses"),
+            )
+            .expect("signs");
+            let signature = from_hex(&signed.signature).expect("hex");
+            assert_eq!(
+                crate::crypto::signature_leaf(&signature),
+                Some(expected_leaf)
+            );
+            let mut message = genesis(8).hash.as_bytes().to_vec();
+            message.extend_from_slice(from_hex(&signed.id).expect("hex").as_slice());
+            public.verify(&message, &signature).expect("verifies");
+            assert_eq!(
+                keyfile::load(&key).expect("loads").next_leaf,
+                expected_leaf + 1
+            );
+        }
+    }
+
+    #[test]
+    fn the_last_leaf_is_kept_unless_asked_for() {
+        let key = temp_key("last-leaf");
+        let key_arg = key.display().to_string();
+        run(args(&format!("new --key {key_arg} --height 5"))).expect("new");
+        let mut record = keyfile::load(&key).expect("loads");
+        record.next_leaf = 31;
+        keyfile::save(&key, &record).expect("saves");
+        let sign_args = format!("sign --key {key_arg} --to bob --amount 5 --difficulty 8");
+        let error = run(args(&sign_args)).expect_err("the last leaf is kept");
+        assert!(matches!(&error, WalletError::Failed(m) if m.contains("--use-last-leaf")));
+        run(args(&format!("{sign_args} --use-last-leaf"))).expect("signs with the last leaf");
+        let error = run(args(&format!("{sign_args} --use-last-leaf"))).expect_err("spent");
+        assert!(matches!(error, WalletError::Failed(_)));
+    }
+
+    #[test]
+    fn bad_command_lines_are_usage_errors() {
+        for line in [
+            "",
+            "fly --key k",
+            "sign --key k --to bob",
+            "new --key k --height 7",
+            "sign --key k --to bob --amount 0 --difficulty 8",
+            "sign --key k --to bob --amount 5",
+        ] {
+            let result = run(args(line));
+            assert!(
+                matches!(
+                    result,
+                    Err(WalletError::Usage(_)) | Err(WalletError::Failed(_))
+                ),
+                "{line:?}: {result:?}"
+            );
+        }
+        assert!(matches!(
+            run(args("new --key k --height 7")),
+            Err(WalletError::Usage(_))
+        ));
+    }
+}

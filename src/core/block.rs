@@ -3,6 +3,7 @@
 //! transaction *fits* a ledger is `ledger`'s and `chain`'s business.
 
 use crate::core::hash::{BlockHash, MerkleRoot, TxId, sha256};
+use crate::core::signed::{Signature, parse_address};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -33,6 +34,10 @@ pub struct Transaction {
     pub amount: u64,
     /// Milliseconds since the Unix epoch; part of the id, so equal payments stay distinct.
     pub timestamp: u64,
+    /// An LMS signature by the sender's key over `genesis hash ‖ id`: present exactly when
+    /// the sender is a key address (SPEC §3a; checked by `Transaction::check_signature`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Signature>,
 }
 
 /// Why a transaction is malformed on its own, before any ledger is consulted.
@@ -50,6 +55,8 @@ pub enum TxError {
     CoinbaseSender,
     /// The carried id is not the hash of the fields.
     WrongId { claimed: TxId, computed: TxId },
+    /// 112 hex characters that are not a key address (SPEC §3a).
+    NotAKeyAddress { role: &'static str, reason: String },
 }
 
 impl fmt::Display for TxError {
@@ -73,6 +80,7 @@ impl fmt::Display for TxError {
                 f,
                 "transaction id {claimed} does not match its fields (their hash is {computed})"
             ),
+            TxError::NotAKeyAddress { role, reason } => write!(f, "{role} {reason}"),
         }
     }
 }
@@ -88,6 +96,7 @@ impl Transaction {
             recipient: recipient.to_string(),
             amount,
             timestamp,
+            signature: None,
         }
     }
 
@@ -152,7 +161,8 @@ impl Transaction {
     }
 }
 
-/// Checks one address: non-empty, at most [`MAX_ADDRESS_BYTES`] bytes.
+/// Checks one address: non-empty, at most [`MAX_ADDRESS_BYTES`] bytes, and a valid key
+/// address if it has a key address's form (112 hex characters).
 pub fn check_address(role: &'static str, address: &str) -> Result<(), TxError> {
     if address.is_empty() {
         return Err(TxError::EmptyAddress { role });
@@ -163,6 +173,10 @@ pub fn check_address(role: &'static str, address: &str) -> Result<(), TxError> {
             bytes: address.len(),
         });
     }
+    parse_address(address).map_err(|error| TxError::NotAKeyAddress {
+        role,
+        reason: error.to_string(),
+    })?;
     Ok(())
 }
 
@@ -270,13 +284,18 @@ pub fn genesis(difficulty: u32) -> Block {
     Block::from_header(header, Vec::new())
 }
 
-/// Merkle root over ids in block order: pairs hashed level by level, the last one paired
-/// with itself on an odd level; one id is its own root, none is 32 zero bytes.
+/// Merkle root over ids in block order (for blocks without signatures, the same as
+/// [`merkle_root_of`]): pairs hashed level by level, the last one paired with itself on an
+/// odd level; one id is its own root, none is 32 zero bytes.
 pub fn merkle_root(ids: &[TxId]) -> MerkleRoot {
-    if ids.is_empty() {
+    merkle_root_of_leaves(ids.iter().map(|id| id.0).collect())
+}
+
+/// Merkle root over leaf hashes, as [`merkle_root`] describes.
+fn merkle_root_of_leaves(mut level: Vec<[u8; 32]>) -> MerkleRoot {
+    if level.is_empty() {
         return MerkleRoot::ZERO;
     }
-    let mut level: Vec<[u8; 32]> = ids.iter().map(|id| id.0).collect();
     while level.len() > 1 {
         level = level
             .chunks(2)
@@ -293,10 +312,10 @@ pub fn merkle_root(ids: &[TxId]) -> MerkleRoot {
     MerkleRoot(level[0])
 }
 
-/// The merkle root of a list of transactions.
+/// The merkle root of a list of transactions: over their leaf hashes (the id, or
+/// `SHA-256(id ‖ signature)` for a signed one), so a block commits to its signatures.
 pub fn merkle_root_of(transactions: &[Transaction]) -> MerkleRoot {
-    let ids: Vec<TxId> = transactions.iter().map(|tx| tx.id).collect();
-    merkle_root(&ids)
+    merkle_root_of_leaves(transactions.iter().map(Transaction::leaf_hash).collect())
 }
 
 #[cfg(test)]

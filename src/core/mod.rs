@@ -9,3 +9,4 @@ pub mod hash;
 pub mod ledger;
 pub mod pool;
 pub mod pow;
+pub mod signed;

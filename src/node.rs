@@ -401,11 +401,17 @@ impl Node {
             )));
         }
         let State { chain, pool, .. } = &mut *state;
-        pool.admit_within(chain.ledger(), tx.clone(), self.identity().pool_max)
-            .map_err(|error| match error {
-                PoolError::Duplicate { .. } => NodeError::Duplicate(error.to_string()),
-                other => NodeError::BadRequest(other.to_string()),
-            })?;
+        let genesis = chain.genesis().hash;
+        pool.admit_within(
+            chain.ledger(),
+            tx.clone(),
+            self.identity().pool_max,
+            &genesis,
+        )
+        .map_err(|error| match error {
+            PoolError::Duplicate { .. } => NodeError::Duplicate(error.to_string()),
+            other => NodeError::BadRequest(other.to_string()),
+        })?;
         let index = chain.len() + 1;
         // Durable (or rolled back) by the group commit, without the chain mutex.
         let ticket = self.shared.ingest.enqueue(tx.clone());

@@ -7,6 +7,7 @@ use crate::core::block::{Block, COINBASE_SENDER, TxError, genesis, merkle_root_o
 use crate::core::hash::{BlockHash, MerkleRoot};
 use crate::core::ledger::{Changes, Ledger, LedgerError};
 use crate::core::pow::{leading_zero_bits, meets_difficulty};
+use crate::core::signed::SignatureError;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -72,7 +73,12 @@ pub enum Rule {
     ExtraCoinbase { position: usize },
     /// A transaction is malformed on its own.
     BadTransaction { position: usize, error: TxError },
-    /// A transaction does not fit the ledger (duplicate id, overspend).
+    /// A transaction's signature is missing, misplaced or does not verify (SPEC §3a).
+    BadSignature {
+        position: usize,
+        error: SignatureError,
+    },
+    /// A transaction does not fit the ledger (duplicate id, overspend, a reused leaf).
     Ledger { position: usize, error: LedgerError },
 }
 
@@ -134,6 +140,9 @@ impl fmt::Display for Rule {
                 "transaction {position} has sender \"0\", but only the first transaction may be a coinbase"
             ),
             Rule::BadTransaction { position, error } => {
+                write!(f, "transaction {position}: {error}")
+            }
+            Rule::BadSignature { position, error } => {
                 write!(f, "transaction {position}: {error}")
             }
             Rule::Ledger { position, error } => write!(f, "transaction {position}: {error}"),
@@ -408,6 +417,19 @@ impl Chain {
             }
             if let Err(error) = tx.check(is_coinbase) {
                 return fail(Rule::BadTransaction { position, error });
+            }
+            // The leaf is checked before the costlier signature, so a reused leaf is named
+            // as such even when its signature is valid.
+            if let Some(leaf) = tx.leaf()
+                && let Some(earlier) = changes.leaf_user(&self.ledger, &tx.sender, leaf)
+            {
+                return fail(Rule::Ledger {
+                    position,
+                    error: LedgerError::LeafReused { leaf, earlier },
+                });
+            }
+            if let Err(error) = tx.check_signature(&self.genesis().hash) {
+                return fail(Rule::BadSignature { position, error });
             }
             if let Err(error) = changes.apply(&self.ledger, tx) {
                 return fail(Rule::Ledger { position, error });

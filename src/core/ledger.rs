@@ -17,6 +17,9 @@ pub struct Ledger {
     balances: HashMap<String, u64>,
     /// Every transaction id in the chain, with the index of the block holding it.
     tx_blocks: HashMap<TxId, u64>,
+    /// Leaves each key address has signed with, and the transaction each signed (SPEC
+    /// §3a: a leaf signs once per chain).
+    leaves: HashMap<String, BTreeMap<u32, TxId>>,
 }
 
 /// Why a transaction does not fit a ledger.
@@ -32,6 +35,8 @@ pub enum LedgerError {
     },
     /// The recipient's balance would exceed what a u64 holds.
     Overflow { recipient: String },
+    /// The sender's key already signed another transaction with this leaf.
+    LeafReused { leaf: u32, earlier: TxId },
 }
 
 impl fmt::Display for LedgerError {
@@ -46,6 +51,10 @@ impl fmt::Display for LedgerError {
             LedgerError::Overflow { recipient } => {
                 write!(f, "the balance of {recipient:?} would overflow")
             }
+            LedgerError::LeafReused { leaf, earlier } => write!(
+                f,
+                "leaf {leaf} of this key already signed transaction {earlier}; a leaf signs once"
+            ),
         }
     }
 }
@@ -72,6 +81,16 @@ impl Ledger {
         self.tx_blocks.get(id).copied()
     }
 
+    /// The transaction that used `leaf` of key address `sender` in the chain, if any.
+    pub fn leaf_user(&self, sender: &str, leaf: u32) -> Option<TxId> {
+        self.leaves.get(sender)?.get(&leaf).copied()
+    }
+
+    /// The highest leaf key address `address` has used in the chain.
+    pub fn last_leaf(&self, address: &str) -> Option<u32> {
+        self.leaves.get(address)?.keys().next_back().copied()
+    }
+
     /// Applies a block already validated against this ledger.
     pub fn apply_block(&mut self, block: &Block) {
         for tx in &block.transactions {
@@ -80,6 +99,12 @@ impl Ledger {
             }
             self.add(&tx.recipient, tx.amount as i128);
             self.tx_blocks.insert(tx.id, block.index);
+            if let Some(leaf) = tx.leaf() {
+                self.leaves
+                    .entry(tx.sender.clone())
+                    .or_default()
+                    .insert(leaf, tx.id);
+            }
         }
     }
 
@@ -91,6 +116,14 @@ impl Ledger {
                 self.add(&tx.sender, tx.amount as i128);
             }
             self.tx_blocks.remove(&tx.id);
+            if let Some(leaf) = tx.leaf()
+                && let Some(used) = self.leaves.get_mut(&tx.sender)
+            {
+                used.remove(&leaf);
+                if used.is_empty() {
+                    self.leaves.remove(&tx.sender);
+                }
+            }
         }
     }
 
@@ -115,6 +148,10 @@ pub struct Changes {
     added: HashSet<TxId>,
     /// Ids of the ledger that rolled-back blocks removed.
     removed: HashSet<TxId>,
+    /// Leaves used by the applied transactions, per key address.
+    leaves_added: HashMap<String, BTreeMap<u32, TxId>>,
+    /// Leaves of the ledger that rolled-back blocks freed.
+    leaves_removed: HashSet<(String, u32)>,
 }
 
 impl Changes {
@@ -128,6 +165,31 @@ impl Changes {
         self.added.contains(id) || (ledger.block_of(id).is_some() && !self.removed.contains(id))
     }
 
+    /// The transaction that would hold `leaf` of key address `sender`, if any.
+    pub fn leaf_user(&self, ledger: &Ledger, sender: &str, leaf: u32) -> Option<TxId> {
+        if let Some(id) = self
+            .leaves_added
+            .get(sender)
+            .and_then(|used| used.get(&leaf))
+        {
+            return Some(*id);
+        }
+        ledger
+            .leaf_user(sender, leaf)
+            .filter(|_| !self.leaves_removed.contains(&(sender.to_string(), leaf)))
+    }
+
+    /// The highest leaf key address `address` would have used. Exact when nothing was
+    /// rolled back (the pool); after a rollback it may name a freed leaf, which only makes
+    /// a wallet skip ahead.
+    pub fn last_leaf(&self, ledger: &Ledger, address: &str) -> Option<u32> {
+        let added = self
+            .leaves_added
+            .get(address)
+            .and_then(|used| used.keys().next_back().copied());
+        added.max(ledger.last_leaf(address))
+    }
+
     /// Rolls back `block`; blocks must be rolled back from the tip downwards.
     pub fn revert_block(&mut self, block: &Block) {
         for tx in block.transactions.iter().rev() {
@@ -138,6 +200,16 @@ impl Changes {
             if !self.added.remove(&tx.id) {
                 self.removed.insert(tx.id);
             }
+            if let Some(leaf) = tx.leaf() {
+                let was_added = self
+                    .leaves_added
+                    .get_mut(&tx.sender)
+                    .and_then(|used| used.remove(&leaf))
+                    .is_some();
+                if !was_added {
+                    self.leaves_removed.insert((tx.sender.clone(), leaf));
+                }
+            }
         }
     }
 
@@ -145,6 +217,11 @@ impl Changes {
     pub fn apply(&mut self, ledger: &Ledger, tx: &Transaction) -> Result<(), LedgerError> {
         if self.knows(ledger, &tx.id) {
             return Err(LedgerError::DuplicateId { id: tx.id });
+        }
+        if let Some(leaf) = tx.leaf()
+            && let Some(earlier) = self.leaf_user(ledger, &tx.sender, leaf)
+        {
+            return Err(LedgerError::LeafReused { leaf, earlier });
         }
         if !tx.is_coinbase() {
             let balance = self.balance(ledger, &tx.sender);
@@ -166,6 +243,12 @@ impl Changes {
         }
         *self.deltas.entry(tx.recipient.clone()).or_default() += tx.amount as i128;
         self.added.insert(tx.id);
+        if let Some(leaf) = tx.leaf() {
+            self.leaves_added
+                .entry(tx.sender.clone())
+                .or_default()
+                .insert(leaf, tx.id);
+        }
         Ok(())
     }
 }

@@ -4,8 +4,9 @@
 //! **Invariant:** no I/O; the pool is always valid on top of the ledger it was built for.
 
 use crate::core::block::{Transaction, TxError};
-use crate::core::hash::TxId;
+use crate::core::hash::{BlockHash, TxId};
 use crate::core::ledger::{Changes, Ledger, LedgerError};
+use crate::core::signed::SignatureError;
 use std::fmt;
 
 /// Default for `--pool-max`, the most transactions waiting at once: bounded by memory (an
@@ -30,8 +31,10 @@ pub enum PoolError {
     Full { max: usize },
     /// Already pending or already in the chain: a safe retry (409).
     Duplicate { id: TxId, in_block: Option<u64> },
-    /// The sender cannot pay, counting what is already pooled.
+    /// The sender cannot pay, counting what is already pooled; or its leaf is used.
     Ledger(LedgerError),
+    /// The signature is missing, misplaced or does not verify (SPEC §3a).
+    Signature(SignatureError),
 }
 
 impl fmt::Display for PoolError {
@@ -58,6 +61,7 @@ impl fmt::Display for PoolError {
                 "{sender:?} has {balance} coins (counting pending transactions) and cannot send {amount}; mine a block paying {sender:?} or send less"
             ),
             PoolError::Ledger(error) => error.fmt(f),
+            PoolError::Signature(error) => error.fmt(f),
         }
     }
 }
@@ -85,15 +89,33 @@ impl Pool {
         self.changes.knows(ledger, id) && ledger.block_of(id).is_none()
     }
 
-    /// Admits a new `tx` like [`Pool::admit`] while fewer than `max` are waiting.
+    /// The highest leaf key address `address` has used in the chain or the pool.
+    pub fn last_leaf(&self, ledger: &Ledger, address: &str) -> Option<u32> {
+        self.changes.last_leaf(ledger, address)
+    }
+
+    /// Admits a new `tx` like [`Pool::admit`] while fewer than `max` are waiting, after
+    /// checking its signature on network `genesis` (SPEC §3a). A signature is a property
+    /// of the transaction alone, so [`Pool::rebuild`] does not check it again.
     pub fn admit_within(
         &mut self,
         ledger: &Ledger,
         tx: Transaction,
         max: usize,
+        genesis: &BlockHash,
     ) -> Result<(), PoolError> {
         if self.transactions.len() >= max && !self.changes.knows(ledger, &tx.id) {
             return Err(PoolError::Full { max });
+        }
+        tx.check(false).map_err(PoolError::Invalid)?;
+        if let Some(leaf) = tx.leaf()
+            && let Some(earlier) = self.changes.leaf_user(ledger, &tx.sender, leaf)
+            && earlier != tx.id
+        {
+            return Err(PoolError::Ledger(LedgerError::LeafReused { leaf, earlier }));
+        }
+        if !self.changes.knows(ledger, &tx.id) {
+            tx.check_signature(genesis).map_err(PoolError::Signature)?;
         }
         self.admit(ledger, tx)
     }
@@ -182,13 +204,19 @@ mod tests {
         let ledger = ledger_where_alice_has(50);
         let mut pool = Pool::default();
         let tx = Transaction::new("alice", "bob", 5, 1);
-        pool.admit_within(&ledger, tx.clone(), 1).unwrap();
+        pool.admit_within(&ledger, tx.clone(), 1, &genesis(8).hash)
+            .unwrap();
         assert_eq!(
-            pool.admit_within(&ledger, Transaction::new("alice", "bob", 5, 2), 1),
+            pool.admit_within(
+                &ledger,
+                Transaction::new("alice", "bob", 5, 2),
+                1,
+                &genesis(8).hash
+            ),
             Err(PoolError::Full { max: 1 })
         );
         assert!(matches!(
-            pool.admit_within(&ledger, tx, 1),
+            pool.admit_within(&ledger, tx, 1, &genesis(8).hash),
             Err(PoolError::Duplicate { .. })
         ));
     }

@@ -197,3 +197,7 @@ impl Transaction {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "signed_tests.rs"]
+mod tests;

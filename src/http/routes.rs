@@ -6,6 +6,7 @@
 
 use crate::core::block::{Block, Transaction};
 use crate::core::hash::{BlockHash, MerkleRoot};
+use crate::http::methods;
 use crate::net::protocol::{InvAnswer, InvItem};
 use crate::net::sync;
 use crate::node::{Mined, NewTransaction, Node, NodeError};
@@ -93,17 +94,19 @@ impl From<NodeError> for ApiError {
 }
 
 /// A status and the JSON text of the answer (typed answers keep SPEC's field order).
-type Reply = Result<(u16, String), ApiError>;
+pub(crate) type Reply = Result<(u16, String), ApiError>;
 
 /// Serves one request: routes it, logs one line, never panics on bad input.
+/// `HEAD` is answered as `GET` (the server leaves the body out) except on the action
+/// routes; `OPTIONS` lists the methods of a path (RFC 9110 §9.3.2, §9.3.7).
 pub fn handle(request: &Request, node: &Node) -> Response {
     let started = Instant::now();
-    let response = match route(request, node) {
-        Ok((status, body)) => json_response(status, body),
-        Err(error) => json_response(
-            error.status(),
-            to_json(&json!({ "error": error.to_string() })),
-        ),
+    let response = match request.method() {
+        "OPTIONS" => methods::options(request, route(request, "OPTIONS", node)),
+        "HEAD" if !methods::is_action(&clean_path(request)) => {
+            methods::answer(request, route(request, "GET", node))
+        }
+        method => methods::answer(request, route(request, method, node)),
     };
     info!(
         "{} {} -> {} ({} ms)",
@@ -123,15 +126,22 @@ pub fn not_ready() -> Response {
     )
 }
 
-/// Dispatches on path, then method.
-fn route(request: &Request, node: &Node) -> Reply {
+/// The path without its query and without one trailing `/` (but `/` stays `/`).
+pub(crate) fn clean_path(request: &Request) -> String {
     let path = request.url();
-    let method = request.method();
-    let path = path
-        .strip_suffix('/')
-        .filter(|p| !p.is_empty())
-        .unwrap_or(&path);
-    debug!("{method} {path} from {}", request.remote_addr());
+    match path.strip_suffix('/').filter(|p| !p.is_empty()) {
+        Some(trimmed) => trimmed.to_string(),
+        None => path,
+    }
+}
+
+/// Dispatches on path, then `method` (the request's, or `GET` for a `HEAD`). A method a
+/// path does not serve must reach that path's `not_allowed`: `OPTIONS` and `Allow`
+/// headers are built from its list.
+fn route(request: &Request, method: &str, node: &Node) -> Reply {
+    let path = clean_path(request);
+    let path = path.as_str();
+    debug!("{method} {path} from {}", methods::client_address(request));
     let not_allowed = |allowed| {
         Err(ApiError::MethodNotAllowed {
             method: method.to_string(),
@@ -407,11 +417,14 @@ fn read_json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
             "the body is empty; send a JSON object".into(),
         ));
     }
-    match serde_json::from_slice::<Value>(&body) {
+    match crate::http::json::parse_strict(&body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(other) => Err(ApiError::BadRequest(format!(
             "the body must be a JSON object, got {}",
             kind_of(&other)
+        ))),
+        Err(error) if error.is_data() => Err(ApiError::BadRequest(format!(
+            "the body is refused: {error}"
         ))),
         Err(error) => Err(ApiError::BadRequest(format!(
             "the body is not valid JSON ({error})"
@@ -475,14 +488,23 @@ fn amount_field(body: &Map<String, Value>) -> Result<u64, ApiError> {
     }
 }
 
+/// A whole-number query parameter; any run of digits is a number, however long: past
+/// `u64::MAX` it reads as `u64::MAX`, which every caller then cuts to its maximum.
 fn query_number(request: &Request, name: &str) -> Result<Option<u64>, ApiError> {
     match request.get_param(name) {
         None => Ok(None),
-        Some(text) => text.trim().parse::<u64>().map(Some).map_err(|_| {
-            ApiError::BadRequest(format!(
-                "query parameter {name} must be a whole number, got {text:?}"
-            ))
-        }),
+        Some(text) => {
+            let digits = text.trim();
+            match digits.parse::<u64>() {
+                Ok(number) => Ok(Some(number)),
+                Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                    Ok(Some(u64::MAX))
+                }
+                Err(_) => Err(ApiError::BadRequest(format!(
+                    "query parameter {name} must be a whole number, got {text:?}"
+                ))),
+            }
+        }
     }
 }
 
@@ -497,10 +519,12 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
-fn to_json<T: Serialize>(value: &T) -> String {
+/// JSON text of an answer.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("answers always serialise")
 }
 
-fn json_response(status: u16, body: String) -> Response {
+/// A JSON answer with its status.
+pub(crate) fn json_response(status: u16, body: String) -> Response {
     Response::from_data("application/json", body).with_status_code(status)
 }

@@ -17,9 +17,9 @@ use crate::store::{Loaded, Store, StoreError};
 use log::{debug, info, warn};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Handle to a node's state; cloning only bumps an Arc.
 #[derive(Clone)]
@@ -58,6 +58,9 @@ struct State {
     pool: Pool,
     peers: Vec<String>,
     store: Store,
+    /// Raised (and replaced by a fresh flag) whenever the tip moves: the cancel flag of
+    /// every nonce search running on the old tip.
+    tip_moved: Arc<AtomicBool>,
 }
 
 /// Why an operation was refused or failed; `api` maps each kind to a status code.
@@ -273,6 +276,7 @@ impl Node {
                     pool: rebuilt,
                     peers,
                     store,
+                    tip_moved: Arc::default(),
                 }),
             }),
         })
@@ -294,6 +298,7 @@ impl Node {
         state.store.replace_chain(2, &[], &[])?;
         state.chain.reset();
         state.pool = Pool::default();
+        state.tip_changed();
         info!("restarted: chain reset to genesis, pool emptied");
         Ok(state.chain.len())
     }
@@ -358,17 +363,21 @@ impl Node {
     }
 
     /// Mines the pool into a new block: coinbase first, then the pool in arrival order.
-    /// The search runs without the lock; if the tip or pool moved meanwhile, it starts over
-    /// on the new tip.
+    /// The search runs without the lock; if the tip moves meanwhile it is cancelled at once
+    /// (and if the pool changed, noticed at commit), and it starts over on the new tip. The
+    /// figures returned cover every search made.
     pub fn mine(&self) -> Result<Mined, NodeError> {
+        let mut attempts = 0u64;
+        let mut elapsed = Duration::ZERO;
         loop {
-            let (parent, transactions, difficulty, reward) = {
+            let (parent, transactions, difficulty, reward, tip_moved) = {
                 let state = self.lock();
                 (
                     state.chain.tip().clone(),
                     state.pool.transactions().to_vec(),
                     state.chain.difficulty(),
                     state.chain.reward(),
+                    Arc::clone(&state.tip_moved),
                 )
             };
             let timestamp = now_ms().max(parent.timestamp + 1);
@@ -387,8 +396,21 @@ impl Node {
                 difficulty,
                 proof: 0,
             };
-            let found = pow::search(&header, self.identity().threads, &AtomicBool::new(false))
-                .expect("a search that is never cancelled finds a proof");
+            let searched = pow::search_counted(&header, self.identity().threads, &tip_moved);
+            attempts += searched.attempts;
+            elapsed += searched.elapsed;
+            let Some(found) = searched.found else {
+                info!(
+                    "the tip moved while mining block {}; search stopped, mining again on the new tip",
+                    header.index
+                );
+                continue;
+            };
+            let found = Found {
+                attempts,
+                elapsed,
+                ..found
+            };
             header.proof = found.proof;
             let block = Block::from_header(header, block_transactions);
 
@@ -428,6 +450,7 @@ impl Node {
                 // The block is durable; on restart the pool file's mined entries are dropped.
                 warn!("could not rewrite the pool after mining: {error}");
             }
+            state.tip_changed();
             info!(
                 "mined block {} ({}) with {} transactions: {} attempts in {} ms",
                 block.index,
@@ -632,9 +655,11 @@ impl Node {
             }
         }
         *pool = new_pool;
+        let length = chain.len();
+        state.tip_changed();
         Ok(Adoption::Adopted {
             blocks: adopted,
-            length: chain.len(),
+            length,
         })
     }
 
@@ -666,6 +691,11 @@ impl Node {
 }
 
 impl State {
+    /// Cancels the searches running on the old tip.
+    fn tip_changed(&mut self) {
+        std::mem::take(&mut self.tip_moved).store(true, Ordering::Relaxed);
+    }
+
     fn knows_transaction(&self, id: &TxId) -> bool {
         self.chain.ledger().block_of(id).is_some() || self.pool.contains(self.chain.ledger(), id)
     }

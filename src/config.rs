@@ -25,6 +25,11 @@ pub struct Config {
     pub peers: Vec<String>,
     /// Limit for every call to a peer.
     pub peer_timeout: Duration,
+    /// Time a client has to send a request head, then its body; idle connections close
+    /// after it too.
+    pub request_timeout: Duration,
+    /// Client connections open at once; more are answered 503.
+    pub max_connections: usize,
 }
 
 /// What the command line asked for.
@@ -52,6 +57,7 @@ impl std::error::Error for FlagError {}
 pub const USAGE: &str = "\
 usage: minichain [--port N] [--host ADDR] [--data-dir DIR] [--difficulty BITS] [--reward N]
                  [--miner ADDR] [--threads N] [--peer URL]... [--peer-timeout-ms N]
+                 [--request-timeout-ms N] [--max-connections N]
 
 A proof-of-work blockchain node answering JSON over HTTP.
 
@@ -65,6 +71,9 @@ A proof-of-work blockchain node answering JSON over HTTP.
   --peer URL             a peer to register at start, repeatable; the node also registers
                          itself with that peer
   --peer-timeout-ms N    limit for every call to a peer (default 3000)
+  --request-timeout-ms N time a client has to send a request's head, then its body
+                         (else 408); idle connections are closed after it (default 10000)
+  --max-connections N    client connections open at once; more get 503 (default 4096)
   --help                 print this help
 
 Logging: RUST_LOG=debug shows every request and sync step.";
@@ -81,6 +90,8 @@ impl Default for Config {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             peers: Vec::new(),
             peer_timeout: Duration::from_millis(3000),
+            request_timeout: Duration::from_millis(10_000),
+            max_connections: 4096,
         }
     }
 }
@@ -137,6 +148,13 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
             "--peer" => config.peers.push(non_empty(&flag, value()?)?),
             "--peer-timeout-ms" => {
                 config.peer_timeout = Duration::from_millis(number(&flag, &value()?, 1, 3_600_000)?)
+            }
+            "--request-timeout-ms" => {
+                config.request_timeout =
+                    Duration::from_millis(number(&flag, &value()?, 1, 3_600_000)?)
+            }
+            "--max-connections" => {
+                config.max_connections = number(&flag, &value()?, 1, 1_000_000)? as usize
             }
             _ => return Err(FlagError(format!("unknown flag {arg:?}"))),
         }

@@ -396,6 +396,10 @@ impl Node {
                 difficulty,
                 proof: 0,
             };
+            info!(
+                "searching for a proof for block {} at difficulty {difficulty}",
+                header.index
+            );
             let searched = pow::search_counted(&header, self.identity().threads, &tip_moved);
             attempts += searched.attempts;
             elapsed += searched.elapsed;

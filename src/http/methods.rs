@@ -17,6 +17,10 @@ pub const ACTION_PATHS: [&str; 3] = ["/mine", "/restart", "/nodes/resolve"];
 /// only the loopback connection from the front.
 pub const CLIENT_HEADER: &str = "X-Forwarded-For";
 
+/// Header of the front's probe of a new connection to the routes' server: answered like
+/// any `OPTIONS`, logged at debug level only. The front drops it from client requests.
+pub const PROBE_HEADER: &str = "X-Minichain-Probe";
+
 /// True for a path whose `GET` changes state.
 pub fn is_action(path: &str) -> bool {
     ACTION_PATHS.contains(&path)

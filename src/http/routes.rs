@@ -108,13 +108,18 @@ pub fn handle(request: &Request, node: &Node) -> Response {
         }
         method => methods::answer(request, route(request, method, node)),
     };
-    info!(
+    let line = format!(
         "{} {} -> {} ({} ms)",
         request.method(),
         request.raw_url(),
         response.status_code,
         started.elapsed().as_millis()
     );
+    if request.header(methods::PROBE_HEADER).is_some() {
+        debug!("{line}");
+    } else {
+        info!("{line}");
+    }
     response
 }
 

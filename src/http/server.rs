@@ -133,6 +133,7 @@ where
     /// Serves forever: the routes on their own thread, the front on this one.
     fn run(self) {
         let upstream = self.routes.server_addr();
+        info!("routes served on {upstream}, behind the front");
         let routes = self.routes;
         std::thread::spawn(move || routes.run());
         self.guard.serve(upstream);

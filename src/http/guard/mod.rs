@@ -6,8 +6,8 @@
 //! The front reads every request itself — head within `--request-timeout-ms` and
 //! [`head::MAX_HEAD_BYTES`], body within the same time again and the 1 MiB cap — and
 //! answers 400/408/413/414/431 on its own (JSON, then closes). Only complete requests go
-//! on, each over a fresh loopback connection (see [`upstream`] for why not kept alive),
-//! to the rouille server, which serves the routes as before; its answer is streamed back.
+//! on, over reused keep-alive loopback connections, to the rouille server, which serves
+//! the routes as before; its answer is streamed back.
 //!
 //! One thread per connection (small stacks, reused when idle), at most
 //! `--max-connections` at once (beyond: 503 and close). An idle keep-alive connection is
@@ -18,7 +18,7 @@ mod client;
 mod head;
 mod upstream;
 
-use crate::http::methods::CLIENT_HEADER;
+use crate::http::methods::{CLIENT_HEADER, PROBE_HEADER};
 use client::{Client, Refusal};
 use head::{Framing, Head, Outcome};
 use log::{debug, warn};
@@ -239,8 +239,8 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
     }
 }
 
-/// The request as the internal server gets it: HTTP/1.0 (so it answers with a length,
-/// then closes), the client's fields without hop-by-hop ones, the client's address, the
+/// The request as the internal server gets it: HTTP/1.0 keep-alive (so it answers with a
+/// length), the client's fields without hop-by-hop ones, the client's address, the
 /// body with its exact length.
 fn upstream_request(head: &Head, body: &[u8], peer: &str) -> Vec<u8> {
     const HOP_BY_HOP: [&str; 9] = [
@@ -257,12 +257,13 @@ fn upstream_request(head: &Head, body: &[u8], peer: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + head.target.len() + body.len());
     let _ = write!(
         out,
-        "{} {} HTTP/1.0\r\n{CLIENT_HEADER}: {peer}\r\n",
+        "{} {} HTTP/1.0\r\nConnection: keep-alive\r\n{CLIENT_HEADER}: {peer}\r\n",
         head.method, head.target
     );
     for (name, value) in &head.fields {
         if HOP_BY_HOP.iter().any(|hop| name.eq_ignore_ascii_case(hop))
             || name.eq_ignore_ascii_case(CLIENT_HEADER)
+            || name.eq_ignore_ascii_case(PROBE_HEADER)
         {
             continue;
         }

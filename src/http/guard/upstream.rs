@@ -1,20 +1,30 @@
-//! The front's side of the internal server: each complete request goes to the rouille
-//! server on loopback over a connection of its own, and the answer is streamed back.
+//! The front's side of the internal server: a pool of keep-alive connections to the
+//! rouille server on loopback, one complete request at a time on each, and the answer
+//! streamed back to the client.
 //!
-//! Requests go upstream as HTTP/1.0 without keep-alive. tiny_http then answers with a
-//! `Content-Length` (never chunked), and its thread for the connection is free as soon as
-//! the request is parsed. Kept-alive upstream connections were tried and dropped: each
-//! pins one thread of tiny_http's pool for good, and that pool can leave a new
-//! connection queued behind them (a wake-up lost when two arrive at once), which hung
-//! requests; a loopback connection per request costs tens of microseconds.
+//! Requests go upstream as HTTP/1.0 with `Connection: keep-alive`: tiny_http then answers
+//! with a `Content-Length` (never chunked), which is all this side needs to read.
+//!
+//! tiny_http gives each connection a thread from a pool that can lose a wake-up when two
+//! connections arrive at once, leaving one queued behind connections that never end (ours
+//! are kept alive): its requests would hang. So new connections are opened one at a time,
+//! and each is handed out only once a first small request (a probe) came back on it,
+//! which proves tiny_http picked it up.
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Mutex;
 
 /// The internal server's answer head is small; a bigger one is a fault.
 const MAX_ANSWER_HEAD: usize = 64 * 1024;
 /// Copy buffer for answer bodies that did not come with their head.
 const COPY_CHUNK: usize = 64 * 1024;
+/// Idle connections kept for reuse; more are closed.
+const MAX_IDLE: usize = 256;
+/// The probe: answered by the routes without touching the node (an `OPTIONS`), and
+/// logged at debug level only.
+const PROBE: &[u8] =
+    b"OPTIONS /chain HTTP/1.0\r\nConnection: keep-alive\r\nX-Minichain-Probe: 1\r\n\r\n";
 
 /// Why forwarding failed.
 #[derive(Debug)]
@@ -25,9 +35,12 @@ pub enum ForwardError {
     Upstream(String),
 }
 
-/// Where the internal server listens.
+/// Connections to the internal server.
 pub struct Upstream {
     address: SocketAddr,
+    idle: Mutex<Vec<TcpStream>>,
+    /// Held while a new connection is opened and probed (see the module notes).
+    opening: Mutex<()>,
 }
 
 /// An answer head read from upstream.
@@ -43,10 +56,14 @@ struct Answer {
 impl Upstream {
     /// Connections will go to `address` (the internal rouille server).
     pub fn new(address: SocketAddr) -> Upstream {
-        Upstream { address }
+        Upstream {
+            address,
+            idle: Mutex::new(Vec::new()),
+            opening: Mutex::new(()),
+        }
     }
 
-    /// Sends `request` (a complete HTTP/1.0 request) and writes the answer to
+    /// Sends `request` (a complete HTTP/1.0 keep-alive request) and writes the answer to
     /// `client`, with `connection` as its `Connection` field if any. `head_only`: the
     /// request was a HEAD, the answer has no body. Returns whether the client connection
     /// can carry another request.
@@ -69,6 +86,9 @@ impl Upstream {
         out.extend_from_slice(&bytes[head_len..head_len + first]);
         bytes.clear();
         if client.write_all(&out).is_err() {
+            if body_len == Some(first) {
+                self.put_back(conn);
+            }
             return Err(ForwardError::Client);
         }
         drop(out);
@@ -93,26 +113,86 @@ impl Upstream {
                 left = left.map(|left| left - n);
             }
         }
-        Ok(body_len.is_some() && connection != Some("close"))
+        match body_len {
+            Some(_) => {
+                self.put_back(conn);
+                Ok(connection != Some("close"))
+            }
+            None => Ok(false),
+        }
     }
 
-    /// Connects, writes the request and reads the answer head.
+    /// Writes the request and reads the answer head; a reused connection that turns out
+    /// closed (nothing was processed on it) is replaced once.
     fn exchange(
         &self,
         request: &[u8],
         head_only: bool,
     ) -> Result<(TcpStream, Answer), ForwardError> {
-        let mut conn = TcpStream::connect(self.address).map_err(|error| {
+        let mut first_try = true;
+        loop {
+            let (mut conn, reused) = self.take()?;
+            let retry = reused && first_try;
+            first_try = false;
+            if let Err(error) = conn.write_all(request) {
+                if retry {
+                    continue;
+                }
+                return Err(ForwardError::Upstream(format!(
+                    "cannot send to the internal server: {error}"
+                )));
+            }
+            match read_answer(&mut conn, head_only) {
+                Ok(answer) => return Ok((conn, answer)),
+                Err(error) if retry && error.kind() == ErrorKind::UnexpectedEof => continue,
+                Err(error) => {
+                    return Err(ForwardError::Upstream(format!(
+                        "the internal server did not answer: {error}"
+                    )));
+                }
+            }
+        }
+    }
+
+    /// An idle connection (`true`: reused), or a new one, opened one at a time and probed.
+    fn take(&self) -> Result<(TcpStream, bool), ForwardError> {
+        if let Some(conn) = self.pop_idle() {
+            return Ok((conn, true));
+        }
+        let _one_at_a_time = self.opening.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(conn) = self.pop_idle() {
+            return Ok((conn, true));
+        }
+        self.open().map(|conn| (conn, false)).map_err(|error| {
             ForwardError::Upstream(format!("cannot reach the internal server: {error}"))
-        })?;
-        let _ = conn.set_nodelay(true);
-        conn.write_all(request).map_err(|error| {
-            ForwardError::Upstream(format!("cannot send to the internal server: {error}"))
-        })?;
-        let answer = read_answer(&mut conn, head_only).map_err(|error| {
-            ForwardError::Upstream(format!("the internal server did not answer: {error}"))
-        })?;
-        Ok((conn, answer))
+        })
+    }
+
+    fn open(&self) -> io::Result<TcpStream> {
+        let mut conn = TcpStream::connect(self.address)?;
+        conn.set_nodelay(true)?;
+        conn.write_all(PROBE)?;
+        let answer = read_answer(&mut conn, false)?;
+        let mut left = answer.body_len.unwrap_or(0) - (answer.bytes.len() - answer.head_len);
+        let mut sink = [0u8; 1024];
+        while left > 0 {
+            match conn.read(&mut sink[..left.min(1024)])? {
+                0 => return Err(ErrorKind::UnexpectedEof.into()),
+                n => left -= n,
+            }
+        }
+        Ok(conn)
+    }
+
+    fn pop_idle(&self) -> Option<TcpStream> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    }
+
+    fn put_back(&self, conn: TcpStream) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(conn);
+        }
     }
 }
 

@@ -524,3 +524,27 @@ fn node_paying_alice() -> TestNode {
     node.mine();
     node
 }
+
+#[test]
+fn connections_past_the_cap_get_503_and_the_node_recovers() {
+    let node = TestNode::start(&["--max-connections", "4", "--request-timeout-ms", "20000"]);
+    let held = stall(&node, 4, PARTIAL_HEAD);
+    // Each stalled connection is counted once the front has accepted it; until then a
+    // fifth may still be let in, so ask until the cap answers.
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            exchange(&node, b"GET /chain HTTP/1.1\r\nHost: x\r\n\r\n").status == 503
+        }),
+        "a fifth connection was served"
+    );
+    let refused = exchange(&node, b"GET /chain HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(refused.status, 503);
+    assert!(refused.json()["error"].as_str().unwrap().contains("limit"));
+    drop(held);
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            exchange(&node, b"GET /chain HTTP/1.1\r\nHost: x\r\n\r\n").status == 200
+        }),
+        "the node did not serve again after the stalled clients left"
+    );
+}

@@ -34,6 +34,11 @@ pub struct Config {
     pub peer_expiry: Duration,
     /// Most transactions the pool holds; more are refused with 400 until a block is mined.
     pub pool_max: usize,
+    /// Time a client has to send a request head, then its body; idle connections close
+    /// after it too.
+    pub request_timeout: Duration,
+    /// Client connections open at once; more are answered 503.
+    pub max_connections: usize,
 }
 
 /// What the command line asked for.
@@ -63,6 +68,7 @@ usage: minichain [--port N] [--host ADDR] [--data-dir DIR] [--difficulty BITS] [
                  [--miner ADDR] [--threads N] [--peer URL]... [--peer-timeout-ms N]
                  [--no-relay] [--sync-interval-ms N] [--peer-expiry-ms N]
                  [--pool-max N]
+                 [--request-timeout-ms N] [--max-connections N]
 
 A proof-of-work blockchain node answering JSON over HTTP.
 
@@ -83,6 +89,9 @@ A proof-of-work blockchain node answering JSON over HTTP.
   --peer-expiry-ms N     a peer unreachable this long is dropped (default 600000)
   --pool-max N           most pending transactions; beyond it a payment is refused with
                          400 \"pool is full\" until a block is mined (default 100000)
+  --request-timeout-ms N time a client has to send a request's head, then its body
+                         (else 408); idle connections are closed after it (default 10000)
+  --max-connections N    client connections open at once; more get 503 (default 4096)
   --help                 print this help
 
 Logging: RUST_LOG=debug shows every request and sync step.";
@@ -103,6 +112,8 @@ impl Default for Config {
             sync_interval: Duration::from_millis(10_000),
             peer_expiry: Duration::from_millis(600_000),
             pool_max: crate::core::pool::MAX_POOL_TRANSACTIONS,
+            request_timeout: Duration::from_millis(10_000),
+            max_connections: 4096,
         }
     }
 }
@@ -170,6 +181,13 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
                     Duration::from_millis(number(&flag, &value()?, 10, 31_536_000_000)?)
             }
             "--pool-max" => config.pool_max = number(&flag, &value()?, 1, 100_000_000)? as usize,
+            "--request-timeout-ms" => {
+                config.request_timeout =
+                    Duration::from_millis(number(&flag, &value()?, 1, 3_600_000)?)
+            }
+            "--max-connections" => {
+                config.max_connections = number(&flag, &value()?, 1, 1_000_000)? as usize
+            }
             _ => return Err(FlagError(format!("unknown flag {arg:?}"))),
         }
     }

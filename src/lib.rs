@@ -37,7 +37,10 @@
 //! | [`node`] | the `Node` handle: the mutex, and the operations that change state |
 //! | `node::ingest` | group commit: admitted transactions written in batches, one fsync each, off the mutex |
 //! | [`http`] | the HTTP face |
+//! | [`http::guard`] | the front on the public port: deadlines and size caps, then forwards to the routes |
 //! | [`http::routes`] | routes: parse requests, call `Node`, answer JSON with the right status |
+//! | [`http::methods`] | `Allow` on 405, `HEAD`, `OPTIONS`, read from the route table |
+//! | [`http::json`] | request bodies as JSON with duplicate keys refused |
 //! | [`http::server`] | start-up: bind, open the data directory, serve |
 //! | [`http::page`] | the explorer page (`src/http/page/`: HTML, CSS, JS) embedded and served at `/` |
 //! | [`config`] | command-line flags |
@@ -51,7 +54,10 @@
 //! - `core` (`hash`, `block`, `pow`, `ledger`, `chain`, `pool`): **no I/O** — no HTTP, no disk, no
 //!   clock. Callers pass `now`, so every consensus rule is a fast unit test.
 //! - `store` is the only module that imports pickledb; `net::peers` the only one that imports
-//!   attohttpc; `http::routes` and `http::server` the only ones that use rouille.
+//!   attohttpc; `http::routes`, `http::methods` and `http::server` the only ones that use
+//!   rouille.
+//! - No client reaches rouille directly: `http::guard` owns the public socket and passes on
+//!   only complete requests within its limits, over loopback.
 //! - A hash is always computed, never trusted: a block's `hash`, `merkle_root` and every
 //!   transaction `id` received from anyone is recomputed and compared.
 //! - The chain mutex (in `node`) is held only to read or to commit. Nonce search and peer

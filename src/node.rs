@@ -20,9 +20,9 @@ use crate::store::{Loaded, Store, StoreError};
 use log::{debug, info, warn};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Handle to a node's state; cloning only bumps an Arc.
 #[derive(Clone)]
@@ -79,6 +79,9 @@ struct State {
     pool: Pool,
     peers: Vec<String>,
     store: Store,
+    /// Raised (and replaced by a fresh flag) whenever the tip moves: the cancel flag of
+    /// every nonce search running on the old tip.
+    tip_moved: Arc<AtomicBool>,
 }
 
 /// Why an operation was refused or failed; `api` maps each kind to a status code.
@@ -301,6 +304,7 @@ impl Node {
                     pool: rebuilt,
                     peers,
                     store,
+                    tip_moved: Arc::default(),
                 }),
                 ingest: ingest::Ingest::new(pool_log),
             }),
@@ -354,6 +358,7 @@ impl Node {
         log.log.logs_folded_into_base();
         state.chain.reset();
         state.pool = Pool::default();
+        state.tip_changed();
         info!("restarted: chain reset to genesis, pool emptied");
         Ok(state.chain.len())
     }
@@ -422,17 +427,21 @@ impl Node {
     }
 
     /// Mines the pool into a new block: coinbase first, then the pool in arrival order.
-    /// The search runs without the lock; if the tip or pool moved meanwhile, it starts over
-    /// on the new tip.
+    /// The search runs without the lock; if the tip moves meanwhile it is cancelled at once
+    /// (and if the pool changed, noticed at commit), and it starts over on the new tip. The
+    /// figures returned cover every search made.
     pub fn mine(&self) -> Result<Mined, NodeError> {
+        let mut attempts = 0u64;
+        let mut elapsed = Duration::ZERO;
         loop {
-            let (parent, transactions, difficulty, reward) = {
+            let (parent, transactions, difficulty, reward, tip_moved) = {
                 let state = self.lock();
                 (
                     state.chain.tip().clone(),
                     state.pool.transactions().to_vec(),
                     state.chain.difficulty(),
                     state.chain.reward(),
+                    Arc::clone(&state.tip_moved),
                 )
             };
             let timestamp = now_ms().max(parent.timestamp + 1);
@@ -451,8 +460,25 @@ impl Node {
                 difficulty,
                 proof: 0,
             };
-            let found = pow::search(&header, self.identity().threads, &AtomicBool::new(false))
-                .expect("a search that is never cancelled finds a proof");
+            info!(
+                "searching for a proof for block {} at difficulty {difficulty}",
+                header.index
+            );
+            let searched = pow::search_counted(&header, self.identity().threads, &tip_moved);
+            attempts += searched.attempts;
+            elapsed += searched.elapsed;
+            let Some(found) = searched.found else {
+                info!(
+                    "the tip moved while mining block {}; search stopped, mining again on the new tip",
+                    header.index
+                );
+                continue;
+            };
+            let found = Found {
+                attempts,
+                elapsed,
+                ..found
+            };
             header.proof = found.proof;
             let block = Block::from_header(header, block_transactions);
 
@@ -495,6 +521,7 @@ impl Node {
                 // The block is durable; on restart the pool files' mined entries are dropped.
                 warn!("could not rewrite the pool after mining: {error}");
             }
+            state.tip_changed();
             info!(
                 "mined block {} ({}) with {} transactions: {} attempts in {} ms",
                 block.index,
@@ -719,6 +746,7 @@ impl Node {
             .collect();
         *pool = new_pool;
         let length = chain.len();
+        state.tip_changed();
         // Both guards go before the listener runs: it may take the chain lock.
         drop(log);
         drop(state);
@@ -760,6 +788,11 @@ impl Node {
 }
 
 impl State {
+    /// Cancels the searches running on the old tip.
+    fn tip_changed(&mut self) {
+        std::mem::take(&mut self.tip_moved).store(true, Ordering::Relaxed);
+    }
+
     fn knows_transaction(&self, id: &TxId) -> bool {
         self.chain.ledger().block_of(id).is_some() || self.pool.contains(self.chain.ledger(), id)
     }

@@ -9,6 +9,9 @@ mod util;
 mod api;
 /// What the docs rely on: src/SPEC.md matches ../shared/, the refusal messages they quote.
 mod docs;
+/// Issue 7: stalled and oversized requests, Allow/HEAD/OPTIONS, huge numbers, duplicate keys,
+/// a cancelled /mine.
+mod hardening;
 /// Issue 8: group commit under kill -9, a failing write, a large pool, the pool cap.
 mod ingest;
 /// The explorer page at `/`, its assets, and JSON for everyone else (issue 11).

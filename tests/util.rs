@@ -513,7 +513,19 @@ pub fn send(
         .get("Content-Type")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let declared = response
+        .headers()
+        .get("Content-Length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
     let body = response.bytes()?;
+    // A body cut short (the node died mid-answer) is no answer, as for any HTTP client.
+    if declared.is_some_and(|length| body.len() < length) {
+        return Err(attohttpc::Error::from(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the answer ended before its Content-Length",
+        )));
+    }
     Ok(Reply {
         status,
         content_type,

@@ -129,6 +129,23 @@ fn state_meets(state: &[u32; 8], difficulty: u32) -> bool {
 /// workers; worker `t` tries nonces `t, t + threads, t + 2·threads, …` and all stop as
 /// soon as one succeeds. Returns `None` only if `cancel` is raised first.
 pub fn search(header: &Header, threads: usize, cancel: &AtomicBool) -> Option<Found> {
+    search_counted(header, threads, cancel).found
+}
+
+/// What one search did, found or cancelled: a caller that gives up on a stale header
+/// still counts the work it cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Searched {
+    /// The proof, unless `cancel` was raised first.
+    pub found: Option<Found>,
+    /// Nonces tried by all workers together.
+    pub attempts: u64,
+    /// Wall time of the search.
+    pub elapsed: Duration,
+}
+
+/// [`search`], also reporting the attempts and time of a cancelled search.
+pub fn search_counted(header: &Header, threads: usize, cancel: &AtomicBool) -> Searched {
     let threads = threads.max(1) as u64;
     let hasher = NonceHasher::new(header);
     let difficulty = header.difficulty;
@@ -163,13 +180,19 @@ pub fn search(header: &Header, threads: usize, cancel: &AtomicBool) -> Option<Fo
         }
     });
 
-    let proof = winner.into_inner().unwrap_or_else(|e| e.into_inner())?;
-    Some(Found {
-        proof,
-        hash: hasher.hash_for(proof),
-        attempts: attempts.load(Ordering::Relaxed),
-        elapsed: started.elapsed(),
-    })
+    let elapsed = started.elapsed();
+    let attempts = attempts.load(Ordering::Relaxed);
+    let proof = winner.into_inner().unwrap_or_else(|e| e.into_inner());
+    Searched {
+        found: proof.map(|proof| Found {
+            proof,
+            hash: hasher.hash_for(proof),
+            attempts,
+            elapsed,
+        }),
+        attempts,
+        elapsed,
+    }
 }
 
 #[cfg(test)]
@@ -243,5 +266,19 @@ mod tests {
     fn search_stops_when_cancelled() {
         let cancel = AtomicBool::new(true);
         assert_eq!(search(&template(64), 2, &cancel), None);
+    }
+
+    #[test]
+    fn a_cancelled_search_still_counts_its_attempts() {
+        let cancel = AtomicBool::new(false);
+        let searched = std::thread::scope(|scope| {
+            let search = scope.spawn(|| search_counted(&template(64), 2, &cancel));
+            std::thread::sleep(Duration::from_millis(20));
+            cancel.store(true, Ordering::Relaxed);
+            search.join().unwrap()
+        });
+        assert_eq!(searched.found, None);
+        assert!(searched.attempts >= 2 * NONCES_PER_CHECK, "{searched:?}");
+        assert!(searched.elapsed >= Duration::from_millis(20));
     }
 }

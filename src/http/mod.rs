@@ -1,5 +1,8 @@
 //! The HTTP face of a node: the routes (the only rouille user) and start-up.
 
+pub mod guard;
+pub mod json;
+pub mod methods;
 pub mod page;
 pub mod routes;
 pub mod server;

@@ -6,6 +6,7 @@
 
 use crate::core::block::{Block, Transaction};
 use crate::core::hash::{BlockHash, MerkleRoot};
+use crate::http::methods;
 use crate::http::page::{self, PageAnswer, PageFile};
 use crate::net::protocol::{InvAnswer, InvItem};
 use crate::net::{announce, join, relay, sync};
@@ -94,32 +95,46 @@ impl From<NodeError> for ApiError {
 }
 
 /// A status and the JSON text of the answer (typed answers keep SPEC's field order).
-type Reply = Result<(u16, String), ApiError>;
+pub(crate) type Reply = Result<(u16, String), ApiError>;
 
 /// Serves one request: routes it, logs one line, never panics on bad input.
+/// `HEAD` is answered as `GET` (the server leaves the body out) except on the action
+/// routes; `OPTIONS` lists the methods of a path (RFC 9110 §9.3.2, §9.3.7).
 pub fn handle(request: &Request, node: &Node) -> Response {
     let started = Instant::now();
-    let page = page::answer(request.method(), &request.url(), request.header("Accept"));
+    let method = request.method();
+    // A page file answers HEAD like GET (the server leaves the body out).
+    let page_method = if method == "HEAD" { "GET" } else { method };
+    let page = page::answer(page_method, &request.url(), request.header("Accept"));
     let response = match page.map(|answer| page_reply(answer, request)) {
         Some(Ok(file)) => page_response(file),
-        Some(Err(error)) => error_response(error),
-        None => match route(request, node) {
-            Ok((status, body)) => json_response(status, body),
-            Err(error) => error_response(error),
+        Some(Err(error)) if method == "OPTIONS" => methods::options(request, Err(error)),
+        Some(Err(error)) => methods::answer(request, Err(error)),
+        None => match method {
+            "OPTIONS" => methods::options(request, route(request, "OPTIONS", node)),
+            "HEAD" if !methods::is_action(&clean_path(request)) => {
+                methods::answer(request, route(request, "GET", node))
+            }
+            method => methods::answer(request, route(request, method, node)),
         },
     };
-    let response = if page::cors_readable(request.method(), &request.url()) {
+    let response = if page::cors_readable(page_method, &request.url()) {
         response.with_additional_header("Access-Control-Allow-Origin", "*")
     } else {
         response
     };
-    info!(
+    let line = format!(
         "{} {} -> {} ({} ms)",
         request.method(),
         request.raw_url(),
         response.status_code,
         started.elapsed().as_millis()
     );
+    if request.header(methods::PROBE_HEADER).is_some() {
+        debug!("{line}");
+    } else {
+        info!("{line}");
+    }
     response
 }
 
@@ -131,15 +146,22 @@ pub fn not_ready() -> Response {
     )
 }
 
-/// Dispatches on path, then method.
-fn route(request: &Request, node: &Node) -> Reply {
+/// The path without its query and without one trailing `/` (but `/` stays `/`).
+pub(crate) fn clean_path(request: &Request) -> String {
     let path = request.url();
-    let method = request.method();
-    let path = path
-        .strip_suffix('/')
-        .filter(|p| !p.is_empty())
-        .unwrap_or(&path);
-    debug!("{method} {path} from {}", request.remote_addr());
+    match path.strip_suffix('/').filter(|p| !p.is_empty()) {
+        Some(trimmed) => trimmed.to_string(),
+        None => path,
+    }
+}
+
+/// Dispatches on path, then `method` (the request's, or `GET` for a `HEAD`). A method a
+/// path does not serve must reach that path's `not_allowed`: `OPTIONS` and `Allow`
+/// headers are built from its list.
+fn route(request: &Request, method: &str, node: &Node) -> Reply {
+    let path = clean_path(request);
+    let path = path.as_str();
+    debug!("{method} {path} from {}", methods::client_address(request));
     let not_allowed = |allowed| {
         Err(ApiError::MethodNotAllowed {
             method: method.to_string(),
@@ -458,11 +480,14 @@ fn read_json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
             "the body is empty; send a JSON object".into(),
         ));
     }
-    match serde_json::from_slice::<Value>(&body) {
+    match crate::http::json::parse_strict(&body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(other) => Err(ApiError::BadRequest(format!(
             "the body must be a JSON object, got {}",
             kind_of(&other)
+        ))),
+        Err(error) if error.is_data() => Err(ApiError::BadRequest(format!(
+            "the body is refused: {error}"
         ))),
         Err(error) => Err(ApiError::BadRequest(format!(
             "the body is not valid JSON ({error})"
@@ -526,14 +551,23 @@ fn amount_field(body: &Map<String, Value>) -> Result<u64, ApiError> {
     }
 }
 
+/// A whole-number query parameter; any run of digits is a number, however long: past
+/// `u64::MAX` it reads as `u64::MAX`, which every caller then cuts to its maximum.
 fn query_number(request: &Request, name: &str) -> Result<Option<u64>, ApiError> {
     match request.get_param(name) {
         None => Ok(None),
-        Some(text) => text.trim().parse::<u64>().map(Some).map_err(|_| {
-            ApiError::BadRequest(format!(
-                "query parameter {name} must be a whole number, got {text:?}"
-            ))
-        }),
+        Some(text) => {
+            let digits = text.trim();
+            match digits.parse::<u64>() {
+                Ok(number) => Ok(Some(number)),
+                Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                    Ok(Some(u64::MAX))
+                }
+                Err(_) => Err(ApiError::BadRequest(format!(
+                    "query parameter {name} must be a whole number, got {text:?}"
+                ))),
+            }
+        }
     }
 }
 
@@ -548,7 +582,8 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
-fn to_json<T: Serialize>(value: &T) -> String {
+/// JSON text of an answer.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("answers always serialise")
 }
 
@@ -574,13 +609,7 @@ fn page_response(file: PageFile) -> Response {
         .with_additional_header("Content-Security-Policy", page::CONTENT_SECURITY_POLICY)
 }
 
-fn error_response(error: ApiError) -> Response {
-    json_response(
-        error.status(),
-        to_json(&json!({ "error": error.to_string() })),
-    )
-}
-
-fn json_response(status: u16, body: String) -> Response {
+/// A JSON answer with its status.
+pub(crate) fn json_response(status: u16, body: String) -> Response {
     Response::from_data("application/json", body).with_status_code(status)
 }

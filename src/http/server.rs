@@ -1,6 +1,7 @@
 //! Start-up: bind the port, open the data directory, register the `--peer`s, serve.
 
 use crate::config::Config;
+use crate::http::guard::{Guard, Limits};
 use crate::http::routes;
 use crate::net::address::{is_own_address, normalize_peer, own_url};
 use crate::net::peers::PeerClient;
@@ -54,7 +55,7 @@ pub fn run(config: Config) -> Result<(), RunError> {
         (server, node)
     } else {
         let server = bind(&config, 0, Arc::clone(&slot))?;
-        let node = open_node(&config, server.server_addr().port(), &peers)?;
+        let node = open_node(&config, server.port(), &peers)?;
         (server, node)
     };
     // Attached before the first request is served; its threads start here too.
@@ -126,22 +127,47 @@ fn open_node(config: &Config, port: u16, peers: &[String]) -> Result<Node, RunEr
     Ok(node)
 }
 
-/// Binds the HTTP server; requests get 503 until `slot` holds the node.
+/// The public front ([`guard`]) and the rouille server on loopback behind it.
+struct Listening<F> {
+    guard: Guard,
+    routes: rouille::Server<F>,
+}
+
+impl<F> Listening<F>
+where
+    F: Fn(&rouille::Request) -> rouille::Response + Send + Sync + 'static,
+{
+    /// The public port.
+    fn port(&self) -> u16 {
+        self.guard.port()
+    }
+
+    /// Serves forever: the routes on their own thread, the front on this one.
+    fn run(self) {
+        let upstream = self.routes.server_addr();
+        info!("routes served on {upstream}, behind the front");
+        let routes = self.routes;
+        std::thread::spawn(move || routes.run());
+        self.guard.serve(upstream);
+    }
+}
+
+/// Binds the public port (the front) and the routes' server on a loopback port; requests
+/// get 503 until `slot` holds the node.
 fn bind(
     config: &Config,
     port: u16,
     slot: Arc<OnceLock<Node>>,
 ) -> Result<
-    rouille::Server<impl Fn(&rouille::Request) -> rouille::Response + Send + Sync + 'static>,
+    Listening<impl Fn(&rouille::Request) -> rouille::Response + Send + Sync + 'static>,
     RunError,
 > {
-    let server = rouille::Server::new((config.host.as_str(), port), move |request| {
-        match slot.get() {
-            Some(node) => routes::handle(request, node),
-            None => routes::not_ready(),
-        }
-    })
-    .map_err(|error| {
+    let limits = Limits {
+        request_timeout: config.request_timeout,
+        max_connections: config.max_connections,
+        max_body: routes::MAX_BODY_BYTES,
+    };
+    let guard = Guard::bind(&config.host, port, limits).map_err(|error| {
         RunError::Fatal(
             format!(
                 "cannot listen on {}:{port}: {error} (is another program using this port?)",
@@ -150,5 +176,15 @@ fn bind(
             .into(),
         )
     })?;
-    Ok(server.pool_size(REQUEST_THREADS))
+    let routes = rouille::Server::new(("127.0.0.1", 0), move |request| match slot.get() {
+        Some(node) => routes::handle(request, node),
+        None => routes::not_ready(),
+    })
+    .map_err(|error| {
+        RunError::Fatal(format!("cannot listen on a loopback port for the routes: {error}").into())
+    })?;
+    Ok(Listening {
+        guard,
+        routes: routes.pool_size(REQUEST_THREADS),
+    })
 }

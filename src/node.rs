@@ -13,6 +13,7 @@ use crate::core::chain::{BlockError, Chain};
 use crate::core::hash::{BlockHash, TxId};
 use crate::core::pool::{Pool, PoolError};
 use crate::core::pow::{self, Found};
+use crate::core::signed::Signature;
 use crate::net::address::{MAX_PEERS, is_own_address, normalize_peer};
 use crate::net::peers::PeerClient;
 use crate::net::protocol::InvItem;
@@ -167,6 +168,9 @@ pub struct NewTransaction {
     pub timestamp: Option<u64>,
     /// Optional; must match the fields when given (requires `timestamp`).
     pub id: Option<TxId>,
+    /// The sender key's LMS signature over `genesis hash ‖ id`: required exactly when the
+    /// sender is a key address (SPEC §3a).
+    pub signature: Option<Signature>,
 }
 
 /// A block `/mine` made, with the search figures.
@@ -391,12 +395,13 @@ impl Node {
                 timestamp
             }
         };
-        let tx = Transaction::new(
+        let mut tx = Transaction::new(
             &request.sender,
             &request.recipient,
             request.amount,
             timestamp,
         );
+        tx.signature = request.signature.clone();
         if let Some(claimed) = request.id
             && claimed != tx.id
         {
@@ -566,6 +571,13 @@ impl Node {
     /// One address's balance on the chain (0 when unknown).
     pub fn balance(&self, address: &str) -> u64 {
         self.lock().chain.ledger().balance(address)
+    }
+
+    /// The highest leaf key address `address` has used in the chain or the pool (what a
+    /// wallet must sign above), if any.
+    pub fn last_leaf(&self, address: &str) -> Option<u32> {
+        let state = self.lock();
+        state.pool.last_leaf(state.chain.ledger(), address)
     }
 
     /// Chain length and tip hash.

@@ -274,10 +274,17 @@ fn unregister(request: &Request, node: &Node) -> Reply {
 fn new_transaction(request: &Request, node: &Node) -> Reply {
     let http_request = request;
     let body = read_json_object(request)?;
-    let allowed = ["sender", "recipient", "amount", "timestamp", "id"];
+    let allowed = [
+        "sender",
+        "recipient",
+        "amount",
+        "timestamp",
+        "id",
+        "signature",
+    ];
     if let Some(unknown) = body.keys().find(|key| !allowed.contains(&key.as_str())) {
         return Err(ApiError::BadRequest(format!(
-            "unknown field {unknown:?}; a transaction has sender, recipient and amount (and timestamp and id when relayed)"
+            "unknown field {unknown:?}; a transaction has sender, recipient and amount (and timestamp and id when relayed, and signature when the sender is a key address)"
         )));
     }
     let request = NewTransaction {
@@ -303,6 +310,13 @@ fn new_transaction(request: &Request, node: &Node) -> Reply {
                     "id must be a string of 64 hex characters, got {other}"
                 )));
             }
+        },
+        signature: match body.get("signature") {
+            None => None,
+            Some(value) => Some(
+                serde_json::from_value(value.clone())
+                    .map_err(|error| ApiError::BadRequest(format!("signature: {error}")))?,
+            ),
         },
     };
     let from = http_request.header(relay::FROM_HEADER);
@@ -390,10 +404,11 @@ fn balances(request: &Request, node: &Node) -> Reply {
     match request.get_param("address") {
         Some(address) => {
             let balance = node.balance(&address);
+            let last_leaf = node.last_leaf(&address);
             Ok((
                 200,
                 to_json(
-                    &json!({ "address": address, "balance": balance, "balances": { address.clone(): balance } }),
+                    &json!({ "address": address, "balance": balance, "balances": { address.clone(): balance }, "last_leaf": last_leaf }),
                 ),
             ))
         }

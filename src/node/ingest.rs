@@ -293,6 +293,7 @@ mod tests {
             amount,
             timestamp: None,
             id: None,
+            signature: None,
         }
     }
 

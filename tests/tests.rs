@@ -5,6 +5,9 @@
 
 mod util;
 
+/// Issue 9: the command-line wallet against a real node.
+mod wallet_cli;
+
 /// Single-node routes of SPEC §5 and §9, the command line of §2, the hashing of §3.
 mod api;
 /// What the docs rely on: src/SPEC.md matches ../shared/, the refusal messages they quote.

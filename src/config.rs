@@ -17,7 +17,7 @@ pub struct Config {
     pub difficulty: u32,
     /// Coins each coinbase pays.
     pub reward: u64,
-    /// Who receives this node's rewards; `None` means the node's own URL.
+    /// Who receives this node's rewards; `None` means the node wallet's key address.
     pub miner: Option<String>,
     /// Nonce-search threads for `/mine`.
     pub threads: usize,
@@ -34,6 +34,8 @@ pub struct Config {
     pub peer_expiry: Duration,
     /// Most transactions the pool holds; more are refused with 400 until a block is mined.
     pub pool_max: usize,
+    /// Tree height of the keys the node's wallet makes: 5, 10 or 15.
+    pub wallet_height: u32,
     /// Time a client has to send a request head, then its body; idle connections close
     /// after it too.
     pub request_timeout: Duration,
@@ -43,6 +45,8 @@ pub struct Config {
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq, Eq)]
+// Made once at start and matched at once: the size of `Run` costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run a node.
     Run(Config),
@@ -67,7 +71,7 @@ pub const USAGE: &str = "\
 usage: minichain [--port N] [--host ADDR] [--data-dir DIR] [--difficulty BITS] [--reward N]
                  [--miner ADDR] [--threads N] [--peer URL]... [--peer-timeout-ms N]
                  [--no-relay] [--sync-interval-ms N] [--peer-expiry-ms N]
-                 [--pool-max N]
+                 [--pool-max N] [--wallet-height 5|10|15]
                  [--request-timeout-ms N] [--max-connections N]
 
 A proof-of-work blockchain node answering JSON over HTTP.
@@ -77,7 +81,8 @@ A proof-of-work blockchain node answering JSON over HTTP.
   --data-dir DIR         this node's files (default data/<port>); two nodes never share one
   --difficulty BITS      leading zero bits a block hash needs, 1-64 (default 20)
   --reward N             coins the coinbase of each block pays its miner (default 50)
-  --miner ADDR           who receives this node's rewards (default: the node's own URL)
+  --miner ADDR           who receives this node's rewards (default: the node wallet's key
+                         address; a name makes them an open account)
   --threads N            threads searching for a nonce during /mine (default: all cores)
   --peer URL             a peer to register at start, repeatable; the node also registers
                          itself with that peer
@@ -89,6 +94,9 @@ A proof-of-work blockchain node answering JSON over HTTP.
   --peer-expiry-ms N     a peer unreachable this long is dropped (default 600000)
   --pool-max N           most pending transactions; beyond it a payment is refused with
                          400 \"pool is full\" until a block is mined (default 100000)
+  --wallet-height H      tree height of the keys the node's wallet makes: 5, 10 or 15
+                         (2^H - 1 signatures each; default 10)
+  minichain wallet ...   the command-line wallet: `minichain wallet --help`
   --request-timeout-ms N time a client has to send a request's head, then its body
                          (else 408); idle connections are closed after it (default 10000)
   --max-connections N    client connections open at once; more get 503 (default 4096)
@@ -112,6 +120,7 @@ impl Default for Config {
             sync_interval: Duration::from_millis(10_000),
             peer_expiry: Duration::from_millis(600_000),
             pool_max: crate::core::pool::MAX_POOL_TRANSACTIONS,
+            wallet_height: 10,
             request_timeout: Duration::from_millis(10_000),
             max_connections: 4096,
         }
@@ -179,6 +188,18 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
             "--peer-expiry-ms" => {
                 config.peer_expiry =
                     Duration::from_millis(number(&flag, &value()?, 10, 31_536_000_000)?)
+            }
+            "--wallet-height" => {
+                config.wallet_height = match value()?.as_str() {
+                    "5" => 5,
+                    "10" => 10,
+                    "15" => 15,
+                    other => {
+                        return Err(FlagError(format!(
+                            "--wallet-height {other:?}: choose 5, 10 or 15 (2^H - 1 signatures per key)"
+                        )));
+                    }
+                }
             }
             "--pool-max" => config.pool_max = number(&flag, &value()?, 1, 100_000_000)? as usize,
             "--request-timeout-ms" => {

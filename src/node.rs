@@ -14,11 +14,13 @@ use crate::core::hash::{BlockHash, TxId};
 use crate::core::pool::{Pool, PoolError};
 use crate::core::pow::{self, Found};
 use crate::core::signed::Signature;
+use crate::wallet::node_wallet::{NodeWallet, WalletError};
 use crate::net::address::{MAX_PEERS, is_own_address, normalize_peer};
 use crate::net::peers::PeerClient;
 use crate::net::protocol::InvItem;
 use crate::store::{Loaded, Store, StoreError};
 use log::{debug, info, warn};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,8 +44,10 @@ pub struct Identity {
     pub port: u16,
     /// Made once per data directory; lets a node recognise itself behind another name.
     pub node_id: String,
-    /// Who this node's coinbases pay.
-    pub miner: String,
+    /// Who this node's coinbases pay (`--miner`); `None`: the wallet's active key.
+    pub miner: Option<String>,
+    /// Tree height of the keys a new wallet makes (`--wallet-height`: 5, 10 or 15).
+    pub wallet_height: u32,
     /// Nonce-search threads.
     pub threads: usize,
     /// Most transactions the pool holds (`--pool-max`); beyond it a payment is refused.
@@ -61,6 +65,9 @@ struct Shared {
     listener: OnceLock<Arc<dyn Listener>>,
     /// Group commit of admitted transactions to the pool's files.
     ingest: ingest::Ingest,
+    /// The node's own key (`wallet.db`). Lock order: the wallet before the chain, never
+    /// the other way; held while a leaf is written and a payment signed.
+    wallet: Mutex<NodeWallet>,
 }
 
 /// Hears of the changes other nodes should learn about (SPEC §6a): a trait so that
@@ -98,6 +105,8 @@ pub enum NodeError {
     Storage(StoreError),
     /// The block built from the pool breaks a rule, so it was not appended (500).
     Unmineable(String),
+    /// The node's wallet could not sign or save (500); no signature left the node.
+    Wallet(String),
 }
 
 impl fmt::Display for NodeError {
@@ -106,7 +115,8 @@ impl fmt::Display for NodeError {
             NodeError::BadRequest(reason)
             | NodeError::Duplicate(reason)
             | NodeError::NotFound(reason)
-            | NodeError::Unmineable(reason) => f.write_str(reason),
+            | NodeError::Unmineable(reason)
+            | NodeError::Wallet(reason) => f.write_str(reason),
             NodeError::Storage(error) => write!(f, "could not save the change: {error}"),
         }
     }
@@ -129,6 +139,8 @@ pub enum StartError {
     InvalidBlock { file: String, error: BlockError },
     /// A pooled transaction or peer is not valid; names the file.
     InvalidEntry { file: String, reason: String },
+    /// The node's wallet cannot be opened or made.
+    Wallet(WalletError),
 }
 
 impl fmt::Display for StartError {
@@ -143,6 +155,7 @@ impl fmt::Display for StartError {
                 f,
                 "{file}: damaged data file: {reason} (the file was left unchanged)"
             ),
+            StartError::Wallet(error) => write!(f, "the node's wallet: {error}"),
         }
     }
 }
@@ -171,6 +184,26 @@ pub struct NewTransaction {
     /// The sender key's LMS signature over `genesis hash ‖ id`: required exactly when the
     /// sender is a key address (SPEC §3a).
     pub signature: Option<Signature>,
+}
+
+/// The `GET /wallet` answer (SPEC §5), in its field order.
+#[derive(Clone, Debug, Serialize)]
+pub struct WalletInfo {
+    /// The active key address: the default `--miner`, the sender of node-signed payments.
+    pub address: String,
+    /// Its balance on the chain.
+    pub balance: u64,
+    /// Leaves of the active key already used.
+    pub leaves_used: u64,
+    /// Payments it can still sign (its last leaf is kept for rotation).
+    pub leaves_left: u64,
+    /// Its tree height.
+    pub height: u32,
+    /// Earlier key addresses, oldest first.
+    pub retired: Vec<String>,
+    /// Present when few leaves are left: rotate soon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// A block `/mine` made, with the search figures.
@@ -251,6 +284,22 @@ impl Node {
                 })?;
         }
 
+        let genesis = chain.genesis().hash;
+        if let Some((tx, error)) = pool
+            .iter()
+            .find_map(|tx| tx.check_signature(&genesis).err().map(|error| (tx, error)))
+        {
+            return Err(StartError::InvalidEntry {
+                file: store
+                    .dir()
+                    .join(crate::store::pool_log::BASE_FILE)
+                    .display()
+                    .to_string(),
+                reason: format!("pending transaction {}: {error}", tx.id),
+            });
+        }
+        let wallet = NodeWallet::open_or_create(store.dir(), identity.wallet_height)
+            .map_err(StartError::Wallet)?;
         let stored_pool_len = pool.len();
         let (rebuilt, dropped) = Pool::rebuild(chain.ledger(), pool);
         for (_, error) in dropped {
@@ -311,6 +360,7 @@ impl Node {
                     tip_moved: Arc::default(),
                 }),
                 ingest: ingest::Ingest::new(pool_log),
+                wallet: Mutex::new(wallet),
             }),
         };
         let committer = node.clone();
@@ -324,6 +374,123 @@ impl Node {
     /// Fixed facts: URL, node id, miner.
     pub fn identity(&self) -> &Identity {
         &self.shared.identity
+    }
+
+    /// Who this node's next coinbase pays: `--miner`, else the wallet's active key.
+    pub fn miner(&self) -> String {
+        match &self.identity().miner {
+            Some(miner) => miner.clone(),
+            None => self.wallet().address().to_string(),
+        }
+    }
+
+    fn wallet(&self) -> MutexGuard<'_, NodeWallet> {
+        self.shared
+            .wallet
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// `GET /wallet`: the node's key, its balance and what it has left.
+    pub fn wallet_info(&self) -> WalletInfo {
+        let wallet = self.wallet();
+        let address = wallet.address().to_string();
+        let balance = self.balance(&address);
+        WalletInfo {
+            address,
+            balance,
+            leaves_used: wallet.leaves_used(),
+            leaves_left: wallet.leaves_left(),
+            height: wallet.height(),
+            retired: wallet.retired(),
+            warning: wallet.warning(),
+        }
+    }
+
+    /// `POST /wallet/rotate`: a fresh key becomes active; the old key's reserved last leaf
+    /// moves everything it can spend (chain and pool) to it. Returns the sweep, if any.
+    pub fn rotate_wallet(&self) -> Result<Option<Transaction>, NodeError> {
+        let sweep = {
+            let mut wallet = self.wallet();
+            let address = wallet.address().to_string();
+            let (genesis, spendable) = {
+                let state = self.lock();
+                let spendable = state.pool.balance(state.chain.ledger(), &address);
+                (state.chain.genesis().hash, spendable.max(0) as u64)
+            };
+            let sweep = wallet
+                .rotate(&genesis, spendable, now_ms())
+                .map_err(|error| match error {
+                    WalletError::Store(error) => NodeError::Storage(error),
+                    other => NodeError::Wallet(other.to_string()),
+                })?;
+            info!(
+                "wallet rotated: new key {}…, old key {}… retired",
+                &wallet.address()[..16],
+                &address[..16]
+            );
+            sweep
+        };
+        if let Some(tx) = &sweep {
+            self.add_transaction(NewTransaction {
+                sender: tx.sender.clone(),
+                recipient: tx.recipient.clone(),
+                amount: tx.amount,
+                timestamp: Some(tx.timestamp),
+                id: Some(tx.id),
+                signature: tx.signature.clone(),
+            })?;
+        }
+        Ok(sweep)
+    }
+
+    /// Signs `request` with the node's key when it names no sender (or the node's own
+    /// key address) and carries no signature; otherwise returns it as it is. Refuses
+    /// before using a leaf what would be refused anyway (malformed, overspend).
+    fn signed_by_wallet(&self, request: NewTransaction) -> Result<NewTransaction, NodeError> {
+        if request.signature.is_some() {
+            return Ok(request);
+        }
+        let mut wallet = self.wallet();
+        if !request.sender.is_empty() && request.sender != wallet.address() {
+            return Ok(request);
+        }
+        let address = wallet.address().to_string();
+        let draft = Transaction::new(&address, &request.recipient, request.amount, 0);
+        draft
+            .check(false)
+            .map_err(|error| NodeError::BadRequest(error.to_string()))?;
+        let genesis = {
+            let state = self.lock();
+            let spendable = state.pool.balance(state.chain.ledger(), &address);
+            if spendable < i128::from(request.amount) {
+                return Err(NodeError::BadRequest(format!(
+                    "the node's wallet ({address}) has {} coins (counting pending transactions) and cannot send {}; mine a block to earn some",
+                    spendable.max(0),
+                    request.amount
+                )));
+            }
+            state.chain.genesis().hash
+        };
+        let now = request.timestamp.unwrap_or_else(now_ms);
+        let tx = wallet
+            .sign_payment(&genesis, &request.recipient, request.amount, now)
+            .map_err(|error| match error {
+                WalletError::Exhausted { .. } => NodeError::BadRequest(error.to_string()),
+                WalletError::Store(error) => NodeError::Storage(error),
+                other => NodeError::Wallet(other.to_string()),
+            })?;
+        if let Some(warning) = wallet.warning() {
+            warn!("{warning}");
+        }
+        Ok(NewTransaction {
+            sender: tx.sender,
+            recipient: tx.recipient,
+            amount: tx.amount,
+            timestamp: Some(tx.timestamp),
+            id: Some(tx.id),
+            signature: tx.signature,
+        })
     }
 
     /// How this node calls peers.
@@ -378,6 +545,7 @@ impl Node {
                 "an id needs its timestamp: send both, or neither".into(),
             ));
         }
+        let request = self.signed_by_wallet(request)?;
         let mut state = self.lock();
         let timestamp = match request.timestamp {
             Some(timestamp) => timestamp,
@@ -436,6 +604,7 @@ impl Node {
     /// (and if the pool changed, noticed at commit), and it starts over on the new tip. The
     /// figures returned cover every search made.
     pub fn mine(&self) -> Result<Mined, NodeError> {
+        let miner = self.miner();
         let mut attempts = 0u64;
         let mut elapsed = Duration::ZERO;
         loop {
@@ -451,11 +620,7 @@ impl Node {
             };
             let timestamp = now_ms().max(parent.timestamp + 1);
             let mut block_transactions = Vec::with_capacity(transactions.len() + 1);
-            block_transactions.push(Transaction::coinbase(
-                &self.identity().miner,
-                reward,
-                timestamp,
-            ));
+            block_transactions.push(Transaction::coinbase(&miner, reward, timestamp));
             block_transactions.extend(transactions.iter().cloned());
             let mut header = Header {
                 index: parent.index + 1,

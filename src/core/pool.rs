@@ -89,6 +89,12 @@ impl Pool {
         self.changes.knows(ledger, id) && ledger.block_of(id).is_none()
     }
 
+    /// Coins `address` would hold after everything pooled (may be below the chain
+    /// balance: what it spends in the pool is already counted).
+    pub fn balance(&self, ledger: &Ledger, address: &str) -> i128 {
+        self.changes.balance(ledger, address)
+    }
+
     /// The highest leaf key address `address` has used in the chain or the pool.
     pub fn last_leaf(&self, ledger: &Ledger, address: &str) -> Option<u32> {
         self.changes.last_leaf(ledger, address)

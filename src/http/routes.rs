@@ -87,7 +87,7 @@ impl From<NodeError> for ApiError {
             NodeError::BadRequest(m) => ApiError::BadRequest(m),
             NodeError::Duplicate(m) => ApiError::Conflict(m),
             NodeError::NotFound(m) => ApiError::NotFound(m),
-            NodeError::Storage(_) | NodeError::Unmineable(_) => {
+            NodeError::Storage(_) | NodeError::Unmineable(_) | NodeError::Wallet(_) => {
                 ApiError::Internal(error.to_string())
             }
         }
@@ -192,6 +192,10 @@ fn route(request: &Request, method: &str, node: &Node) -> Reply {
             ))
         }
         ("/pool", _) => not_allowed("GET"),
+        ("/wallet", "GET") => Ok((200, to_json(&node.wallet_info()))),
+        ("/wallet", _) => not_allowed("GET"),
+        ("/wallet/rotate", "POST") => rotate_wallet(node),
+        ("/wallet/rotate", _) => not_allowed("POST"),
         ("/balances", "GET") => balances(request, node),
         ("/balances", _) => not_allowed("GET"),
         ("/inv", "GET") => inv(request, node),
@@ -209,9 +213,27 @@ fn route(request: &Request, method: &str, node: &Node) -> Reply {
         )),
         ("/getblocks", _) => not_allowed("GET"),
         _ => Err(ApiError::NotFound(format!(
-            "no route {path}; the routes are /restart, /nodes/register, /transactions/new, /mine, /chain, /pool, /balances, /nodes/resolve, /getblocks, /inv and /nodes"
+            "no route {path}; the routes are /restart, /nodes/register, /transactions/new, /mine, /chain, /pool, /balances, /nodes/resolve, /getblocks, /inv, /nodes, /wallet and /wallet/rotate"
         ))),
     }
+}
+
+fn rotate_wallet(node: &Node) -> Reply {
+    /// The new `/wallet` answer, then the sweep (SPEC §5).
+    #[derive(Serialize)]
+    struct Rotated {
+        #[serde(flatten)]
+        wallet: crate::node::WalletInfo,
+        sweep: Option<Transaction>,
+    }
+    let sweep = node.rotate_wallet()?;
+    Ok((
+        200,
+        to_json(&Rotated {
+            wallet: node.wallet_info(),
+            sweep,
+        }),
+    ))
 }
 
 fn restart(node: &Node) -> Reply {
@@ -288,7 +310,11 @@ fn new_transaction(request: &Request, node: &Node) -> Reply {
         )));
     }
     let request = NewTransaction {
-        sender: string_field(&body, "sender")?,
+        // Left out: the node's wallet pays (and signs).
+        sender: match body.get("sender") {
+            None => String::new(),
+            Some(_) => string_field(&body, "sender")?,
+        },
         recipient: string_field(&body, "recipient")?,
         amount: amount_field(&body)?,
         timestamp: match body.get("timestamp") {

@@ -76,7 +76,7 @@ pub fn run(config: Config) -> Result<(), RunError> {
         node.identity().node_id,
         config.difficulty,
         config.reward,
-        node.identity().miner,
+        node.miner(),
         data_dir.display()
     );
     let mut stdout = std::io::stdout();
@@ -108,7 +108,8 @@ fn open_node(config: &Config, port: u16, peers: &[String]) -> Result<Node, RunEr
         bound_host: config.host.clone(),
         port,
         node_id,
-        miner: config.miner.clone().unwrap_or_else(|| url.clone()),
+        miner: config.miner.clone(),
+        wallet_height: config.wallet_height,
         threads: config.threads,
         pool_max: config.pool_max,
     };

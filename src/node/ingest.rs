@@ -271,7 +271,8 @@ mod tests {
             bound_host: "127.0.0.1".into(),
             port: 1,
             node_id,
-            miner: "alice".into(),
+            miner: Some("alice".into()),
+            wallet_height: 5,
             threads: 1,
             pool_max: 100,
         };

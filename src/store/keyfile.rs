@@ -9,6 +9,7 @@
 
 use super::{StoreError, StoredFile, io_error, pickle_error, set};
 use pickledb::{PickleDb, PickleDbDumpPolicy, SerializationMethod};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -68,12 +69,23 @@ pub fn create(path: &Path, record: &KeyRecord) -> Result<(), StoreError> {
 
 /// Reads a key file; a file that is not a key file is `Damaged`, naming it.
 pub fn load(path: &Path) -> Result<KeyRecord, StoreError> {
-    StoredFile::read(path)?.require(RECORD_KEY)
+    load_private(path, RECORD_KEY)
 }
 
 /// Rewrites `path` with `record` durably (mode 0600): when this returns, the record is on
 /// disk and survives a crash or power loss.
 pub fn save(path: &Path, record: &KeyRecord) -> Result<(), StoreError> {
+    save_private(path, RECORD_KEY, record)
+}
+
+/// Reads entry `key` of a private pickledb file (a key file, the node's `wallet.db`).
+pub fn load_private<T: DeserializeOwned>(path: &Path, key: &str) -> Result<T, StoreError> {
+    StoredFile::read(path)?.require(key)
+}
+
+/// Writes a private pickledb file holding `value` under `key`, durably and mode 0600
+/// (side file in a 0700 directory, fsync, rename, fsync the directory).
+pub fn save_private<T: Serialize>(path: &Path, key: &str, value: &T) -> Result<(), StoreError> {
     let dir = parent_dir(path);
     let name = path
         .file_name()
@@ -87,7 +99,7 @@ pub fn save(path: &Path, record: &KeyRecord) -> Result<(), StoreError> {
         .mode(0o700)
         .create(&private)
         .map_err(io_error(&private))?;
-    let result = write_in(&private, path, record);
+    let result = write_in(&private, path, key, value);
     let _ = fs::remove_dir_all(&private);
     result?;
     File::open(&dir)
@@ -95,15 +107,20 @@ pub fn save(path: &Path, record: &KeyRecord) -> Result<(), StoreError> {
         .map_err(io_error(&dir))
 }
 
-/// Dumps the record inside `private`, makes it 0600, fsyncs it and renames it over `path`.
-fn write_in(private: &Path, path: &Path, record: &KeyRecord) -> Result<(), StoreError> {
+/// Dumps `value` inside `private`, makes it 0600, fsyncs it and renames it over `path`.
+fn write_in<T: Serialize>(
+    private: &Path,
+    path: &Path,
+    key: &str,
+    value: &T,
+) -> Result<(), StoreError> {
     let side = private.join("key.db");
     let mut db = PickleDb::new(
         &side,
         PickleDbDumpPolicy::DumpUponRequest,
         SerializationMethod::Json,
     );
-    set(&mut db, &side, RECORD_KEY, record)?;
+    set(&mut db, &side, key, value)?;
     db.dump().map_err(pickle_error(&side))?;
     fs::set_permissions(&side, fs::Permissions::from_mode(0o600)).map_err(io_error(&side))?;
     File::open(&side)

@@ -15,7 +15,6 @@ use crate::net::peers::PeerClient;
 use crate::net::protocol::InvAnswer;
 use crate::store::keyfile::{self, KeyRecord};
 use serde::Serialize;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -191,12 +190,8 @@ fn new_key(flags: &Flags) -> Result<String, WalletError> {
             )));
         }
     };
-    let mut random = [0u8; 48];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut source| source.read_exact(&mut random))
+    let (identifier, seed) = super::random_key_material()
         .map_err(|error| WalletError::Failed(format!("cannot read /dev/urandom: {error}")))?;
-    let identifier: [u8; 16] = random[..16].try_into().expect("16 bytes");
-    let seed: [u8; 32] = random[16..].try_into().expect("32 bytes");
     let key = PrivateKey::generate(lms, OtsType::W4, identifier, seed);
     let address = to_hex(&key.public_key().to_bytes());
     let record = KeyRecord {

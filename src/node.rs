@@ -14,11 +14,11 @@ use crate::core::hash::{BlockHash, TxId};
 use crate::core::pool::{Pool, PoolError};
 use crate::core::pow::{self, Found};
 use crate::core::signed::Signature;
-use crate::wallet::node_wallet::{NodeWallet, WalletError};
 use crate::net::address::{MAX_PEERS, is_own_address, normalize_peer};
 use crate::net::peers::PeerClient;
 use crate::net::protocol::InvItem;
 use crate::store::{Loaded, Store, StoreError};
+use crate::wallet::node_wallet::{NodeWallet, WalletError};
 use log::{debug, info, warn};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -418,12 +418,13 @@ impl Node {
                 let spendable = state.pool.balance(state.chain.ledger(), &address);
                 (state.chain.genesis().hash, spendable.max(0) as u64)
             };
-            let sweep = wallet
-                .rotate(&genesis, spendable, now_ms())
-                .map_err(|error| match error {
-                    WalletError::Store(error) => NodeError::Storage(error),
-                    other => NodeError::Wallet(other.to_string()),
-                })?;
+            let sweep =
+                wallet
+                    .rotate(&genesis, spendable, now_ms())
+                    .map_err(|error| match error {
+                        WalletError::Store(error) => NodeError::Storage(error),
+                        other => NodeError::Wallet(other.to_string()),
+                    })?;
             info!(
                 "wallet rotated: new key {}…, old key {}… retired",
                 &wallet.address()[..16],

@@ -337,7 +337,7 @@ fn genesis_at_difficulty_8_is_the_known_vector() {
 // /mine
 
 #[test]
-fn mined_block_has_every_field_a_valid_proof_and_pays_the_node_url() {
+fn mined_block_has_every_field_a_valid_proof_and_pays_the_node_wallet() {
     let node = TestNode::start(&[]);
     let before = now_ms();
     let block = node.mine();
@@ -380,8 +380,8 @@ fn mined_block_has_every_field_a_valid_proof_and_pays_the_node_url() {
     assert_eq!(coinbase["sender"], "0");
     assert_eq!(
         coinbase["recipient"],
-        node.url.as_str(),
-        "default miner is the node's URL"
+        node.wallet_address().as_str(),
+        "default miner is the node wallet's key address"
     );
     assert_eq!(coinbase["amount"], 50, "default reward");
     assert_eq!(
@@ -404,7 +404,7 @@ fn mined_block_has_every_field_a_valid_proof_and_pays_the_node_url() {
             "field {field} of /chain vs /mine"
         );
     }
-    assert_eq!(balance(&node, &node.url), 50);
+    assert_eq!(balance(&node, &node.wallet_address()), 50);
 }
 
 #[test]
@@ -1163,14 +1163,14 @@ fn balances_of_one_address_unknown_is_0() {
         node.get("/balances?address=bob"),
         (
             200,
-            json!({"address": "bob", "balance": 30, "balances": {"bob": 30}})
+            json!({"address": "bob", "balance": 30, "balances": {"bob": 30}, "last_leaf": null})
         )
     );
     assert_eq!(
         node.get("/balances?address=nobody"),
         (
             200,
-            json!({"address": "nobody", "balance": 0, "balances": {"nobody": 0}})
+            json!({"address": "nobody", "balance": 0, "balances": {"nobody": 0}, "last_leaf": null})
         )
     );
     let url_address = format!("/balances?address={}", "http%3A%2F%2F127.0.0.1%3A5000");
@@ -1178,7 +1178,7 @@ fn balances_of_one_address_unknown_is_0() {
         node.get(&url_address),
         (
             200,
-            json!({"address": "http://127.0.0.1:5000", "balance": 0, "balances": {"http://127.0.0.1:5000": 0}})
+            json!({"address": "http://127.0.0.1:5000", "balance": 0, "balances": {"http://127.0.0.1:5000": 0}, "last_leaf": null})
         ),
         "the address is percent-decoded"
     );
@@ -1745,7 +1745,7 @@ fn a_node_bound_to_0_0_0_0_calls_itself_127_0_0_1() {
     let block = node.mine();
     assert_eq!(
         block["transactions"][0]["recipient"],
-        node.url.as_str(),
+        node.wallet_address().as_str(),
         "default miner"
     );
     let port = node.port;

@@ -43,7 +43,7 @@ fn joined_nodes_converge_on_resolve_and_getblocks_lists_exactly_what_we_lack() {
     // A mines two blocks and pools a payment; B and C have genesis only.
     a.mine();
     a.mine();
-    let pending = a.pay_ok(&a.url, "bob", 5);
+    let pending = a.pay_from_wallet("bob", 5);
     let a_chain = a.chain();
     let b_chain = b.chain();
 

@@ -21,6 +21,8 @@ pub const START_DEADLINE: Duration = Duration::from_secs(20);
 pub const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Difficulty every test node runs at unless a test passes its own: mining is instant.
 pub const TEST_DIFFICULTY: &str = "8";
+/// Wallet tree height of every test node unless a test passes its own: 31 signatures.
+pub const TEST_WALLET_HEIGHT: &str = "5";
 
 /// The path of the binary under test, built by cargo for this integration target.
 pub fn binary() -> &'static str {
@@ -245,6 +247,26 @@ impl TestNode {
         )
     }
 
+    /// The node's wallet address (`GET /wallet`): its default miner.
+    pub fn wallet_address(&self) -> String {
+        let (status, wallet) = self.get("/wallet");
+        assert_eq!(status, 200, "GET /wallet: {wallet}");
+        wallet["address"].as_str().expect("an address").to_string()
+    }
+
+    /// A payment from the node's own wallet (no sender: the node signs); must be accepted.
+    pub fn pay_from_wallet(&self, recipient: &str, amount: u64) -> Value {
+        let (status, answer) = self.post(
+            "/transactions/new",
+            &serde_json::json!({"recipient": recipient, "amount": amount}),
+        );
+        assert_eq!(
+            status, 201,
+            "wallet payment to {recipient} of {amount}: {answer}"
+        );
+        answer["transaction"].clone()
+    }
+
     /// Like `pay`, but the payment must be accepted; returns the pooled transaction.
     pub fn pay_ok(&self, sender: &str, recipient: &str, amount: u64) -> Value {
         let (status, answer) = self.pay(sender, recipient, amount);
@@ -307,6 +329,13 @@ impl TestNode {
         // A test that needs another difficulty passes its own; flags are given once each.
         if !extra_args.iter().any(|a| a == "--difficulty") {
             args.extend(["--difficulty".to_string(), TEST_DIFFICULTY.to_string()]);
+        }
+        // A height-5 wallet key is made in milliseconds even in a debug build.
+        if !extra_args.iter().any(|a| a == "--wallet-height") {
+            args.extend([
+                "--wallet-height".to_string(),
+                TEST_WALLET_HEIGHT.to_string(),
+            ]);
         }
         args.extend(extra_args.iter().cloned());
         let command_line = format!("{} {}", binary(), args.join(" "));

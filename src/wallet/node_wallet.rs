@@ -283,7 +283,10 @@ mod tests {
         let address = wallet.address().to_string();
         let first = wallet.sign_payment(&network, "bob", 1, 1000).unwrap();
         let second = wallet.sign_payment(&network, "bob", 1, 1000).unwrap();
-        assert_ne!(first.id, second.id, "identical payments get distinct timestamps");
+        assert_ne!(
+            first.id, second.id,
+            "identical payments get distinct timestamps"
+        );
         assert_eq!((first.leaf(), second.leaf()), (Some(0), Some(1)));
         first.check_signature(&network).unwrap();
         let mut reopened = NodeWallet::open_or_create(&dir, 10).unwrap();
@@ -318,6 +321,10 @@ mod tests {
         let reopened = NodeWallet::open_or_create(&dir, 5).unwrap();
         assert_eq!(reopened.address(), wallet.address());
         assert_eq!(reopened.retired(), wallet.retired());
-        assert_eq!(wallet.rotate(&network, 0, 6).unwrap(), None, "nothing to sweep");
+        assert_eq!(
+            wallet.rotate(&network, 0, 6).unwrap(),
+            None,
+            "nothing to sweep"
+        );
     }
 }

@@ -8,6 +8,9 @@ mod util;
 /// Issue 9: the command-line wallet against a real node.
 mod wallet_cli;
 
+/// Issue 9: forgeries refused at the edge and in peers' chains; the node wallet.
+mod signatures;
+
 /// Single-node routes of SPEC §5 and §9, the command line of §2, the hashing of §3.
 mod api;
 /// What the docs rely on: src/SPEC.md matches ../shared/, the refusal messages they quote.

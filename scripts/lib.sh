@@ -170,7 +170,7 @@ mc_start_in() {
   local name=$1 dir=$2
   shift 2
   local out="$MC_TMP/$name.$RANDOM.out"
-  "$MC_BIN" --port 0 --data-dir "$dir" "$@" >"$out" 2>"$out.err" &
+  "$MC_BIN" --port "${MC_PORT:-0}" --data-dir "$dir" "$@" >"$out" 2>"$out.err" &
   local pid=$!
   mc_track "$pid"
   [[ " ${MC_NODES[*]} " == *" $name "* ]] || MC_NODES+=("$name")
@@ -180,6 +180,12 @@ mc_start_in() {
   printf -v "PID_$name" '%s' "$pid"
   printf -v "DIR_$name" '%s' "$dir"
   printf -v "LOG_$name" '%s' "$out.err"
+}
+
+# mc_free_port: a port nobody listens on now (for a node that must know its URL before
+# it starts, e.g. to mine to it: MC_PORT=$(mc_free_port) mc_start ...).
+mc_free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # mc_stop NAME: stops the node NAME and waits until it has exited.

@@ -34,9 +34,12 @@ else
 fi
 
 say "Starting three fresh nodes (difficulty 8)"
-mc_start A --difficulty 8 --no-relay
-mc_start B --difficulty 8 --no-relay
-mc_start C --difficulty 8 --no-relay
+# The collection follows the original's flow: each node mines to its own URL, a name
+# (an open account), so the tour can spend its coins by name.
+for name in A B C; do
+  port=$(mc_free_port)
+  MC_PORT=$port mc_start "$name" --difficulty 8 --no-relay --miner "http://127.0.0.1:$port"
+done
 note "node_a = $URL_A"
 note "node_b = $URL_B"
 note "node_c = $URL_C"

@@ -313,6 +313,11 @@ fn new_transaction(request: &Request, node: &Node) -> Reply {
         // Left out: the node's wallet pays (and signs).
         sender: match body.get("sender") {
             None => String::new(),
+            Some(Value::String(text)) if text.is_empty() => {
+                return Err(ApiError::BadRequest(
+                    "sender must not be empty; leave it out to pay from the node's wallet".into(),
+                ));
+            }
             Some(_) => string_field(&body, "sender")?,
         },
         recipient: string_field(&body, "recipient")?,

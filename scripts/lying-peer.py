@@ -75,6 +75,13 @@ def merkle_root(ids):
     return level[0].hex()
 
 
+def leaf_hash(tx):
+    """A transaction's merkle leaf (SPEC §3): its id, or SHA-256(id ‖ signature) if signed."""
+    if "signature" in tx:
+        return hashlib.sha256(bytes.fromhex(tx["id"]) + bytes.fromhex(tx["signature"])).hexdigest()
+    return tx["id"]
+
+
 def header_prefix(block):
     """The first 84 bytes of the 92-byte header: everything but the proof."""
     return (
@@ -131,7 +138,7 @@ def new_block(previous, transactions, timestamp):
         "index": previous["index"] + 1,
         "timestamp": timestamp,
         "previous_hash": previous["hash"],
-        "merkle_root": merkle_root([t["id"] for t in transactions]),
+        "merkle_root": merkle_root([leaf_hash(t) for t in transactions]),
         "difficulty": previous["difficulty"],
         "proof": 0,
         "hash": "",
@@ -154,7 +161,7 @@ def check_chain_hashes(chain):
             want = transaction_id(t["sender"], t["recipient"], t["amount"], t["timestamp"])
             if want != t["id"]:
                 problems.append("%s: transaction id %s, recomputed %s" % (where, t["id"], want))
-        root = merkle_root([t["id"] for t in block["transactions"]])
+        root = merkle_root([leaf_hash(t) for t in block["transactions"]])
         if root != block["merkle_root"]:
             problems.append("%s: merkle_root %s, recomputed %s" % (where, block["merkle_root"], root))
         h = block_hash(block)
@@ -253,7 +260,7 @@ def forge(chain, kind):
         for i in range(position, len(chain)):
             b = chain[i]
             b["previous_hash"] = chain[i - 1]["hash"]
-            b["merkle_root"] = merkle_root([t["id"] for t in b["transactions"]])
+            b["merkle_root"] = merkle_root([leaf_hash(t) for t in b["transactions"]])
             mine(b)
         ts = next_timestamp(chain[-1])
         chain.append(mine(new_block(chain[-1], [coinbase(ts)], ts)))

@@ -96,10 +96,10 @@ A proof-of-work blockchain node answering JSON over HTTP.
                          400 \"pool is full\" until a block is mined (default 100000)
   --wallet-height H      tree height of the keys the node's wallet makes: 5, 10 or 15
                          (2^H - 1 signatures each; default 10)
-  minichain wallet ...   the command-line wallet: `minichain wallet --help`
   --request-timeout-ms N time a client has to send a request's head, then its body
                          (else 408); idle connections are closed after it (default 10000)
   --max-connections N    client connections open at once; more get 503 (default 4096)
+  minichain wallet ...   the command-line wallet: `minichain wallet --help`
   --help                 print this help
 
 Logging: RUST_LOG=debug shows every request and sync step.";

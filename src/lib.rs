@@ -19,9 +19,11 @@
 //! | [`core::ledger`] | balances and ids at the tip; `Changes` layered on top for what-if checks |
 //! | [`core::chain`] | validity rules, append, locator, fork point, branch check and switch |
 //! | [`core::pool`] | pending transactions, admitted in arrival order |
+//! | [`core::signed`] | key addresses, the `signature` field, leaf hashes, the signature rule |
 //! | [`crypto`] | LMS / LM-OTS signatures (RFC 8554) on SHA-256: verify, generate, sign; **no I/O** |
 //! | [`store`] | pickledb files: block segments, pool, peers, journal, directory lock |
 //! | [`store::pool_log`] | the pool as a base file plus append-only log files (flat cost per admission) |
+//! | [`store::keyfile`] | private (0600) pickledb files: key files and the node's `wallet.db` |
 //! | [`net`] | talking to other nodes |
 //! | [`net::address`] | peer addresses normalised to `http://host:port` |
 //! | [`net::peers`] | HTTP calls to other nodes with time limits and size caps |
@@ -43,9 +45,12 @@
 //! | [`http::json`] | request bodies as JSON with duplicate keys refused |
 //! | [`http::server`] | start-up: bind, open the data directory, serve |
 //! | [`http::page`] | the explorer page (`src/http/page/`: HTML, CSS, JS) embedded and served at `/` |
+//! | [`wallet`] | who may spend: key material from `/dev/urandom` |
+//! | [`wallet::node_wallet`] | the node's own key: signs when `sender` is left out, rotates |
+//! | [`wallet::cli`] | `minichain wallet new|address|sign|send`: a key no node holds |
 //! | [`config`] | command-line flags |
 //!
-//! Dependencies point one way: `core` ← `store`, `node` ← `net::sync` ← `net::relay` ←
+//! Dependencies point one way: `crypto` ← `core` ← `store` ← `wallet` ← `node` ← `net::sync` ← `net::relay` ←
 //! `http`; `net::protocol` and `net::peers` know nothing of `node`, and `node` knows the
 //! relay only as a `node::Listener` it is given at start.
 //!
@@ -58,6 +63,9 @@
 //!   rouille.
 //! - No client reaches rouille directly: `http::guard` owns the public socket and passes on
 //!   only complete requests within its limits, over loopback.
+//! - `crypto` and `core::signed` do no I/O either; the wallets write the next leaf durably
+//!   (through `store::keyfile`) **before** a signature leaves them, so a crash can waste a
+//!   leaf but never use one twice. Lock order in `node`: the wallet, then the chain.
 //! - A hash is always computed, never trusted: a block's `hash`, `merkle_root` and every
 //!   transaction `id` received from anyone is recomputed and compared.
 //! - The chain mutex (in `node`) is held only to read or to commit. Nonce search and peer

@@ -13,14 +13,17 @@
 #[path = "../keepalive.rs"]
 mod keepalive;
 
+#[path = "support.rs"]
+mod support;
+
 use keepalive::Connection;
 use serde_json::json;
 use std::fs::{self, File};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use support::BenchNode;
 
 /// One measurement slice; each rate is measured in [`SLICES`] slices, alternating with
 /// the others.
@@ -143,9 +146,9 @@ fn run_round(dir: &Path) -> Figures {
     };
     // Two nodes, measured in alternating slices so that the machine's changing load hits
     // both alike: `small` is mined empty before each slice, `big` holds 50,000 and more.
-    let small = Node::start(&dir.join("small"));
+    let small = start_node(&dir.join("small"));
     let big_dir = dir.join("big");
-    let big = Node::start(&big_dir);
+    let big = start_node(&big_dir);
     let mut small_clients = connections(small.port, CLIENTS + 1);
     let mut big_clients = connections(big.port, CLIENTS + 1);
     let (small_admin, small_writers) = small_clients.split_last_mut().unwrap();
@@ -187,7 +190,7 @@ fn run_round(dir: &Path) -> Figures {
     drop(big_clients);
     drop(big); // kill -9
     let started = Instant::now();
-    let big = Node::start(&big_dir);
+    let big = start_node(&big_dir);
     figures.load_ms = started.elapsed().as_secs_f64() * 1000.0;
     let (_, pool) = Connection::open(big.port)
         .and_then(|mut c| c.get("/pool"))
@@ -358,55 +361,22 @@ fn new_file_rate(dir: &Path) -> f64 {
     count as f64 / started.elapsed().as_secs_f64()
 }
 
-/// A release `minichain` node; killed on drop.
-struct Node {
-    child: Child,
-    port: u16,
-}
-
-impl Node {
-    /// Starts a node on `dir` and waits until it serves.
-    fn start(dir: &PathBuf) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_minichain"))
-            .args([
-                "--port",
-                "0",
-                "--difficulty",
-                "8",
-                "--miner",
-                "alice",
-                "--reward",
-                "1000000000000",
-                "--pool-max",
-                "1000000",
-                "--data-dir",
-            ])
-            .arg(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start minichain");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the listening line");
-        let port = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-        Node { child, port }
-    }
-
-    fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.kill9();
-    }
+/// A bench node: rich miner, a pool cap far above what the bench admits, and idle
+/// keep-alive connections kept while other clients fill the pool.
+fn start_node(dir: &Path) -> BenchNode {
+    BenchNode::start(
+        dir,
+        &[
+            "--request-timeout-ms",
+            "600000",
+            "--difficulty",
+            "8",
+            "--miner",
+            "alice",
+            "--reward",
+            "1000000000000",
+            "--pool-max",
+            "1000000",
+        ],
+    )
 }

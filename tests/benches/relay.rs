@@ -8,14 +8,16 @@
 //! every node holds it. Prints median and maximum spreading times and the bytes moved per
 //! block and per transaction per link against their own size. Figures, not pass/fail.
 
+#[path = "support.rs"]
+mod support;
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+use support::{BenchNode, CountingProxy};
 
 const NODES: usize = 10;
 const ROUNDS: usize = 50;
@@ -28,8 +30,8 @@ fn main() {
     std::fs::create_dir_all(&root).expect("temp dir");
     let mut random = Random::seeded();
 
-    let nodes: Vec<Node> = (0..NODES)
-        .map(|i| Node::start(&root.join(i.to_string())))
+    let nodes: Vec<BenchNode> = (0..NODES)
+        .map(|i| start_node(&root.join(i.to_string())))
         .collect();
     let edges = random_topology(&mut random);
     let mut proxies = Vec::new();
@@ -181,13 +183,13 @@ fn random_topology(random: &mut Random) -> Vec<(usize, usize)> {
     edges
 }
 
-fn mine(node: &Node) -> Value {
+fn mine(node: &BenchNode) -> Value {
     let (status, answer) = http(node.port, "POST", "/mine", "");
     assert_eq!(status, 200, "{answer}");
     serde_json::from_str(&answer).expect("json")
 }
 
-fn inv(node: &Node) -> Value {
+fn inv(node: &BenchNode) -> Value {
     let (status, answer) = http(node.port, "GET", "/inv?limit=0", "");
     assert_eq!(status, 200, "{answer}");
     serde_json::from_str(&answer).expect("json")
@@ -220,101 +222,6 @@ impl Random {
     }
 }
 
-/// A `minichain` process; killed on drop.
-struct Node {
-    child: Child,
-    port: u16,
-}
-
-impl Node {
-    fn start(dir: &Path) -> Node {
-        let dir: PathBuf = dir.to_path_buf();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_minichain"))
-            .args(["--port", "0", "--difficulty", DIFFICULTY, "--miner", "m"])
-            .args([
-                "--sync-interval-ms",
-                "600000",
-                "--threads",
-                "1",
-                "--data-dir",
-            ])
-            .arg(&dir)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start minichain");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the listening line");
-        let port = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-        Node { child, port }
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Forwards connections to a node and counts every byte in both directions.
-struct CountingProxy {
-    port: u16,
-    bytes: Arc<AtomicU64>,
-}
-
-impl CountingProxy {
-    fn start(target_port: u16) -> CountingProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
-        let port = listener.local_addr().expect("addr").port();
-        let bytes = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&bytes);
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
-                    continue;
-                };
-                let _ = client.set_nodelay(true);
-                let _ = server.set_nodelay(true);
-                pump(
-                    client.try_clone().expect("clone"),
-                    server.try_clone().expect("clone"),
-                    &counter,
-                );
-                pump(server, client, &counter);
-            }
-        });
-        CountingProxy { port, bytes }
-    }
-}
-
-fn pump(mut from: TcpStream, mut to: TcpStream, counter: &Arc<AtomicU64>) {
-    let counter = Arc::clone(counter);
-    std::thread::spawn(move || {
-        let mut buffer = [0u8; 64 * 1024];
-        loop {
-            match from.read(&mut buffer) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    counter.fetch_add(n as u64, Ordering::SeqCst);
-                    if to.write_all(&buffer[..n]).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-        let _ = to.shutdown(std::net::Shutdown::Write);
-    });
-}
-
 /// A minimal blocking HTTP/1.1 call; returns status and body.
 fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
@@ -336,4 +243,21 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
     (status, body)
+}
+
+/// A bench node: mines to a name, background sync out of the way, one mining thread.
+fn start_node(dir: &Path) -> BenchNode {
+    BenchNode::start(
+        dir,
+        &[
+            "--difficulty",
+            DIFFICULTY,
+            "--miner",
+            "m",
+            "--sync-interval-ms",
+            "600000",
+            "--threads",
+            "1",
+        ],
+    )
 }

@@ -11,6 +11,9 @@
 #[path = "../keepalive.rs"]
 mod keepalive;
 
+#[path = "support.rs"]
+mod support;
+
 use keepalive::Connection;
 use minichain::core::block::{Transaction, genesis};
 use minichain::core::hash::BlockHash;
@@ -19,10 +22,9 @@ use minichain::crypto::{LmsType, OtsType, PrivateKey};
 use serde_json::Value;
 use sha2::block_api::compress256;
 use std::hint::black_box;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::BenchNode;
 
 /// How long each per-second figure is measured.
 const MEASURE_FOR: Duration = Duration::from_secs(2);
@@ -86,7 +88,7 @@ fn main() {
         .map(|q| signed_payment(&spender, &network, q))
         .collect();
 
-    let mut node = Node::start(&dir, &address);
+    let mut node = start_node(&dir, &address);
     let mut first = Connection::open(node.port).expect("connect");
     let (status, _) = first.post("/mine", &Value::Null).expect("mine");
     assert_eq!(status, 200, "the first block pays the spender");
@@ -103,7 +105,7 @@ fn main() {
     drop(first);
     node.stop();
     let started = Instant::now();
-    let node = Node::start(&dir, &address);
+    let node = start_node(&dir, &address);
     let elapsed = started.elapsed();
     println!(
         "start-up re-validating {} signed transactions ({} blocks): {:>8.0} ms ({:.1} us per signature)",
@@ -201,45 +203,18 @@ fn scratch_dir() -> PathBuf {
     dir
 }
 
-/// A release `minichain` node mining to `miner`; killed on drop.
-struct Node {
-    child: Child,
-    port: u16,
-}
-
-impl Node {
-    /// Starts a node on `dir` and waits until it serves (start-up validates the chain).
-    fn start(dir: &Path, miner: &str) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_minichain"))
-            .args(["--port", "0", "--no-relay", "--difficulty"])
-            .arg(DIFFICULTY.to_string())
-            .args(["--miner", miner, "--reward", "1000000000", "--data-dir"])
-            .arg(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start minichain");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the listening line");
-        let port = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-        Node { child, port }
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// A bench node mining to `miner` (the spender's key address), relay off.
+fn start_node(dir: &Path, miner: &str) -> BenchNode {
+    BenchNode::start(
+        dir,
+        &[
+            "--no-relay",
+            "--difficulty",
+            &DIFFICULTY.to_string(),
+            "--miner",
+            miner,
+            "--reward",
+            "1000000000",
+        ],
+    )
 }

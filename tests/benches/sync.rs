@@ -4,18 +4,20 @@
 //! directories, starts real `minichain` nodes on them, and puts a byte-counting TCP proxy
 //! between the resolving node and its peer. Prints figures, not pass/fail.
 
+#[path = "support.rs"]
+mod support;
+
 use minichain::core::block::{Block, Header, Transaction, merkle_root_of};
 use minichain::core::chain::Chain;
 use minichain::core::pow::search;
 use minichain::node::now_ms;
 use minichain::store::Store;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use support::{BenchNode, CountingProxy};
 
 const DIFFICULTY: u32 = 8;
 const REWARD: u64 = 50;
@@ -115,8 +117,8 @@ fn resolve_through_proxy(
     theirs: &[Block],
     ours: &[Block],
 ) -> (u64, Duration) {
-    let peer = TestNode::start(&write_data_dir(root, &format!("{name}-peer"), theirs));
-    let node = TestNode::start(&write_data_dir(root, &format!("{name}-node"), ours));
+    let peer = start_node(&write_data_dir(root, &format!("{name}-peer"), theirs));
+    let node = start_node(&write_data_dir(root, &format!("{name}-node"), ours));
     let proxy = CountingProxy::start(peer.port);
     let body = format!(r#"{{"nodes": ["127.0.0.1:{}"]}}"#, proxy.port);
     let (status, _) = http(node.port, "POST", "/nodes/register", &body);
@@ -134,7 +136,7 @@ fn resolve_through_proxy(
 
 /// Bytes of the peer's whole `/chain` answer.
 fn full_chain_bytes(root: &Path, name: &str, blocks: &[Block]) -> usize {
-    let node = TestNode::start(&write_data_dir(root, name, blocks));
+    let node = start_node(&write_data_dir(root, name, blocks));
     let (status, body) = http(node.port, "GET", "/chain", "");
     assert_eq!(status, 200);
     body.len()
@@ -147,99 +149,6 @@ fn write_data_dir(root: &Path, name: &str, blocks: &[Block]) -> PathBuf {
         Store::open(&dir, DIFFICULTY, REWARD, || format!("bench-{name}")).expect("open store");
     store.replace_chain(2, blocks, &[]).expect("write chain");
     dir
-}
-
-/// A `minichain` process; killed on drop.
-struct TestNode {
-    child: Child,
-    port: u16,
-}
-
-impl TestNode {
-    fn start(dir: &Path) -> TestNode {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_minichain"))
-            .args([
-                "--port",
-                "0",
-                "--difficulty",
-                "8",
-                "--peer-timeout-ms",
-                "30000",
-                "--data-dir",
-            ])
-            .arg(dir)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start minichain");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the listening line");
-        let port = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-        TestNode { child, port }
-    }
-}
-
-impl Drop for TestNode {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Forwards connections to a node and counts every byte in both directions.
-struct CountingProxy {
-    port: u16,
-    bytes: Arc<AtomicU64>,
-}
-
-impl CountingProxy {
-    fn start(target_port: u16) -> CountingProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
-        let port = listener.local_addr().expect("addr").port();
-        let bytes = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&bytes);
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
-                    continue;
-                };
-                pump(
-                    client.try_clone().expect("clone"),
-                    server.try_clone().expect("clone"),
-                    &counter,
-                );
-                pump(server, client, &counter);
-            }
-        });
-        CountingProxy { port, bytes }
-    }
-}
-
-fn pump(mut from: TcpStream, mut to: TcpStream, counter: &Arc<AtomicU64>) {
-    let counter = Arc::clone(counter);
-    std::thread::spawn(move || {
-        let mut buffer = [0u8; 64 * 1024];
-        loop {
-            match from.read(&mut buffer) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    counter.fetch_add(n as u64, Ordering::SeqCst);
-                    if to.write_all(&buffer[..n]).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-        let _ = to.shutdown(std::net::Shutdown::Write);
-    });
 }
 
 /// A minimal blocking HTTP/1.1 call; returns status and body.
@@ -267,4 +176,18 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
+}
+
+/// A bench node with relay off: the bytes counted are those of the resolve alone.
+fn start_node(dir: &Path) -> BenchNode {
+    BenchNode::start(
+        dir,
+        &[
+            "--difficulty",
+            "8",
+            "--peer-timeout-ms",
+            "30000",
+            "--no-relay",
+        ],
+    )
 }

@@ -1,0 +1,114 @@
+//! What the benchmarks share: a release `minichain` process on a free port, and a TCP
+//! proxy that counts the bytes crossing a link. Each bench includes this file with
+//! `#[path = "support.rs"] mod support;`.
+
+#![allow(dead_code)] // each bench uses a different subset
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A `minichain` process; killed on drop so a failing bench leaks no process.
+pub struct BenchNode {
+    /// The process, for its pid (memory figures) and to stop it.
+    pub child: Child,
+    /// The port it listens on.
+    pub port: u16,
+}
+
+impl BenchNode {
+    /// Starts `minichain --port 0 FLAGS… --data-dir DIR` (logging warnings only, to
+    /// nowhere) and waits for its `listening on` line.
+    pub fn start(dir: &Path, flags: &[&str]) -> BenchNode {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_minichain"))
+            .args(["--port", "0"])
+            .args(flags)
+            .arg("--data-dir")
+            .arg(dir)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start minichain");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let port = line
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        BenchNode { child, port }
+    }
+
+    /// Kills the process (as `kill -9` would) and waits for it.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for BenchNode {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Forwards connections to a node and counts every byte in both directions.
+pub struct CountingProxy {
+    /// Where clients connect.
+    pub port: u16,
+    /// Bytes forwarded so far, both ways.
+    pub bytes: Arc<AtomicU64>,
+}
+
+impl CountingProxy {
+    /// A proxy on a free port in front of `127.0.0.1:target_port`.
+    pub fn start(target_port: u16) -> CountingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let bytes = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&bytes);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+                    continue;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                pump(
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                    &counter,
+                );
+                pump(server, client, &counter);
+            }
+        });
+        CountingProxy { port, bytes }
+    }
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream, counter: &Arc<AtomicU64>) {
+    let counter = Arc::clone(counter);
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 64 * 1024];
+        loop {
+            match from.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    counter.fetch_add(n as u64, Ordering::SeqCst);
+                    if to.write_all(&buffer[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = to.shutdown(std::net::Shutdown::Write);
+    });
+}

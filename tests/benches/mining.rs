@@ -4,13 +4,15 @@
 //! with all threads, and their ratios (targets: 1 thread ≥ 0.9 × raw; 2 threads ≥ 1.8 ×
 //! 1 thread). Figures, not a pass/fail test: shared machines are noisy.
 
+#[path = "support.rs"]
+mod support;
+
 use minichain::core::block::Header;
 use minichain::core::hash::{BlockHash, MerkleRoot};
 use minichain::core::pow::search;
-use sha2::block_api::compress256;
-use std::hint::black_box;
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::raw_compression_rate;
 
 /// How long each measurement runs.
 const MEASURE_FOR: Duration = Duration::from_secs(2);
@@ -24,7 +26,7 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (mut raw, mut one, mut all) = (0f64, 0f64, 0f64);
     for _ in 0..ROUNDS {
-        raw = raw.max(raw_compression_rate());
+        raw = raw.max(raw_compression_rate(MEASURE_FOR));
         one = one.max(miner_rate(1));
         all = all.max(miner_rate(cores));
     }
@@ -53,28 +55,6 @@ fn main() {
             "NOT met"
         }
     );
-}
-
-/// One-core rate of the bare compression function, the miner's ceiling.
-fn raw_compression_rate() -> f64 {
-    let mut block = [0u8; 64];
-    let mut count = 0u64;
-    let started = Instant::now();
-    let mut state = [0u32; 8];
-    while started.elapsed() < MEASURE_FOR {
-        for _ in 0..65_536 {
-            block[20..28].copy_from_slice(&count.to_le_bytes());
-            let mut s = [
-                0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-                0x5be0cd19,
-            ];
-            compress256(&mut s, &[block]);
-            state[0] ^= s[0];
-            count += 1;
-        }
-    }
-    black_box(state);
-    count as f64 / started.elapsed().as_secs_f64()
 }
 
 /// Mines blocks with `threads` workers for a while; total attempts over total time.

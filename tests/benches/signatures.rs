@@ -20,11 +20,10 @@ use minichain::core::hash::BlockHash;
 use minichain::core::signed::{Signature, key_address, signing_message};
 use minichain::crypto::{LmsType, OtsType, PrivateKey};
 use serde_json::Value;
-use sha2::block_api::compress256;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use support::BenchNode;
+use support::{BenchNode, raw_compression_rate};
 
 /// How long each per-second figure is measured.
 const MEASURE_FOR: Duration = Duration::from_secs(2);
@@ -38,7 +37,7 @@ const REVALIDATED: usize = 10_000;
 const CLIENTS: usize = 16;
 
 fn main() {
-    let raw = raw_compression_rate();
+    let raw = raw_compression_rate(MEASURE_FOR);
     println!("raw sha2 compress256, 1 core   : {raw:>12.0} compressions/s");
 
     for (lms, label) in [
@@ -172,28 +171,6 @@ fn admit_concurrently(port: u16, payments: &[Value]) -> (f64, usize) {
     });
     let elapsed = started.elapsed().as_secs_f64();
     ((payments.len() - errors) as f64 / elapsed, errors)
-}
-
-/// One-core rate of the bare compression function: the ceiling of every hash here.
-fn raw_compression_rate() -> f64 {
-    let mut block = [0u8; 64];
-    let mut count = 0u64;
-    let mut state = [0u32; 8];
-    let started = Instant::now();
-    while started.elapsed() < MEASURE_FOR {
-        for _ in 0..65_536 {
-            block[20..28].copy_from_slice(&count.to_le_bytes());
-            let mut s = [
-                0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-                0x5be0cd19,
-            ];
-            compress256(&mut s, &[block]);
-            state[0] ^= s[0];
-            count += 1;
-        }
-    }
-    black_box(state);
-    count as f64 / started.elapsed().as_secs_f64()
 }
 
 fn scratch_dir() -> PathBuf {

@@ -4,12 +4,15 @@
 
 #![allow(dead_code)] // each bench uses a different subset
 
+use sha2::block_api::compress256;
+use std::hint::black_box;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// A `minichain` process; killed on drop so a failing bench leaks no process.
 pub struct BenchNode {
@@ -111,4 +114,50 @@ fn pump(mut from: TcpStream, mut to: TcpStream, counter: &Arc<AtomicU64>) {
         }
         let _ = to.shutdown(std::net::Shutdown::Write);
     });
+}
+
+/// A minimal blocking HTTP/1.1 call; returns status and body.
+pub fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// One-core rate of the bare SHA-256 compression function over `measure_for`: the
+/// ceiling of the miner and of every signature check.
+pub fn raw_compression_rate(measure_for: Duration) -> f64 {
+    let mut block = [0u8; 64];
+    let mut count = 0u64;
+    let mut state = [0u32; 8];
+    let started = Instant::now();
+    while started.elapsed() < measure_for {
+        for _ in 0..65_536 {
+            block[20..28].copy_from_slice(&count.to_le_bytes());
+            let mut s = [
+                0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+                0x5be0cd19,
+            ];
+            compress256(&mut s, &[block]);
+            state[0] ^= s[0];
+            count += 1;
+        }
+    }
+    black_box(state);
+    count as f64 / started.elapsed().as_secs_f64()
 }

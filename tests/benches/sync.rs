@@ -12,12 +12,10 @@ use minichain::core::chain::Chain;
 use minichain::core::pow::search;
 use minichain::node::now_ms;
 use minichain::store::Store;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use support::{BenchNode, CountingProxy};
+use support::{BenchNode, CountingProxy, http};
 
 const DIFFICULTY: u32 = 8;
 const REWARD: u64 = 50;
@@ -149,29 +147,6 @@ fn write_data_dir(root: &Path, name: &str, blocks: &[Block]) -> PathBuf {
         Store::open(&dir, DIFFICULTY, REWARD, || format!("bench-{name}")).expect("open store");
     store.replace_chain(2, blocks, &[]).expect("write chain");
     dir
-}
-
-/// A minimal blocking HTTP/1.1 call; returns status and body.
-fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read");
-    let status = answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
 }
 
 fn ms(duration: Duration) -> f64 {

@@ -13,24 +13,9 @@ use serde_json::json;
 /// would mine or reset, so it is a 405 instead of a `GET` without body.
 pub const ACTION_PATHS: [&str; 3] = ["/mine", "/restart", "/nodes/resolve"];
 
-/// Header the front (`http::guard`) sets to the client's real address; the routes see
-/// only the loopback connection from the front.
-pub const CLIENT_HEADER: &str = "X-Forwarded-For";
-
-/// Header of the front's probe of a new connection to the routes' server: answered like
-/// any `OPTIONS`, logged at debug level only. The front drops it from client requests.
-pub const PROBE_HEADER: &str = "X-Minichain-Probe";
-
 /// True for a path whose `GET` changes state.
 pub fn is_action(path: &str) -> bool {
     ACTION_PATHS.contains(&path)
-}
-
-/// Who sent the request: the address the front saw, else the connection's.
-pub fn client_address(request: &Request) -> String {
-    request
-        .header(CLIENT_HEADER)
-        .map_or_else(|| request.remote_addr().to_string(), str::to_string)
 }
 
 /// The `Allow` value for `path` from the route table's wording (`"GET, POST or DELETE"`):

@@ -123,18 +123,14 @@ pub fn handle(request: &Request, node: &Node) -> Response {
     } else {
         response
     };
-    let line = format!(
-        "{} {} -> {} ({} ms)",
+    info!(
+        "{} {} {} -> {} ({} ms)",
+        request.remote_addr(),
         request.method(),
         request.raw_url(),
         response.status_code,
         started.elapsed().as_millis()
     );
-    if request.header(methods::PROBE_HEADER).is_some() {
-        debug!("{line}");
-    } else {
-        info!("{line}");
-    }
     response
 }
 
@@ -161,7 +157,7 @@ pub(crate) fn clean_path(request: &Request) -> String {
 fn route(request: &Request, method: &str, node: &Node) -> Reply {
     let path = clean_path(request);
     let path = path.as_str();
-    debug!("{method} {path} from {}", methods::client_address(request));
+    debug!("{method} {path} from {}", request.remote_addr());
     let not_allowed = |allowed| {
         Err(ApiError::MethodNotAllowed {
             method: method.to_string(),

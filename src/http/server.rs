@@ -12,10 +12,6 @@ use std::error::Error;
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
 
-/// Worker threads answering requests; a `/mine` or `/nodes/resolve` occupies one while it
-/// runs, so there are plenty left for reads.
-const REQUEST_THREADS: usize = 64;
-
 /// Why the node stopped before serving.
 #[derive(Debug)]
 pub enum RunError {
@@ -128,41 +124,31 @@ fn open_node(config: &Config, port: u16, peers: &[String]) -> Result<Node, RunEr
     Ok(node)
 }
 
-/// The public front ([`guard`]) and the rouille server on loopback behind it.
-struct Listening<F> {
+/// The public front ([`guard`]) with the routes as its handler, bound and not yet
+/// serving; requests get 503 until `slot` holds the node.
+struct Listening {
     guard: Guard,
-    routes: rouille::Server<F>,
+    slot: Arc<OnceLock<Node>>,
 }
 
-impl<F> Listening<F>
-where
-    F: Fn(&rouille::Request) -> rouille::Response + Send + Sync + 'static,
-{
+impl Listening {
     /// The public port.
     fn port(&self) -> u16 {
         self.guard.port()
     }
 
-    /// Serves forever: the routes on their own thread, the front on this one.
+    /// Serves forever on this thread.
     fn run(self) {
-        let upstream = self.routes.server_addr();
-        info!("routes served on {upstream}, behind the front");
-        let routes = self.routes;
-        std::thread::spawn(move || routes.run());
-        self.guard.serve(upstream);
+        let slot = self.slot;
+        self.guard.serve(Box::new(move |request| match slot.get() {
+            Some(node) => routes::handle(request, node),
+            None => routes::not_ready(),
+        }));
     }
 }
 
-/// Binds the public port (the front) and the routes' server on a loopback port; requests
-/// get 503 until `slot` holds the node.
-fn bind(
-    config: &Config,
-    port: u16,
-    slot: Arc<OnceLock<Node>>,
-) -> Result<
-    Listening<impl Fn(&rouille::Request) -> rouille::Response + Send + Sync + 'static>,
-    RunError,
-> {
+/// Binds the public port: the one port this node listens on (SPEC §5a).
+fn bind(config: &Config, port: u16, slot: Arc<OnceLock<Node>>) -> Result<Listening, RunError> {
     let limits = Limits {
         request_timeout: config.request_timeout,
         max_connections: config.max_connections,
@@ -177,15 +163,5 @@ fn bind(
             .into(),
         )
     })?;
-    let routes = rouille::Server::new(("127.0.0.1", 0), move |request| match slot.get() {
-        Some(node) => routes::handle(request, node),
-        None => routes::not_ready(),
-    })
-    .map_err(|error| {
-        RunError::Fatal(format!("cannot listen on a loopback port for the routes: {error}").into())
-    })?;
-    Ok(Listening {
-        guard,
-        routes: routes.pool_size(REQUEST_THREADS),
-    })
+    Ok(Listening { guard, slot })
 }

@@ -123,7 +123,7 @@ impl Client {
         let answer = format!(
             "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             refusal.status,
-            reason(refusal.status),
+            super::respond::reason(refusal.status),
             body.len()
         );
         if self.stream.write_all(answer.as_bytes()).is_err() {
@@ -150,23 +150,5 @@ impl Client {
     /// Writes all of `bytes` to the client (bounded by the socket's write timeout).
     pub fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.stream.write_all(bytes)
-    }
-}
-
-/// The reason phrase of the statuses the front answers itself.
-pub fn reason(status: u16) -> &'static str {
-    match status {
-        100 => "Continue",
-        400 => "Bad Request",
-        408 => "Request Timeout",
-        413 => "Content Too Large",
-        414 => "URI Too Long",
-        417 => "Expectation Failed",
-        431 => "Request Header Fields Too Large",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        505 => "HTTP Version Not Supported",
-        _ => "Error",
     }
 }

@@ -1,39 +1,41 @@
 //! The front: the part of the HTTP face that owns the public socket, so that no client can
-//! stall or bloat the node.
+//! stall or bloat the node, and the only server a node runs (SPEC §5a: one listening port).
 //!
-//! tiny_http (under rouille) reads request heads and bodies with no deadline and no size
-//! limit, one thread per connection, and a stalled body holds one of rouille's workers.
-//! The front reads every request itself — head within `--request-timeout-ms` and
-//! [`head::MAX_HEAD_BYTES`], body within the same time again and the 1 MiB cap — and
-//! answers 400/408/413/414/431 on its own (JSON, then closes). Only complete requests go
-//! on, over reused keep-alive loopback connections, to the rouille server, which serves
-//! the routes as before; its answer is streamed back.
+//! tiny_http (under rouille's own server) reads request heads and bodies with no deadline
+//! and no size limit, one thread per connection. So the front reads every request itself
+//! — head within `--request-timeout-ms` and [`head::MAX_HEAD_BYTES`], body within the same
+//! time again and the 1 MiB cap — and answers 400/408/413/414/431 on its own (JSON, then
+//! closes). A complete request is then handed to the routes in this process through
+//! rouille's public door: [`rouille::Request::fake_http_from`] builds the request from
+//! its parts (with the client's real address), the routes answer a [`rouille::Response`],
+//! and [`respond`] writes it to the client.
 //!
-//! One thread per connection (small stacks, reused when idle), at most
-//! `--max-connections` at once (beyond: 503 and close). An idle keep-alive connection is
-//! closed after the same timeout, silently.
+//! One thread per connection (reused when idle), at most `--max-connections` at once
+//! (beyond: 503 and close); the route runs on that thread. An idle keep-alive connection
+//! is closed after the same timeout, silently.
 
 mod body;
 mod client;
 mod head;
-mod upstream;
+mod respond;
 
-use crate::http::methods::{CLIENT_HEADER, PROBE_HEADER};
 use client::{Client, Refusal};
 use head::{Framing, Head, Outcome};
-use log::{debug, warn};
+use log::{debug, error, warn};
+use rouille::{Request, Response};
 use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
-use upstream::{ForwardError, Upstream};
 
 pub use head::{MAX_HEAD_BYTES, MAX_TARGET_BYTES};
 
-/// Stack of a connection thread: it parses and copies, all buffers are on the heap.
-const STACK_BYTES: usize = 128 * 1024;
+/// Stack of a connection thread, which also runs the route (JSON, validation, mining
+/// set-up): the size Rust gives any spawned thread. Only the pages touched are resident.
+const STACK_BYTES: usize = 2 * 1024 * 1024;
 /// An idle connection thread waits this long for a new connection, then ends.
 const THREAD_IDLE: Duration = Duration::from_secs(30);
 /// How long the accept loop rests after the system refused a connection (e.g. no file
@@ -74,10 +76,10 @@ impl Guard {
             .map_or(0, |address| address.port())
     }
 
-    /// Accepts clients forever, forwarding their complete requests to `upstream`.
-    pub fn serve(self, upstream: SocketAddr) {
+    /// Accepts clients forever, answering their complete requests with `handler`.
+    pub fn serve(self, handler: Box<Handler>) {
         let shared = Arc::new(Shared {
-            upstream: Upstream::new(upstream),
+            handler,
             limits: self.limits,
             open: AtomicUsize::new(0),
             waiting: Mutex::new(Waiting::default()),
@@ -95,9 +97,12 @@ impl Guard {
     }
 }
 
+/// What answers a complete request: the routes.
+pub type Handler = dyn Fn(&Request) -> Response + Send + Sync;
+
 /// What every connection thread shares.
 struct Shared {
-    upstream: Upstream,
+    handler: Box<Handler>,
     limits: Limits,
     /// Client connections open now.
     open: AtomicUsize,
@@ -180,9 +185,9 @@ fn wait_for_connection(shared: &Shared) -> Option<TcpStream> {
 /// Serves one client connection: request after request while it keeps the connection.
 fn serve_connection(shared: &Shared, stream: TcpStream) {
     let limits = shared.limits;
-    let peer = stream
-        .peer_addr()
-        .map_or_else(|_| "unknown".to_string(), |address| address.to_string());
+    let Ok(peer) = stream.peer_addr() else {
+        return;
+    };
     if stream.set_nodelay(true).is_err()
         || stream
             .set_write_timeout(Some(limits.request_timeout))
@@ -199,7 +204,7 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
         ) {
             Outcome::Head(head) => head,
             Outcome::Idle => return,
-            Outcome::Refuse(refusal) => return refuse(client, &peer, &refusal),
+            Outcome::Refuse(refusal) => return refuse(client, peer, &refusal),
         };
         if head.expects_continue
             && head.framing != Framing::Empty
@@ -211,70 +216,57 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
         let body = match body::read_body(&mut client, &head.framing, deadline, limits.max_body) {
             Ok(body) => body,
             Err(body::Failed::Gone) => return,
-            Err(body::Failed::Refuse(refusal)) => return refuse(client, &peer, &refusal),
+            Err(body::Failed::Refuse(refusal)) => return refuse(client, peer, &refusal),
         };
-        let request = upstream_request(&head, &body, &peer);
-        drop(body);
         let connection = match (head.keep_alive, head.http10) {
             (false, _) => Some("close"),
             (true, true) => Some("keep-alive"),
             (true, false) => None,
         };
         let head_only = head.method == "HEAD";
-        match shared
-            .upstream
-            .forward(&request, head_only, &mut client.stream, connection)
-        {
+        let response = answer(&shared.handler, request_of(head, body, peer));
+        match respond::write_response(&mut client.stream, response, head_only, connection) {
             Ok(true) => client.compact(),
             Ok(false) => {
                 let _ = client.stream.shutdown(Shutdown::Write);
                 return;
             }
-            Err(ForwardError::Client) => return,
-            Err(ForwardError::Upstream(reason)) => {
-                warn!("{} {}: {reason}", head.method, head.target);
-                return refuse(client, &peer, &Refusal::new(502, reason));
-            }
+            Err(_) => return,
         }
     }
 }
 
-/// The request as the internal server gets it: HTTP/1.0 keep-alive (so it answers with a
-/// length), the client's fields without hop-by-hop ones, the client's address, the
-/// body with its exact length.
-fn upstream_request(head: &Head, body: &[u8], peer: &str) -> Vec<u8> {
-    const HOP_BY_HOP: [&str; 9] = [
-        "Connection",
-        "Keep-Alive",
-        "Proxy-Connection",
-        "Transfer-Encoding",
-        "Content-Length",
-        "Expect",
-        "TE",
-        "Trailer",
-        "Upgrade",
-    ];
-    let mut out = Vec::with_capacity(256 + head.target.len() + body.len());
-    let _ = write!(
-        out,
-        "{} {} HTTP/1.0\r\nConnection: keep-alive\r\n{CLIENT_HEADER}: {peer}\r\n",
-        head.method, head.target
-    );
-    for (name, value) in &head.fields {
-        if HOP_BY_HOP.iter().any(|hop| name.eq_ignore_ascii_case(hop))
-            || name.eq_ignore_ascii_case(CLIENT_HEADER)
-            || name.eq_ignore_ascii_case(PROBE_HEADER)
-        {
-            continue;
-        }
-        let _ = write!(out, "{name}: {value}\r\n");
-    }
-    let _ = write!(out, "Content-Length: {}\r\n\r\n", body.len());
-    out.extend_from_slice(body);
-    out
+/// The request as the routes get it: method, target and fields as the client sent them
+/// (without the framing fields, the body being whole), the client's real address.
+fn request_of(head: Head, body: Vec<u8>, peer: SocketAddr) -> Request {
+    const FRAMING: [&str; 3] = ["Transfer-Encoding", "Content-Length", "Expect"];
+    let mut fields: Vec<(String, String)> = head
+        .fields
+        .into_iter()
+        .filter(|(name, _)| !FRAMING.iter().any(|f| name.eq_ignore_ascii_case(f)))
+        .collect();
+    fields.push(("Content-Length".into(), body.len().to_string()));
+    Request::fake_http_from(peer, head.method, head.target, fields, body)
 }
 
-fn refuse(client: Client, peer: &str, refusal: &Refusal) {
+/// Runs the route; a panic in it (a bug) is a 500, never a lost connection thread.
+fn answer(handler: &Handler, request: Request) -> Response {
+    catch_unwind(AssertUnwindSafe(|| handler(&request))).unwrap_or_else(|_| {
+        error!(
+            "{} {} from {} panicked; answered 500",
+            request.method(),
+            request.raw_url(),
+            request.remote_addr()
+        );
+        Response::from_data(
+            "application/json",
+            r#"{"error":"the node failed on this request (a bug); nothing was acknowledged"}"#,
+        )
+        .with_status_code(500)
+    })
+}
+
+fn refuse(client: Client, peer: SocketAddr, refusal: &Refusal) {
     debug!(
         "refused a request from {peer}: {} {}",
         refusal.status, refusal.message
@@ -289,7 +281,7 @@ fn refuse_now(stream: TcpStream, refusal: &Refusal) {
     let answer = format!(
         "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         refusal.status,
-        client::reason(refusal.status),
+        respond::reason(refusal.status),
         body.len()
     );
     let _ = (&stream).write_all(answer.as_bytes());

@@ -1,0 +1,181 @@
+//! Writing a route's answer to the client: rouille builds the [`Response`], the front
+//! writes it as HTTP/1.1 itself (status line, the route's fields, a `Content-Length`,
+//! our own `Connection`), so no second server sits between the socket and the routes.
+
+use rouille::Response;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+
+/// Answers up to this size are written in one piece: a client never sees a head whose
+/// body the process did not live to send (`kill -9` between the two).
+pub const WHOLE_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+/// Copy buffer for the body of a larger answer.
+const COPY_CHUNK: usize = 64 * 1024;
+
+/// Fields rouille leaves to the transport (see [`Response::headers`]); the front writes
+/// its own `Content-Length` and `Connection`.
+const TRANSPORT_FIELDS: [&str; 7] = [
+    "Accept-Ranges",
+    "Connection",
+    "Content-Length",
+    "Content-Range",
+    "Trailer",
+    "Transfer-Encoding",
+    "Upgrade",
+];
+
+/// Writes `response` to `client`. `head_only`: the request was a `HEAD`, so the body is
+/// left out (its length still announced). `connection`: the `Connection` field to send,
+/// if any. Returns whether the connection can carry another request.
+pub fn write_response(
+    client: &mut TcpStream,
+    response: Response,
+    head_only: bool,
+    connection: Option<&str>,
+) -> io::Result<bool> {
+    let status = response.status_code;
+    let (mut body, length) = response.data.into_reader_and_size();
+    let no_body = matches!(status, 100..=199 | 204 | 304);
+    // Every answer the routes build has a known length; an unknown one is read whole.
+    let mut unsized_body = Vec::new();
+    let length = match length {
+        Some(length) => length,
+        None => {
+            body.read_to_end(&mut unsized_body)?;
+            body = Box::new(io::empty());
+            unsized_body.len()
+        }
+    };
+
+    let mut out = Vec::with_capacity(256 + length.min(WHOLE_ANSWER_BYTES));
+    write!(out, "HTTP/1.1 {status} {}\r\n", reason(status))?;
+    for (name, value) in &response.headers {
+        if TRANSPORT_FIELDS
+            .iter()
+            .any(|field| name.eq_ignore_ascii_case(field))
+        {
+            continue;
+        }
+        write!(out, "{name}: {value}\r\n")?;
+    }
+    if !no_body {
+        write!(out, "Content-Length: {length}\r\n")?;
+    }
+    if let Some(value) = connection {
+        write!(out, "Connection: {value}\r\n")?;
+    }
+    out.extend_from_slice(b"\r\n");
+
+    if head_only || no_body {
+        client.write_all(&out)?;
+    } else if !unsized_body.is_empty() || length <= WHOLE_ANSWER_BYTES {
+        out.extend_from_slice(&unsized_body);
+        let start = out.len();
+        out.resize(start + length - unsized_body.len(), 0);
+        body.read_exact(&mut out[start..])?;
+        client.write_all(&out)?;
+    } else {
+        client.write_all(&out)?;
+        drop(out);
+        let mut left = length;
+        let mut chunk = vec![0u8; COPY_CHUNK];
+        while left > 0 {
+            let n = body.read(&mut chunk[..left.min(COPY_CHUNK)])?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            client.write_all(&chunk[..n])?;
+            left -= n;
+        }
+    }
+    Ok(connection != Some("close"))
+}
+
+/// The reason phrase of every status a node answers.
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        417 => "Expectation Failed",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        505 => "HTTP Version Not Supported",
+        _ => "Status",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// Writes `response` through a real socket pair and returns what the client read.
+    fn written(response: Response, head_only: bool, connection: Option<&str>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut reader = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut writer, _) = listener.accept().unwrap();
+        write_response(&mut writer, response, head_only, connection).unwrap();
+        drop(writer);
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        text
+    }
+
+    #[test]
+    fn writes_status_fields_length_and_body_in_order() {
+        let response = Response::from_data("application/json", "{\"a\":1}")
+            .with_status_code(201)
+            .with_additional_header("Allow", "GET");
+        let text = written(response, false, None);
+        assert!(text.starts_with("HTTP/1.1 201 Created\r\n"), "{text}");
+        assert!(text.contains("Content-Type: application/json\r\n"));
+        assert!(text.contains("Allow: GET\r\n"));
+        assert!(
+            text.ends_with("Content-Length: 7\r\n\r\n{\"a\":1}"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn head_announces_the_length_without_the_body() {
+        let response = Response::from_data("application/json", "{\"a\":1}");
+        let text = written(response, true, Some("close"));
+        assert!(
+            text.ends_with("Content-Length: 7\r\nConnection: close\r\n\r\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn no_content_has_no_length_and_transport_fields_are_ours() {
+        let response = Response::empty_204()
+            .with_additional_header("Connection", "upgrade")
+            .with_additional_header("Content-Length", "99");
+        let text = written(response, false, Some("keep-alive"));
+        assert_eq!(
+            text,
+            "HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn large_answers_are_streamed_whole() {
+        let body = "x".repeat(WHOLE_ANSWER_BYTES + 10);
+        let text = written(Response::text(body.clone()), false, None);
+        assert!(text.ends_with(&body));
+        assert!(text.contains(&format!("Content-Length: {}\r\n", body.len())));
+    }
+}

@@ -5,7 +5,7 @@
 //! serve lands on that path's `not_allowed("GET or POST")`, whose list becomes `Allow`,
 //! so a new route needs nothing here.
 
-use crate::http::routes::{ApiError, Reply, json_response, to_json};
+use crate::http::reply::{ApiError, Reply, json_response, to_json};
 use rouille::{Request, Response};
 use serde_json::json;
 

@@ -4,5 +4,6 @@ pub mod guard;
 pub mod json;
 pub mod methods;
 pub mod page;
+pub mod reply;
 pub mod routes;
 pub mod server;

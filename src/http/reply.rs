@@ -1,0 +1,88 @@
+//! A route's result and how it becomes an answer: [`ApiError`] (the one place errors
+//! become status codes), [`Reply`] and the JSON response helpers.
+
+use crate::node::NodeError;
+use rouille::Response;
+use serde::Serialize;
+use std::fmt;
+
+/// Largest request body accepted: 1 MiB; one byte more is a 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A refused request: the status code and a message saying what to fix.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request is wrong.
+    BadRequest(String),
+    /// 404: nothing is at this path, or the thing to remove does not exist.
+    NotFound(String),
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed {
+        method: String,
+        allowed: &'static str,
+    },
+    /// 409: the transaction is already known.
+    Conflict(String),
+    /// 413: the body is over [`MAX_BODY_BYTES`].
+    TooLarge,
+    /// 500: the node could not do its part (e.g. the disk refused a write).
+    Internal(String),
+}
+
+impl ApiError {
+    /// The HTTP status for this error; the one place errors become codes.
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::BadRequest(_) => 400,
+            ApiError::NotFound(_) => 404,
+            ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::Conflict(_) => 409,
+            ApiError::TooLarge => 413,
+            ApiError::Internal(_) => 500,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::BadRequest(m)
+            | ApiError::NotFound(m)
+            | ApiError::Conflict(m)
+            | ApiError::Internal(m) => f.write_str(m),
+            ApiError::MethodNotAllowed { method, allowed } => {
+                write!(f, "method {method} is not allowed here; use {allowed}")
+            }
+            ApiError::TooLarge => write!(
+                f,
+                "request body is larger than {MAX_BODY_BYTES} bytes (1 MiB); send less"
+            ),
+        }
+    }
+}
+
+impl From<NodeError> for ApiError {
+    fn from(error: NodeError) -> ApiError {
+        match error {
+            NodeError::BadRequest(m) => ApiError::BadRequest(m),
+            NodeError::Duplicate(m) => ApiError::Conflict(m),
+            NodeError::NotFound(m) => ApiError::NotFound(m),
+            NodeError::Storage(_) | NodeError::Unmineable(_) | NodeError::Wallet(_) => {
+                ApiError::Internal(error.to_string())
+            }
+        }
+    }
+}
+
+/// A status and the JSON text of the answer (typed answers keep SPEC's field order).
+pub(crate) type Reply = Result<(u16, String), ApiError>;
+
+/// JSON text of an answer.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("answers always serialise")
+}
+
+/// A JSON answer with its status.
+pub(crate) fn json_response(status: u16, body: String) -> Response {
+    Response::from_data("application/json", body).with_status_code(status)
+}

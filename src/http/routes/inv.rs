@@ -1,0 +1,83 @@
+//! The getblocks/inv exchange: `GET /inv` (our inventory), `POST /inv` (a peer's
+//! announcement) and `GET /getblocks` (what each peer has that we lack).
+
+use super::input::{query_number, read_json_object};
+use crate::core::hash::BlockHash;
+use crate::http::reply::{ApiError, Reply, to_json};
+use crate::net::protocol::{InvAnswer, InvItem};
+use crate::net::{announce, sync};
+use crate::node::Node;
+use rouille::Request;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// Default and largest `/inv` block count.
+pub const DEFAULT_INV_LIMIT: u64 = 500;
+/// Largest `/inv` block count.
+pub const MAX_INV_LIMIT: u64 = 2000;
+
+pub(super) fn inv(request: &Request, node: &Node) -> Reply {
+    let limit = query_number(request, "limit")?
+        .unwrap_or(DEFAULT_INV_LIMIT)
+        .min(MAX_INV_LIMIT);
+    let locator: Vec<BlockHash> = match request.get_param("locator") {
+        None => Vec::new(),
+        Some(text) if text.trim().is_empty() => Vec::new(),
+        Some(text) => {
+            let hashes: Result<Vec<BlockHash>, _> = text
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::parse)
+                .collect();
+            let hashes =
+                hashes.map_err(|error| ApiError::BadRequest(format!("locator: {error}")))?;
+            if hashes.len() > 1000 {
+                return Err(ApiError::BadRequest(
+                    "locator has more than 1000 hashes; send the tip, recent blocks and a few older ones".into(),
+                ));
+            }
+            hashes
+        }
+    };
+    let inventory = node.inventory(&locator, limit as usize);
+    let values: Vec<InvItem> = inventory
+        .blocks
+        .into_iter()
+        .map(InvItem::Block)
+        .chain(inventory.transactions.into_iter().map(InvItem::Transaction))
+        .collect();
+    let answer = InvAnswer {
+        node_id: node.identity().node_id.clone(),
+        length: inventory.length,
+        tip: inventory.tip,
+        genesis: inventory.genesis,
+        difficulty: inventory.difficulty,
+        fork_index: inventory.fork_index,
+        values,
+    };
+    Ok((200, to_json(&answer)))
+}
+
+/// `POST /inv`: a peer announces its tip (SPEC §6a); answered at once.
+pub(super) fn announced(request: &Request, node: &Node) -> Reply {
+    let body = read_json_object(request)?;
+    let message = announce::receive(node, Value::Object(body))?;
+    Ok((202, to_json(&json!({ "message": message }))))
+}
+
+/// `GET /getblocks`: each peer's inventory beyond ours; changes nothing.
+pub(super) fn getblocks(node: &Node) -> Reply {
+    Ok((
+        200,
+        to_json(&GetblocksAnswer {
+            information: sync::getblocks(node),
+        }),
+    ))
+}
+
+/// `/getblocks`: one entry per peer.
+#[derive(Serialize)]
+struct GetblocksAnswer {
+    information: Vec<sync::PeerInventory>,
+}

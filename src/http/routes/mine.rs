@@ -1,0 +1,43 @@
+//! `/mine`: a block from the pool, its proof of work, and the search's figures.
+
+use crate::core::block::Transaction;
+use crate::core::hash::{BlockHash, MerkleRoot};
+use crate::http::reply::{Reply, to_json};
+use crate::node::{Mined, Node};
+use serde::Serialize;
+
+pub(super) fn mine(node: &Node) -> Reply {
+    let Mined { block, search } = node.mine()?;
+    #[derive(Serialize)]
+    struct Answer {
+        message: &'static str,
+        index: u64,
+        transactions: Vec<Transaction>,
+        proof: u64,
+        merkle_root: MerkleRoot,
+        previous_hash: BlockHash,
+        timestamp: u64,
+        hash: BlockHash,
+        difficulty: u32,
+        attempts: u64,
+        elapsed_ms: u64,
+        hash_rate: u64,
+    }
+    Ok((
+        200,
+        to_json(&Answer {
+            message: "New Block Forged",
+            index: block.index,
+            transactions: block.transactions,
+            proof: block.proof,
+            merkle_root: block.merkle_root,
+            previous_hash: block.previous_hash,
+            timestamp: block.timestamp,
+            hash: block.hash,
+            difficulty: block.difficulty,
+            attempts: search.attempts,
+            elapsed_ms: search.elapsed.as_millis() as u64,
+            hash_rate: search.hash_rate().round() as u64,
+        }),
+    ))
+}

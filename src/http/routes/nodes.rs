@@ -1,0 +1,55 @@
+//! The peer list: `/nodes/register` (list, add, forget), `GET /nodes` (their health) and
+//! `/nodes/resolve` (consensus with every peer).
+
+use super::input::{node_list, read_json_object};
+use crate::http::reply::{Reply, to_json};
+use crate::net::{join, relay};
+use crate::node::Node;
+use rouille::Request;
+use serde::Serialize;
+use serde_json::json;
+
+pub(super) fn register(request: &Request, node: &Node) -> Reply {
+    let addresses = node_list(&read_json_object(request)?)?;
+    let registered = join::register(node, &addresses)?;
+    let message = if registered.merged.is_empty() {
+        "New nodes have been added".to_string()
+    } else {
+        format!(
+            "New nodes have been added; kept once: {}",
+            registered.merged.join("; ")
+        )
+    };
+    Ok((
+        201,
+        to_json(&json!({ "message": message, "total_nodes": registered.peers })),
+    ))
+}
+
+pub(super) fn unregister(request: &Request, node: &Node) -> Reply {
+    let addresses = node_list(&read_json_object(request)?)?;
+    let peers = node.unregister_peers(&addresses)?;
+    Ok((
+        200,
+        to_json(&json!({ "message": "Nodes have been removed", "total_nodes": peers })),
+    ))
+}
+
+/// `GET /nodes`: each peer with what this node knows of it (SPEC §6a).
+pub(super) fn nodes(node: &Node) -> Reply {
+    let peers = node.peers();
+    let view = match relay::Network::of(node) {
+        Some(network) => network.book.view(&peers),
+        None => crate::net::peer_book::PeerBook::default().view(&peers),
+    };
+    #[derive(Serialize)]
+    struct Answer {
+        nodes: Vec<crate::net::peer_book::PeerView>,
+    }
+    Ok((200, to_json(&Answer { nodes: view })))
+}
+
+/// `/nodes/resolve`: consensus with every peer (SPEC §6).
+pub(super) fn resolve(node: &Node) -> Reply {
+    Ok((200, to_json(&relay::resolve(node))))
+}

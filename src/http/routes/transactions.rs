@@ -1,0 +1,113 @@
+//! `POST /transactions/new` (a payment, from a client or relayed) and `GET /pool`.
+
+use super::input::{amount_field, read_json_object, string_field};
+use crate::core::block::Transaction;
+use crate::http::reply::{ApiError, Reply, to_json};
+use crate::net::relay;
+use crate::node::{NewTransaction, Node, NodeError};
+use rouille::Request;
+use serde::Serialize;
+use serde_json::Value;
+
+pub(super) fn new_transaction(request: &Request, node: &Node) -> Reply {
+    let http_request = request;
+    let body = read_json_object(request)?;
+    let allowed = [
+        "sender",
+        "recipient",
+        "amount",
+        "timestamp",
+        "id",
+        "signature",
+    ];
+    if let Some(unknown) = body.keys().find(|key| !allowed.contains(&key.as_str())) {
+        return Err(ApiError::BadRequest(format!(
+            "unknown field {unknown:?}; a transaction has sender, recipient and amount (and timestamp and id when relayed, and signature when the sender is a key address)"
+        )));
+    }
+    let request = NewTransaction {
+        // Left out: the node's wallet pays (and signs).
+        sender: match body.get("sender") {
+            None => String::new(),
+            Some(Value::String(text)) if text.is_empty() => {
+                return Err(ApiError::BadRequest(
+                    "sender must not be empty; leave it out to pay from the node's wallet".into(),
+                ));
+            }
+            Some(_) => string_field(&body, "sender")?,
+        },
+        recipient: string_field(&body, "recipient")?,
+        amount: amount_field(&body)?,
+        timestamp: match body.get("timestamp") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(value.as_u64().ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "timestamp must be whole milliseconds since the Unix epoch, got {value}"
+                ))
+            })?),
+        },
+        id: match body.get("id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(
+                text.parse()
+                    .map_err(|error| ApiError::BadRequest(format!("id: {error}")))?,
+            ),
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "id must be a string of 64 hex characters, got {other}"
+                )));
+            }
+        },
+        signature: match body.get("signature") {
+            None => None,
+            Some(value) => Some(
+                serde_json::from_value(value.clone())
+                    .map_err(|error| ApiError::BadRequest(format!("signature: {error}")))?,
+            ),
+        },
+    };
+    let from = http_request.header(relay::FROM_HEADER);
+    let relayed = from.map(|_| request.clone());
+    let result = node.add_transaction(request);
+    match (&result, relayed) {
+        (Ok((transaction, _)), _) => node.notify_pooled(transaction, from),
+        (Err(error @ NodeError::BadRequest(_)), Some(relayed)) => {
+            relay::refused_from(node, from, &error.to_string(), relayed)
+        }
+        _ => {}
+    }
+    let (transaction, index) = result?;
+    #[derive(Serialize)]
+    struct Answer {
+        message: String,
+        transaction: Transaction,
+        index: u64,
+    }
+    Ok((
+        201,
+        to_json(&Answer {
+            message: format!("Transaction will be added to Block {index}"),
+            transaction,
+            index,
+        }),
+    ))
+}
+
+/// `GET /pool`: pending transactions, oldest first.
+pub(super) fn pool(node: &Node) -> Reply {
+    let pool = node.pool();
+    Ok((
+        200,
+        to_json(&PoolAnswer {
+            pool_length: pool.len(),
+            pool,
+        }),
+    ))
+}
+
+/// `/pool`: pending transactions, oldest first.
+#[derive(Serialize)]
+struct PoolAnswer {
+    pool: Vec<Transaction>,
+    pool_length: usize,
+}

@@ -36,8 +36,15 @@
 //! | [`net::join`] | registration that asks the new peer's `/inv`; `--peer` self-registration with retries |
 //! | [`net::peer_book`] | each peer's health for `GET /nodes`, backoff and expiry |
 //! | [`net::flight`] | single-flight runs and bounded parallel peer calls |
-//! | [`node`] | the `Node` handle: the mutex, and the operations that change state |
+//! | [`node`] | the `Node` handle: the mutex, start-up, the listener; the locking rule |
+//! | `node::error` | `NodeError` and `StartError`: why an operation or the start failed |
+//! | `node::transactions` | `NewTransaction` and admitting a transaction to the pool |
 //! | `node::ingest` | group commit: admitted transactions written in batches, one fsync each, off the mutex |
+//! | `node::mining` | `/mine`: a block from the pool, the nonce search off the mutex |
+//! | `node::owner_wallet` | the node's own key: the coinbase payee, `GET /wallet`, rotation, signing |
+//! | `node::reads` | read-only views of chain and pool: `/chain`, `/pool`, `/balances`, `/inv` |
+//! | `node::peers` | registering and forgetting peers, all or nothing |
+//! | `node::adopt` | replacing the chain: a peer's longer branch, or the restart to genesis |
 //! | [`http`] | the HTTP face |
 //! | [`http::guard`] | the front on the public port: deadlines and size caps, then forwards to the routes |
 //! | [`http::routes`] | routes: parse requests, call `Node`, answer JSON with the right status |

@@ -1,0 +1,132 @@
+//! Mining the pool into a new block (`/mine`): [`Mined`] and `Node::mine`.
+
+use super::{Node, NodeError, State, now_ms};
+use crate::core::block::{Block, Header, Transaction, merkle_root_of};
+use crate::core::pool::Pool;
+use crate::core::pow::{self, Found};
+use log::{info, warn};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A block `/mine` made, with the search figures.
+#[derive(Clone, Debug)]
+pub struct Mined {
+    /// The appended block.
+    pub block: Block,
+    /// Nonces tried, time taken.
+    pub search: Found,
+}
+
+impl Node {
+    /// Mines the pool into a new block: coinbase first, then the pool in arrival order.
+    /// The search runs without the lock; if the tip moves meanwhile it is cancelled at once
+    /// (and if the pool changed, noticed at commit), and it starts over on the new tip. The
+    /// figures returned cover every search made.
+    pub fn mine(&self) -> Result<Mined, NodeError> {
+        let miner = self.miner();
+        let mut attempts = 0u64;
+        let mut elapsed = Duration::ZERO;
+        loop {
+            let (parent, transactions, difficulty, reward, tip_moved) = {
+                let state = self.lock();
+                (
+                    state.chain.tip().clone(),
+                    state.pool.transactions().to_vec(),
+                    state.chain.difficulty(),
+                    state.chain.reward(),
+                    Arc::clone(&state.tip_moved),
+                )
+            };
+            let timestamp = now_ms().max(parent.timestamp + 1);
+            let mut block_transactions = Vec::with_capacity(transactions.len() + 1);
+            block_transactions.push(Transaction::coinbase(&miner, reward, timestamp));
+            block_transactions.extend(transactions.iter().cloned());
+            let mut header = Header {
+                index: parent.index + 1,
+                timestamp,
+                previous_hash: parent.hash,
+                merkle_root: merkle_root_of(&block_transactions),
+                difficulty,
+                proof: 0,
+            };
+            info!(
+                "searching for a proof for block {} at difficulty {difficulty}",
+                header.index
+            );
+            let searched = pow::search_counted(&header, self.identity().threads, &tip_moved);
+            attempts += searched.attempts;
+            elapsed += searched.elapsed;
+            let Some(found) = searched.found else {
+                info!(
+                    "the tip moved while mining block {}; search stopped, mining again on the new tip",
+                    header.index
+                );
+                continue;
+            };
+            let found = Found {
+                attempts,
+                elapsed,
+                ..found
+            };
+            header.proof = found.proof;
+            let block = Block::from_header(header, block_transactions);
+
+            let mut state = self.lock();
+            // Every pooled transaction durable and answered before the block is written
+            // (see `ingest`): a failed batch may take some out of the pool here.
+            let mut log = self.shared.ingest.flush(&mut state);
+            let pool_unchanged = state
+                .pool
+                .transactions()
+                .get(..transactions.len())
+                .is_some_and(|prefix| prefix == transactions.as_slice());
+            if state.chain.tip().hash != parent.hash || !pool_unchanged {
+                info!(
+                    "the tip or pool changed while mining block {}; mining again on the new tip",
+                    block.index
+                );
+                continue;
+            }
+            let State {
+                chain, pool, store, ..
+            } = &mut *state;
+            // Can only fail in corner cases (a balance past u64, the clock stepped back
+            // behind a tip stamped in the future); then nothing is appended.
+            chain.check_next(&block, now_ms()).map_err(|error| {
+                NodeError::Unmineable(format!("the mined block is not valid: {error}"))
+            })?;
+            store.append_block(&block)?;
+            chain.push_checked(block.clone());
+            let remaining = pool.transactions()[transactions.len()..].to_vec();
+            let (rebuilt, dropped) = Pool::rebuild(chain.ledger(), remaining);
+            for (tx, reason) in dropped {
+                warn!(
+                    "dropped pending transaction {} after mining: {reason}",
+                    tx.id
+                );
+            }
+            *pool = rebuilt;
+            if let Err(error) = log.log.compact(pool.transactions()) {
+                // The block is durable; on restart the pool files' mined entries are dropped.
+                warn!("could not rewrite the pool after mining: {error}");
+            }
+            state.tip_changed();
+            info!(
+                "mined block {} ({}) with {} transactions: {} attempts in {} ms",
+                block.index,
+                block.hash,
+                block.transactions.len(),
+                found.attempts,
+                found.elapsed.as_millis()
+            );
+            // Both guards go before the listener runs: it may take the chain lock.
+            drop(log);
+            drop(state);
+            self.notify_tip_changed();
+            return Ok(Mined {
+                block,
+                search: found,
+            });
+        }
+    }
+}

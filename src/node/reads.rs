@@ -1,0 +1,118 @@
+//! Read-only views of the chain and pool, each one consistent look under the lock
+//! (`/chain`, `/pool`, `/balances`, `/inv`: [`Inventory`]).
+
+use super::Node;
+use crate::core::block::{Block, Transaction};
+use crate::core::hash::{BlockHash, TxId};
+use crate::net::protocol::InvItem;
+use std::collections::BTreeMap;
+
+/// A consistent copy of what `/inv` reports.
+#[derive(Clone, Debug)]
+pub struct Inventory {
+    /// Chain length.
+    pub length: u64,
+    /// Tip hash.
+    pub tip: BlockHash,
+    /// Genesis hash.
+    pub genesis: BlockHash,
+    /// Network difficulty.
+    pub difficulty: u32,
+    /// Index of the first locator hash found on our chain, 0 if none.
+    pub fork_index: u64,
+    /// Block hashes after the fork (or from genesis).
+    pub blocks: Vec<BlockHash>,
+    /// Ids of every pooled transaction.
+    pub transactions: Vec<TxId>,
+}
+
+impl Node {
+    /// The whole chain, and its length.
+    pub fn chain(&self) -> (Vec<Block>, u64) {
+        let state = self.lock();
+        (state.chain.blocks().to_vec(), state.chain.len())
+    }
+
+    /// Blocks with index ≥ `from`, at most `limit`, and the full length.
+    pub fn chain_page(&self, from: u64, limit: usize) -> (Vec<Block>, u64) {
+        let state = self.lock();
+        (state.chain.page(from, limit).to_vec(), state.chain.len())
+    }
+
+    /// Pending transactions, oldest first.
+    pub fn pool(&self) -> Vec<Transaction> {
+        self.lock().pool.transactions().to_vec()
+    }
+
+    /// Every address's non-zero balance on the chain.
+    pub fn balances(&self) -> BTreeMap<String, u64> {
+        self.lock().chain.ledger().balances()
+    }
+
+    /// One address's balance on the chain (0 when unknown).
+    pub fn balance(&self, address: &str) -> u64 {
+        self.lock().chain.ledger().balance(address)
+    }
+
+    /// The highest leaf key address `address` has used in the chain or the pool (what a
+    /// wallet must sign above), if any.
+    pub fn last_leaf(&self, address: &str) -> Option<u32> {
+        let state = self.lock();
+        state.pool.last_leaf(state.chain.ledger(), address)
+    }
+
+    /// Chain length and tip hash.
+    pub fn tip(&self) -> (u64, BlockHash) {
+        let state = self.lock();
+        (state.chain.len(), state.chain.tip().hash)
+    }
+
+    /// Our locator (SPEC §6), for asking a peer where our chains part.
+    pub fn locator(&self) -> Vec<BlockHash> {
+        self.lock().chain.locator()
+    }
+
+    /// Of a peer's inventory, the block hashes not on our chain and the transaction ids
+    /// neither in our pool nor in our chain (one consistent look, one lock).
+    pub fn lacking(&self, inventory: &[InvItem]) -> (Vec<BlockHash>, Vec<TxId>) {
+        let state = self.lock();
+        let mut blocks = Vec::new();
+        let mut transactions = Vec::new();
+        for item in inventory {
+            match item {
+                InvItem::Block(hash) if state.chain.index_of(hash).is_none() => blocks.push(*hash),
+                InvItem::Transaction(id) if !state.knows_transaction(id) => transactions.push(*id),
+                _ => {}
+            }
+        }
+        (blocks, transactions)
+    }
+
+    /// The index of a block on our chain.
+    pub fn index_of(&self, hash: &BlockHash) -> Option<u64> {
+        self.lock().chain.index_of(hash)
+    }
+
+    /// Our genesis hash and difficulty: what defines our network.
+    pub fn network(&self) -> (BlockHash, u32) {
+        let state = self.lock();
+        (state.chain.genesis().hash, state.chain.difficulty())
+    }
+
+    /// Our inventory after the first locator hash on our chain (or from genesis).
+    pub fn inventory(&self, locator: &[BlockHash], limit: usize) -> Inventory {
+        let state = self.lock();
+        let chain = &state.chain;
+        let fork_index = chain.fork_point(locator).unwrap_or(0);
+        let from = if fork_index == 0 { 1 } else { fork_index + 1 };
+        Inventory {
+            length: chain.len(),
+            tip: chain.tip().hash,
+            genesis: chain.genesis().hash,
+            difficulty: chain.difficulty(),
+            fork_index,
+            blocks: chain.page(from, limit).iter().map(|b| b.hash).collect(),
+            transactions: state.pool.transactions().iter().map(|tx| tx.id).collect(),
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! `GET /chain` (whole, or a page) and `/restart` (back to genesis).
 
+use super::call::Call;
 use super::input::query_number;
-use super::table::Call;
 use crate::core::block::Block;
 use crate::http::reply::{Reply, to_json};
 use serde::Serialize;

@@ -1,8 +1,8 @@
 //! The getblocks/inv exchange: `GET /inv` (our inventory), `POST /inv` (a peer's
 //! announcement) and `GET /getblocks` (what each peer has that we lack).
 
+use super::call::Call;
 use super::input::{query_number, read_json_object};
-use super::table::Call;
 use crate::core::hash::BlockHash;
 use crate::http::reply::{ApiError, Reply, to_json};
 use crate::net::protocol::{InvAnswer, InvItem};

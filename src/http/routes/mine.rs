@@ -1,6 +1,6 @@
 //! `/mine`: a block from the pool, its proof of work, and the search's figures.
 
-use super::table::Call;
+use super::call::Call;
 use crate::core::block::Transaction;
 use crate::core::hash::{BlockHash, MerkleRoot};
 use crate::http::reply::{Reply, to_json};

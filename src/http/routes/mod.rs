@@ -6,6 +6,7 @@
 //! `Content-Type: application/json` (except the explorer page's own files, see [`page`]),
 //! and errors become status codes only in [`ApiError::status`].
 
+mod call;
 mod chain;
 mod input;
 mod inv;
@@ -19,11 +20,12 @@ use crate::http::owner::Owner;
 use crate::http::page::{self, PageAnswer, PageFile};
 use crate::http::reply::{ApiError, Reply, json_response, to_json};
 use crate::node::Node;
+use call::Call;
 use log::info;
 use rouille::{Request, Response};
 use serde_json::json;
 use std::time::Instant;
-use table::{Access, Call, Lookup, Route};
+use table::{Access, Lookup, Route};
 
 pub use crate::http::reply::MAX_BODY_BYTES;
 pub use chain::MAX_CHAIN_PAGE;

@@ -1,8 +1,8 @@
 //! The peer list: `/nodes/register` (list, add, forget), `GET /nodes` (their health) and
 //! `/nodes/resolve` (consensus with every peer).
 
+use super::call::Call;
 use super::input::{node_list, read_json_object};
-use super::table::Call;
 use crate::http::reply::{Reply, to_json};
 use crate::net::{join, relay};
 use serde::Serialize;

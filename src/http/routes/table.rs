@@ -2,11 +2,9 @@
 //! and the function that answers. Dispatch, the 405 with its `Allow`, `OPTIONS`, `HEAD`
 //! and the cross-origin read header are all read from it, so a route is one line here.
 
+use super::call::Call;
 use super::{chain, inv, mine, nodes, transactions, wallet};
-use crate::http::owner::Owner;
 use crate::http::reply::Reply;
-use crate::node::Node;
-use rouille::Request;
 
 /// A method a route answers (`HEAD` and `OPTIONS` are derived, never listed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,16 +52,6 @@ pub enum Access {
     /// Anyone, except that asking this node's wallet to sign needs the owner (the route
     /// checks once it has read the body).
     OwnerToSign,
-}
-
-/// What a route gets: the request, the node, and how to tell its owner.
-pub struct Call<'a> {
-    /// The request, body unread.
-    pub request: &'a Request,
-    /// The node it acts on.
-    pub node: &'a Node,
-    /// The owner's credentials, for [`Access::OwnerToSign`].
-    pub owner: &'a Owner,
 }
 
 /// One method of one path.

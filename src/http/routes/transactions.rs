@@ -1,7 +1,7 @@
 //! `POST /transactions/new` (a payment, from a client or relayed) and `GET /pool`.
 
+use super::call::Call;
 use super::input::{amount_field, read_json_object, string_field};
-use super::table::Call;
 use crate::core::block::Transaction;
 use crate::http::reply::{ApiError, Reply, to_json};
 use crate::net::relay;

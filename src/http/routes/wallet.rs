@@ -1,6 +1,6 @@
 //! `GET /wallet`, `POST /wallet/rotate` and `GET /balances`: who holds what.
 
-use super::table::Call;
+use super::call::Call;
 use crate::core::block::Transaction;
 use crate::http::reply::{Reply, to_json};
 use serde::Serialize;

@@ -2,7 +2,7 @@
 
 pub mod guard;
 pub mod json;
-pub mod methods;
+pub mod owner;
 pub mod page;
 pub mod reply;
 pub mod routes;

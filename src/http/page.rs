@@ -11,19 +11,6 @@
 /// Where the page's own files are served; nothing else lives under it.
 pub const ASSET_PREFIX: &str = "/page/";
 
-/// Routes a page on another node may read (the fork tree fetches each peer's chain
-/// directly from the browser), so their GET answers carry `Access-Control-Allow-Origin: *`.
-/// They are public reads; actions (`/mine`, `/restart`, `/nodes/resolve`) are not listed.
-pub const CORS_READABLE: [&str; 7] = [
-    "/chain",
-    "/inv",
-    "/pool",
-    "/balances",
-    "/nodes",
-    "/nodes/register",
-    "/wallet",
-];
-
 /// Content Security Policy of the page: its own scripts and styles only, and JSON calls to
 /// this node and to peers (any `http:` origin, for the fork tree).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; connect-src 'self' http:; \
@@ -103,15 +90,6 @@ pub fn answer(method: &str, path: &str, accept: Option<&str>) -> Option<PageAnsw
     })
 }
 
-/// Whether a GET answer on `path` may be read by a page served from another origin.
-pub fn cors_readable(method: &str, path: &str) -> bool {
-    let path = path
-        .strip_suffix('/')
-        .filter(|p| !p.is_empty())
-        .unwrap_or(path);
-    method == "GET" && CORS_READABLE.contains(&path)
-}
-
 /// True when an `Accept` header names `text/html` (a browser navigating), not with a
 /// zero quality. curl sends `*/*`, which does not count: scripts keep getting JSON.
 fn accepts_html(accept: &str) -> bool {
@@ -168,14 +146,5 @@ mod tests {
             answer("POST", "/page/app.js", None),
             Some(PageAnswer::WrongMethod)
         );
-    }
-
-    #[test]
-    fn only_reads_are_open_to_other_origins() {
-        assert!(cors_readable("GET", "/chain"));
-        assert!(cors_readable("GET", "/inv/"));
-        assert!(!cors_readable("GET", "/mine"));
-        assert!(!cors_readable("POST", "/chain"));
-        assert!(!cors_readable("GET", "/nodes/resolve"));
     }
 }

@@ -18,9 +18,13 @@ pub enum ApiError {
     NotFound(String),
     /// 405: the path exists, the method does not.
     MethodNotAllowed {
+        /// The method asked for.
         method: String,
-        allowed: &'static str,
+        /// The path's methods as a person reads them (`GET or POST`).
+        allowed: String,
     },
+    /// 403: an owner action asked by someone who is not the owner (SPEC §5a).
+    Forbidden(String),
     /// 409: the transaction is already known.
     Conflict(String),
     /// 413: the body is over [`MAX_BODY_BYTES`].
@@ -34,6 +38,7 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             ApiError::BadRequest(_) => 400,
+            ApiError::Forbidden(_) => 403,
             ApiError::NotFound(_) => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Conflict(_) => 409,
@@ -48,6 +53,7 @@ impl fmt::Display for ApiError {
         match self {
             ApiError::BadRequest(m)
             | ApiError::NotFound(m)
+            | ApiError::Forbidden(m)
             | ApiError::Conflict(m)
             | ApiError::Internal(m) => f.write_str(m),
             ApiError::MethodNotAllowed { method, allowed } => {

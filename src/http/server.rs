@@ -2,12 +2,14 @@
 
 use crate::config::Config;
 use crate::http::guard::{Guard, Limits};
+use crate::http::owner::Owner;
 use crate::http::routes;
 use crate::net::address::{is_own_address, normalize_peer, own_url};
 use crate::net::peers::PeerClient;
 use crate::net::{join, relay};
 use crate::node::{Identity, Node};
-use log::info;
+use crate::store::owner_token;
+use log::{info, warn};
 use std::error::Error;
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
@@ -44,7 +46,7 @@ pub fn run(config: Config) -> Result<(), RunError> {
 
     // With a fixed port the data directory is known before binding, so it is locked first:
     // a second node on the same port and directory is told who holds it.
-    let slot: Arc<OnceLock<Node>> = Arc::new(OnceLock::new());
+    let slot: Arc<OnceLock<(Node, Owner)>> = Arc::new(OnceLock::new());
     let (server, node) = if config.port != 0 {
         let node = open_node(&config, config.port, &peers)?;
         let server = bind(&config, config.port, Arc::clone(&slot))?;
@@ -63,9 +65,11 @@ pub fn run(config: Config) -> Result<(), RunError> {
             peer_expiry: config.peer_expiry,
         },
     );
-    let _ = slot.set(node.clone());
     let url = node.identity().url.clone();
     let data_dir = config.data_dir(node.identity().port);
+    let (token, token_file) =
+        owner_token::load_or_create(&data_dir).map_err(|error| RunError::Fatal(Box::new(error)))?;
+    let _ = slot.set((node.clone(), Owner::new(token, &token_file)));
 
     info!(
         "node {} at {url}: difficulty {}, reward {}, miner {}, data in {}",
@@ -79,6 +83,17 @@ pub fn run(config: Config) -> Result<(), RunError> {
     let _ = writeln!(stdout, "listening on {url}");
     let _ = stdout.flush();
     info!("explorer page: open {url}/ in a browser");
+    if !is_loopback_bind(&config.host) {
+        warn!(
+            "bound to {}: other machines on the network can read this node, pay with signed \
+             transactions or from names (open accounts), announce blocks and register as peers. \
+             Mining, /restart, wallet payments and rotation, and forgetting peers answer only the \
+             owner: this machine (127.0.0.1), or a request with `Authorization: Bearer <token>` \
+             using the token in {} (keep it secret)",
+            config.host,
+            token_file.display()
+        );
+    }
 
     if !peers.is_empty() {
         let node = node.clone();
@@ -128,7 +143,7 @@ fn open_node(config: &Config, port: u16, peers: &[String]) -> Result<Node, RunEr
 /// serving; requests get 503 until `slot` holds the node.
 struct Listening {
     guard: Guard,
-    slot: Arc<OnceLock<Node>>,
+    slot: Arc<OnceLock<(Node, Owner)>>,
 }
 
 impl Listening {
@@ -141,14 +156,18 @@ impl Listening {
     fn run(self) {
         let slot = self.slot;
         self.guard.serve(Box::new(move |request| match slot.get() {
-            Some(node) => routes::handle(request, node),
+            Some((node, owner)) => routes::handle(request, node, owner),
             None => routes::not_ready(),
         }));
     }
 }
 
 /// Binds the public port: the one port this node listens on (SPEC §5a).
-fn bind(config: &Config, port: u16, slot: Arc<OnceLock<Node>>) -> Result<Listening, RunError> {
+fn bind(
+    config: &Config,
+    port: u16,
+    slot: Arc<OnceLock<(Node, Owner)>>,
+) -> Result<Listening, RunError> {
     let limits = Limits {
         request_timeout: config.request_timeout,
         max_connections: config.max_connections,
@@ -164,4 +183,13 @@ fn bind(config: &Config, port: u16, slot: Arc<OnceLock<Node>>) -> Result<Listeni
         )
     })?;
     Ok(Listening { guard, slot })
+}
+
+/// Whether `host` (the `--host` flag) accepts connections from this machine only.
+fn is_loopback_bind(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
 }

@@ -73,23 +73,9 @@ pub fn receive(node: &Node, body: Value) -> Result<String, NodeError> {
             "its genesis {} differs from ours {genesis}",
             announcement.genesis
         );
-        warn!("announcement from {url} on another network: {reason}");
-        if let Some(peer) = &peer {
-            network
-                .book
-                .other_network(peer, Some(&announcement.node_id), &reason, now_ms());
-        }
+        // Only a claim: the peer it names is judged by this node's own calls (SPEC §5a).
+        debug!("announcement from {url} on another network: {reason}");
         return Ok(format!("other network ({reason}); announcement ignored"));
-    }
-    let now = now_ms();
-    if let Some(peer) = &peer {
-        network.book.heard(
-            peer,
-            &announcement.node_id,
-            announcement.length,
-            announcement.tip,
-            now,
-        );
     }
     debug!(
         "announcement from {url}: length {}, tip {}",

@@ -13,7 +13,7 @@ use crate::net::flight::SingleFlight;
 use crate::net::outbox::{MAX_QUEUED_TRANSACTIONS, Outbox, SeenSet};
 use crate::net::peer_book::PeerBook;
 use crate::net::sync::{self, ResolveReport};
-use crate::node::{Listener, NewTransaction, Node, now_ms};
+use crate::node::{Listener, NewTransaction, Node, Source, now_ms};
 use log::{debug, warn};
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -195,28 +195,6 @@ pub fn resolve(node: &Node) -> ResolveReport {
     })
 }
 
-/// A peer (`from`: its node id) relayed a transaction this node refused: counted
-/// against that peer in `GET /nodes` and logged, and kept to be tried once more after
-/// the next block fetched from a peer (it may spend coins of a block announced to us
-/// but not fetched yet).
-pub fn refused_from(node: &Node, from: Option<&str>, reason: &str, relayed: NewTransaction) {
-    let (Some(network), Some(from)) = (Network::of(node), from) else {
-        return;
-    };
-    let Some(peer) = network.book.peer_with_node_id(&node.peers(), from) else {
-        return;
-    };
-    debug!("{peer} relayed a transaction this node refused: {reason}");
-    network
-        .book
-        .misbehaved(&peer, &format!("relayed a refused transaction: {reason}"));
-    let mut orphans = network.orphans.lock().unwrap_or_else(|p| p.into_inner());
-    if orphans.len() >= MAX_ORPHANS {
-        orphans.pop_front();
-    }
-    orphans.push_back((relayed, from.to_string()));
-}
-
 impl Network {
     /// Tries the held transactions again (on a relay thread, after a fetch); those still
     /// refused are dropped.
@@ -228,11 +206,8 @@ impl Network {
             .drain(..)
             .collect();
         for (request, from) in orphans {
-            match node.add_transaction(request) {
-                Ok((tx, _)) => {
-                    debug!("pooled transaction {} after fetching its block", tx.id);
-                    node.notify_pooled(&tx, Some(&from));
-                }
+            match node.add_transaction(request, Source::Retry(&from)) {
+                Ok((tx, _)) => debug!("pooled transaction {} after fetching its block", tx.id),
                 Err(error) => debug!("dropped a relayed transaction: {error}"),
             }
         }
@@ -251,6 +226,17 @@ impl Listener for Network {
                 self.outbox.push(&peer, |slot| slot.announce = true);
             }
         }
+    }
+
+    /// Held for one more try after the next block fetched from a peer (at most
+    /// [`MAX_ORPHANS`]); logged, never counted against the peer the request names.
+    fn refused(&self, _node: &Node, request: NewTransaction, from: &str, reason: &str) {
+        debug!("a relayed transaction (from node id {from}) was refused: {reason}");
+        let mut orphans = self.orphans.lock().unwrap_or_else(|p| p.into_inner());
+        if orphans.len() >= MAX_ORPHANS {
+            orphans.pop_front();
+        }
+        orphans.push_back((request, from.to_string()));
     }
 
     fn pooled(&self, node: &Node, transactions: &[Transaction], from: Option<&str>) {

@@ -302,7 +302,8 @@ mod tests {
     fn a_failed_batch_takes_the_queued_transactions_that_spend_from_it() {
         let (node, dir) = node_in("dependents");
         node.mine().unwrap();
-        node.add_transaction(payment("alice", "zed", 1)).unwrap();
+        node.add_transaction(payment("alice", "zed", 1), crate::node::Source::Client)
+            .unwrap();
         let ingest = &node.shared.ingest;
         // A directory where the next log file goes: the rename fails, even for root.
         let obstacle = lock(&ingest.log).log.next_file_path();
@@ -336,8 +337,10 @@ mod tests {
         );
 
         std::fs::remove_dir_all(&obstacle).unwrap();
-        node.add_transaction(payment("alice", "bob", 10)).unwrap();
-        node.add_transaction(payment("bob", "carol", 5)).unwrap();
+        node.add_transaction(payment("alice", "bob", 10), crate::node::Source::Client)
+            .unwrap();
+        node.add_transaction(payment("bob", "carol", 5), crate::node::Source::Client)
+            .unwrap();
         assert_eq!(node.pool().len(), 3);
         let _ = std::fs::remove_dir_all(&dir);
     }

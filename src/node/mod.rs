@@ -20,7 +20,7 @@ pub use error::{NodeError, StartError};
 pub use mining::Mined;
 pub use owner_wallet::WalletInfo;
 pub use reads::Inventory;
-pub use transactions::NewTransaction;
+pub use transactions::{NewTransaction, Source};
 
 use crate::core::block::Transaction;
 use crate::core::chain::Chain;
@@ -87,6 +87,10 @@ pub trait Listener: std::any::Any + Send + Sync {
     /// Transactions entered the pool: admitted from a client or a peer (`from`: that
     /// peer's node id), or returned to the pool by a chain switch.
     fn pooled(&self, node: &Node, transactions: &[Transaction], from: Option<&str>);
+    /// A transaction relayed by a peer (`from`: the node id it gave) was refused for
+    /// `reason`; it may spend coins of a block not fetched yet. Never a mark against that
+    /// peer: the claim is the request's, not something this node saw (SPEC §5a).
+    fn refused(&self, node: &Node, request: NewTransaction, from: &str, reason: &str);
 }
 
 /// Everything that changes, with the store that keeps it.
@@ -241,13 +245,6 @@ impl Node {
     /// The attached listener, if any.
     pub fn listener(&self) -> Option<&Arc<dyn Listener>> {
         self.shared.listener.get()
-    }
-
-    /// Tells the listener that `transaction` entered the pool, sent by peer `from`.
-    pub fn notify_pooled(&self, transaction: &Transaction, from: Option<&str>) {
-        if let Some(listener) = self.listener() {
-            listener.pooled(self, std::slice::from_ref(transaction), from);
-        }
     }
 
     fn notify_tip_changed(&self) {

@@ -2,7 +2,7 @@
 //! ([`WalletInfo`]), rotation, and signing payments that name no sender. Lock order: the
 //! wallet before the chain.
 
-use super::{NewTransaction, Node, NodeError, now_ms};
+use super::{NewTransaction, Node, NodeError, Source, now_ms};
 use crate::core::block::Transaction;
 use crate::wallet::node_wallet::{NodeWallet, WalletError};
 use log::{info, warn};
@@ -87,16 +87,26 @@ impl Node {
             sweep
         };
         if let Some(tx) = &sweep {
-            self.add_transaction(NewTransaction {
-                sender: tx.sender.clone(),
-                recipient: tx.recipient.clone(),
-                amount: tx.amount,
-                timestamp: Some(tx.timestamp),
-                id: Some(tx.id),
-                signature: tx.signature.clone(),
-            })?;
+            self.add_transaction(
+                NewTransaction {
+                    sender: tx.sender.clone(),
+                    recipient: tx.recipient.clone(),
+                    amount: tx.amount,
+                    timestamp: Some(tx.timestamp),
+                    id: Some(tx.id),
+                    signature: tx.signature.clone(),
+                },
+                Source::Client,
+            )?;
         }
         Ok(sweep)
+    }
+
+    /// Whether admitting `request` would have this node's wallet sign it (no signature,
+    /// and no sender or the wallet's own address): an owner action (SPEC §5a).
+    pub fn asks_wallet_to_sign(&self, request: &NewTransaction) -> bool {
+        request.signature.is_none()
+            && (request.sender.is_empty() || request.sender == self.wallet().address())
     }
 
     /// Signs `request` with the node's key when it names no sender (or the node's own

@@ -26,13 +26,48 @@ pub struct NewTransaction {
     pub signature: Option<Signature>,
 }
 
+/// Who handed the node a transaction: decides what the listener (the relay) hears.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source<'a> {
+    /// A client, or this node's own wallet: the listener relays it to the peers.
+    Client,
+    /// A peer, by the node id it gave: relayed to the other peers; if refused, the
+    /// listener may hold it for one more try (its block may still be on the way).
+    Peer(&'a str),
+    /// A held relayed transaction tried once more: relayed if admitted, dropped if not.
+    Retry(&'a str),
+}
+
 impl Node {
-    /// Admits a transaction to the pool and stores it; returns it with the index of the
-    /// block it should land in.
+    /// Admits a transaction to the pool and stores it, then tells the listener (which
+    /// relays it); returns it with the index of the block it should land in.
     pub fn add_transaction(
         &self,
         request: NewTransaction,
+        source: Source,
     ) -> Result<(Transaction, u64), NodeError> {
+        let held = matches!(source, Source::Peer(_)).then(|| request.clone());
+        let result = self.admit(request);
+        let Some(listener) = self.listener() else {
+            return result;
+        };
+        match (&result, source) {
+            (Ok((tx, _)), Source::Client) => listener.pooled(self, std::slice::from_ref(tx), None),
+            (Ok((tx, _)), Source::Peer(from) | Source::Retry(from)) => {
+                listener.pooled(self, std::slice::from_ref(tx), Some(from))
+            }
+            (Err(error @ NodeError::BadRequest(_)), Source::Peer(from)) => {
+                if let Some(request) = held {
+                    listener.refused(self, request, from, &error.to_string());
+                }
+            }
+            _ => {}
+        }
+        result
+    }
+
+    /// Admits a transaction to the pool and stores it (the group commit); no one is told.
+    fn admit(&self, request: NewTransaction) -> Result<(Transaction, u64), NodeError> {
         if request.id.is_some() && request.timestamp.is_none() {
             return Err(NodeError::BadRequest(
                 "an id needs its timestamp: send both, or neither".into(),

@@ -18,6 +18,7 @@
 //! integrity, never consensus rules.
 
 pub mod keyfile;
+pub mod owner_token;
 pub mod pool_log;
 
 use crate::core::block::{Block, Transaction};

@@ -127,10 +127,14 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let mut reader = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (mut writer, _) = listener.accept().unwrap();
-        write_response(&mut writer, response, head_only, connection).unwrap();
-        drop(writer);
+        let connection = connection.map(str::to_string);
+        // Written on its own thread: a large answer fills the socket before it is read.
+        let writing = std::thread::spawn(move || {
+            write_response(&mut writer, response, head_only, connection.as_deref()).unwrap();
+        });
         let mut text = String::new();
         reader.read_to_string(&mut text).unwrap();
+        writing.join().unwrap();
         text
     }
 

@@ -1,17 +1,18 @@
 //! `GET /chain` (whole, or a page) and `/restart` (back to genesis).
 
 use super::input::query_number;
+use super::table::Call;
 use crate::core::block::Block;
 use crate::http::reply::{Reply, to_json};
-use crate::node::Node;
-use rouille::Request;
 use serde::Serialize;
 use serde_json::json;
 
 /// Largest `/chain` page.
 pub const MAX_CHAIN_PAGE: u64 = 500;
 
-pub(super) fn chain(request: &Request, node: &Node) -> Reply {
+/// `GET /chain`: the whole chain, or a page of it (`from`, `limit`), and the full length.
+pub(super) fn chain(call: &Call) -> Reply {
+    let (request, node) = (call.request, call.node);
     let from = query_number(request, "from")?;
     let limit = query_number(request, "limit")?;
     let (blocks, length) = if from.is_none() && limit.is_none() {
@@ -29,7 +30,9 @@ pub(super) fn chain(request: &Request, node: &Node) -> Reply {
     ))
 }
 
-pub(super) fn restart(node: &Node) -> Reply {
+/// `/restart`: back to genesis with an empty pool; peers and the wallet stay.
+pub(super) fn restart(call: &Call) -> Reply {
+    let node = call.node;
     let length = node.restart()?;
     Ok((
         200,

@@ -2,12 +2,11 @@
 //! announcement) and `GET /getblocks` (what each peer has that we lack).
 
 use super::input::{query_number, read_json_object};
+use super::table::Call;
 use crate::core::hash::BlockHash;
 use crate::http::reply::{ApiError, Reply, to_json};
 use crate::net::protocol::{InvAnswer, InvItem};
 use crate::net::{announce, sync};
-use crate::node::Node;
-use rouille::Request;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -16,7 +15,9 @@ pub const DEFAULT_INV_LIMIT: u64 = 500;
 /// Largest `/inv` block count.
 pub const MAX_INV_LIMIT: u64 = 2000;
 
-pub(super) fn inv(request: &Request, node: &Node) -> Reply {
+/// `GET /inv`: our inventory after the first locator hash we hold.
+pub(super) fn inv(call: &Call) -> Reply {
+    let (request, node) = (call.request, call.node);
     let limit = query_number(request, "limit")?
         .unwrap_or(DEFAULT_INV_LIMIT)
         .min(MAX_INV_LIMIT);
@@ -60,14 +61,16 @@ pub(super) fn inv(request: &Request, node: &Node) -> Reply {
 }
 
 /// `POST /inv`: a peer announces its tip (SPEC §6a); answered at once.
-pub(super) fn announced(request: &Request, node: &Node) -> Reply {
+pub(super) fn announced(call: &Call) -> Reply {
+    let (request, node) = (call.request, call.node);
     let body = read_json_object(request)?;
     let message = announce::receive(node, Value::Object(body))?;
     Ok((202, to_json(&json!({ "message": message }))))
 }
 
 /// `GET /getblocks`: each peer's inventory beyond ours; changes nothing.
-pub(super) fn getblocks(node: &Node) -> Reply {
+pub(super) fn getblocks(call: &Call) -> Reply {
+    let node = call.node;
     Ok((
         200,
         to_json(&GetblocksAnswer {

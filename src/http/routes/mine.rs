@@ -1,12 +1,15 @@
 //! `/mine`: a block from the pool, its proof of work, and the search's figures.
 
+use super::table::Call;
 use crate::core::block::Transaction;
 use crate::core::hash::{BlockHash, MerkleRoot};
 use crate::http::reply::{Reply, to_json};
-use crate::node::{Mined, Node};
+use crate::node::Mined;
 use serde::Serialize;
 
-pub(super) fn mine(node: &Node) -> Reply {
+/// `/mine`: coinbase and pool into a block, proof of work, append, persist.
+pub(super) fn mine(call: &Call) -> Reply {
+    let node = call.node;
     let Mined { block, search } = node.mine()?;
     #[derive(Serialize)]
     struct Answer {

@@ -1,5 +1,6 @@
 //! HTTP routes (SPEC §5): parse requests at the edge, call [`Node`], answer JSON; one
-//! file per resource, as mini-redis keeps one file per command.
+//! file per resource, as mini-redis keeps one file per command, and one [`table`] that
+//! says which function answers which method of which path, and who may call it.
 //!
 //! **Invariant:** every answer, errors included, is JSON with
 //! `Content-Type: application/json` (except the explorer page's own files, see [`page`]),
@@ -10,47 +11,55 @@ mod input;
 mod inv;
 mod mine;
 mod nodes;
+pub mod table;
 mod transactions;
 mod wallet;
 
-use crate::http::methods;
+use crate::http::owner::Owner;
 use crate::http::page::{self, PageAnswer, PageFile};
 use crate::http::reply::{ApiError, Reply, json_response, to_json};
 use crate::node::Node;
-use log::{debug, info};
+use log::info;
 use rouille::{Request, Response};
 use serde_json::json;
 use std::time::Instant;
+use table::{Access, Call, Lookup, Route};
 
 pub use crate::http::reply::MAX_BODY_BYTES;
 pub use chain::MAX_CHAIN_PAGE;
 pub use inv::{DEFAULT_INV_LIMIT, MAX_INV_LIMIT};
 
-/// Serves one request: routes it, logs one line, never panics on bad input.
-/// `HEAD` is answered as `GET` (the server leaves the body out) except on the action
-/// routes; `OPTIONS` lists the methods of a path (RFC 9110 §9.3.2, §9.3.7).
-pub fn handle(request: &Request, node: &Node) -> Response {
+/// The `Allow` of the page's own files.
+const PAGE_ALLOW: &str = "GET, HEAD, OPTIONS";
+
+/// Serves one request: routes it by the [`table`], logs one line naming the client,
+/// never panics on bad input. `HEAD` is answered as `GET` (the front leaves the body
+/// out) where the `GET` only reads; `OPTIONS` lists a path's methods (RFC 9110 §9.3.2,
+/// §9.3.7); an owner action from anyone but the owner is 403 before it runs (SPEC §5a).
+pub fn handle(request: &Request, node: &Node, owner: &Owner) -> Response {
     let started = Instant::now();
     let method = request.method();
-    // A page file answers HEAD like GET (the server leaves the body out).
+    // A page file answers HEAD like GET (the front leaves the body out).
     let page_method = if method == "HEAD" { "GET" } else { method };
-    let page = page::answer(page_method, &request.url(), request.header("Accept"));
-    let response = match page.map(|answer| page_reply(answer, request)) {
-        Some(Ok(file)) => page_response(file),
-        Some(Err(error)) if method == "OPTIONS" => methods::options(request, Err(error)),
-        Some(Err(error)) => methods::answer(request, Err(error)),
-        None => match method {
-            "OPTIONS" => methods::options(request, route(request, "OPTIONS", node)),
-            "HEAD" if !methods::is_action(&clean_path(request)) => {
-                methods::answer(request, route(request, "GET", node))
-            }
-            method => methods::answer(request, route(request, method, node)),
-        },
-    };
-    let response = if page::cors_readable(page_method, &request.url()) {
-        response.with_additional_header("Access-Control-Allow-Origin", "*")
-    } else {
-        response
+    let response = match page::answer(page_method, &request.url(), request.header("Accept")) {
+        Some(PageAnswer::File(file)) => page_response(file),
+        Some(_) if method == "OPTIONS" => allow_204(PAGE_ALLOW),
+        Some(PageAnswer::Missing) => error_response(&ApiError::NotFound(format!(
+            "no page file {}; the explorer page is at / (from a browser)",
+            request.url()
+        ))),
+        Some(PageAnswer::WrongMethod) => with_allow(
+            error_response(&ApiError::MethodNotAllowed {
+                method: method.to_string(),
+                allowed: "GET".into(),
+            }),
+            PAGE_ALLOW,
+        ),
+        None => route(&Call {
+            request,
+            node,
+            owner,
+        }),
     };
     info!(
         "{} {} {} -> {} ({} ms)",
@@ -80,70 +89,71 @@ pub(crate) fn clean_path(request: &Request) -> String {
     }
 }
 
-/// Dispatches on path, then `method` (the request's, or `GET` for a `HEAD`). A method a
-/// path does not serve must reach that path's `not_allowed`: `OPTIONS` and `Allow`
-/// headers are built from its list.
-fn route(request: &Request, method: &str, node: &Node) -> Reply {
-    let path = clean_path(request);
-    let path = path.as_str();
-    debug!("{method} {path} from {}", request.remote_addr());
-    let not_allowed = |allowed| {
-        Err(ApiError::MethodNotAllowed {
-            method: method.to_string(),
-            allowed,
-        })
+/// Finds the route in the [`table`], checks who asks, runs it.
+fn route(call: &Call) -> Response {
+    let path = clean_path(call.request);
+    let method = call.request.method();
+    let found = table::find(&path, method);
+    if method == "OPTIONS" {
+        return match found {
+            Lookup::NoPath => error_response(&ApiError::NotFound(table::not_found_message(&path))),
+            _ => allow_204(&table::allow(&path)),
+        };
+    }
+    match found {
+        Lookup::Found(route) => run(call, route),
+        Lookup::NoPath => error_response(&ApiError::NotFound(table::not_found_message(&path))),
+        Lookup::WrongMethod => with_allow(
+            error_response(&ApiError::MethodNotAllowed {
+                method: method.to_string(),
+                allowed: table::allowed_words(&path),
+            }),
+            &table::allow(&path),
+        ),
+    }
+}
+
+/// Runs `route` for the caller it allows; a shared read may be read by any origin.
+fn run(call: &Call, route: &Route) -> Response {
+    let reply: Reply = match route.access {
+        Access::OwnerOnly => call
+            .owner
+            .require(
+                call.request,
+                &format!("{} {}", route.method.as_str(), route.path),
+            )
+            .and_then(|()| (route.answer)(call)),
+        Access::SharedRead | Access::Public | Access::OwnerToSign => (route.answer)(call),
     };
-    match (path, method) {
-        ("/restart", "GET" | "POST") => chain::restart(node),
-        ("/restart", _) => not_allowed("GET or POST"),
-        ("/nodes/register", "POST") => nodes::register(request, node),
-        ("/nodes/register", "GET") => Ok((200, to_json(&json!({ "total_nodes": node.peers() })))),
-        ("/nodes/register", "DELETE") => nodes::unregister(request, node),
-        ("/nodes/register", _) => not_allowed("GET, POST or DELETE"),
-        ("/transactions/new", "POST") => transactions::new_transaction(request, node),
-        ("/transactions/new", _) => not_allowed("POST"),
-        ("/mine", "GET" | "POST") => mine::mine(node),
-        ("/mine", _) => not_allowed("GET or POST"),
-        ("/chain", "GET") => chain::chain(request, node),
-        ("/chain", _) => not_allowed("GET"),
-        ("/pool", "GET") => transactions::pool(node),
-        ("/pool", _) => not_allowed("GET"),
-        ("/wallet", "GET") => Ok((200, to_json(&node.wallet_info()))),
-        ("/wallet", _) => not_allowed("GET"),
-        ("/wallet/rotate", "POST") => wallet::rotate_wallet(node),
-        ("/wallet/rotate", _) => not_allowed("POST"),
-        ("/balances", "GET") => wallet::balances(request, node),
-        ("/balances", _) => not_allowed("GET"),
-        ("/inv", "GET") => inv::inv(request, node),
-        ("/inv", "POST") => inv::announced(request, node),
-        ("/inv", _) => not_allowed("GET or POST"),
-        ("/nodes", "GET") => nodes::nodes(node),
-        ("/nodes", _) => not_allowed("GET"),
-        ("/nodes/resolve", "GET" | "POST") => nodes::resolve(node),
-        ("/nodes/resolve", _) => not_allowed("GET or POST"),
-        ("/getblocks", "GET") => inv::getblocks(node),
-        ("/getblocks", _) => not_allowed("GET"),
-        _ => Err(ApiError::NotFound(format!(
-            "no route {path}; the routes are /restart, /nodes/register, /transactions/new, /mine, /chain, /pool, /balances, /nodes/resolve, /getblocks, /inv, /nodes, /wallet and /wallet/rotate"
-        ))),
+    let response = match reply {
+        Ok((status, body)) => json_response(status, body),
+        Err(error) => error_response(&error),
+    };
+    if route.access == Access::SharedRead {
+        response.with_additional_header("Access-Control-Allow-Origin", "*")
+    } else {
+        response
     }
 }
 
-/// The explorer page's files (see [`page`]); a wrong path or method is a JSON error.
-fn page_reply(answer: PageAnswer, request: &Request) -> Result<PageFile, ApiError> {
-    match answer {
-        PageAnswer::File(file) => Ok(file),
-        PageAnswer::Missing => Err(ApiError::NotFound(format!(
-            "no page file {}; the explorer page is at / (from a browser)",
-            request.url()
-        ))),
-        PageAnswer::WrongMethod => Err(ApiError::MethodNotAllowed {
-            method: request.method().to_string(),
-            allowed: "GET",
-        }),
-    }
+/// An error as JSON with its status.
+fn error_response(error: &ApiError) -> Response {
+    json_response(
+        error.status(),
+        to_json(&json!({ "error": error.to_string() })),
+    )
 }
 
+fn with_allow(response: Response, allow: &str) -> Response {
+    response.with_additional_header("Allow", allow.to_string())
+}
+
+/// `OPTIONS` on a known path: no body, its methods.
+fn allow_204(allow: &str) -> Response {
+    with_allow(Response::empty_204(), allow)
+}
+
+/// A file of the explorer page, never cached stale, with its security policy.
 fn page_response(file: PageFile) -> Response {
     Response::from_data(file.content_type, file.body)
         .with_additional_header("Cache-Control", "no-cache")

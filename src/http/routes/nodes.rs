@@ -2,14 +2,15 @@
 //! `/nodes/resolve` (consensus with every peer).
 
 use super::input::{node_list, read_json_object};
+use super::table::Call;
 use crate::http::reply::{Reply, to_json};
 use crate::net::{join, relay};
-use crate::node::Node;
-use rouille::Request;
 use serde::Serialize;
 use serde_json::json;
 
-pub(super) fn register(request: &Request, node: &Node) -> Reply {
+/// `POST /nodes/register`: add peers (asking each its `/inv`), all or nothing.
+pub(super) fn register(call: &Call) -> Reply {
+    let (request, node) = (call.request, call.node);
     let addresses = node_list(&read_json_object(request)?)?;
     let registered = join::register(node, &addresses)?;
     let message = if registered.merged.is_empty() {
@@ -26,7 +27,9 @@ pub(super) fn register(request: &Request, node: &Node) -> Reply {
     ))
 }
 
-pub(super) fn unregister(request: &Request, node: &Node) -> Reply {
+/// `DELETE /nodes/register`: forget these peers.
+pub(super) fn unregister(call: &Call) -> Reply {
+    let (request, node) = (call.request, call.node);
     let addresses = node_list(&read_json_object(request)?)?;
     let peers = node.unregister_peers(&addresses)?;
     Ok((
@@ -36,7 +39,8 @@ pub(super) fn unregister(request: &Request, node: &Node) -> Reply {
 }
 
 /// `GET /nodes`: each peer with what this node knows of it (SPEC §6a).
-pub(super) fn nodes(node: &Node) -> Reply {
+pub(super) fn nodes(call: &Call) -> Reply {
+    let node = call.node;
     let peers = node.peers();
     let view = match relay::Network::of(node) {
         Some(network) => network.book.view(&peers),
@@ -50,6 +54,12 @@ pub(super) fn nodes(node: &Node) -> Reply {
 }
 
 /// `/nodes/resolve`: consensus with every peer (SPEC §6).
-pub(super) fn resolve(node: &Node) -> Reply {
+pub(super) fn resolve(call: &Call) -> Reply {
+    let node = call.node;
     Ok((200, to_json(&relay::resolve(node))))
+}
+
+/// `GET /nodes/register`: the peer list.
+pub(super) fn list(call: &Call) -> Reply {
+    Ok((200, to_json(&json!({ "total_nodes": call.node.peers() }))))
 }

@@ -1,15 +1,17 @@
 //! `POST /transactions/new` (a payment, from a client or relayed) and `GET /pool`.
 
 use super::input::{amount_field, read_json_object, string_field};
+use super::table::Call;
 use crate::core::block::Transaction;
 use crate::http::reply::{ApiError, Reply, to_json};
 use crate::net::relay;
-use crate::node::{NewTransaction, Node, NodeError};
-use rouille::Request;
+use crate::node::{NewTransaction, Source};
 use serde::Serialize;
 use serde_json::Value;
 
-pub(super) fn new_transaction(request: &Request, node: &Node) -> Reply {
+/// `POST /transactions/new`: a payment from a client, or relayed with its id.
+pub(super) fn new(call: &Call) -> Reply {
+    let (request, node) = (call.request, call.node);
     let http_request = request;
     let body = read_json_object(request)?;
     let allowed = [
@@ -66,17 +68,17 @@ pub(super) fn new_transaction(request: &Request, node: &Node) -> Reply {
             ),
         },
     };
-    let from = http_request.header(relay::FROM_HEADER);
-    let relayed = from.map(|_| request.clone());
-    let result = node.add_transaction(request);
-    match (&result, relayed) {
-        (Ok((transaction, _)), _) => node.notify_pooled(transaction, from),
-        (Err(error @ NodeError::BadRequest(_)), Some(relayed)) => {
-            relay::refused_from(node, from, &error.to_string(), relayed)
-        }
-        _ => {}
+    if node.asks_wallet_to_sign(&request) {
+        call.owner.require(
+            http_request,
+            "POST /transactions/new asking this node's wallet to sign (no sender, or the wallet's own address, and no signature)",
+        )?;
     }
-    let (transaction, index) = result?;
+    let source = match http_request.header(relay::FROM_HEADER) {
+        Some(node_id) => Source::Peer(node_id),
+        None => Source::Client,
+    };
+    let (transaction, index) = node.add_transaction(request, source)?;
     #[derive(Serialize)]
     struct Answer {
         message: String,
@@ -94,7 +96,8 @@ pub(super) fn new_transaction(request: &Request, node: &Node) -> Reply {
 }
 
 /// `GET /pool`: pending transactions, oldest first.
-pub(super) fn pool(node: &Node) -> Reply {
+pub(super) fn pool(call: &Call) -> Reply {
+    let node = call.node;
     let pool = node.pool();
     Ok((
         200,

@@ -1,13 +1,14 @@
 //! `GET /wallet`, `POST /wallet/rotate` and `GET /balances`: who holds what.
 
+use super::table::Call;
 use crate::core::block::Transaction;
 use crate::http::reply::{Reply, to_json};
-use crate::node::Node;
-use rouille::Request;
 use serde::Serialize;
 use serde_json::json;
 
-pub(super) fn rotate_wallet(node: &Node) -> Reply {
+/// `POST /wallet/rotate`: a fresh key, and the old one's balance swept to it.
+pub(super) fn rotate(call: &Call) -> Reply {
+    let node = call.node;
     /// The new `/wallet` answer, then the sweep (SPEC §5).
     #[derive(Serialize)]
     struct Rotated {
@@ -25,7 +26,9 @@ pub(super) fn rotate_wallet(node: &Node) -> Reply {
     ))
 }
 
-pub(super) fn balances(request: &Request, node: &Node) -> Reply {
+/// `GET /balances`: every non-zero balance, or one address's with its last leaf.
+pub(super) fn balances(call: &Call) -> Reply {
+    let (request, node) = (call.request, call.node);
     match request.get_param("address") {
         Some(address) => {
             let balance = node.balance(&address);
@@ -39,4 +42,9 @@ pub(super) fn balances(request: &Request, node: &Node) -> Reply {
         }
         None => Ok((200, to_json(&json!({ "balances": node.balances() })))),
     }
+}
+
+/// `GET /wallet`: this node's key, its balance, the leaves used and left.
+pub(super) fn wallet(call: &Call) -> Reply {
+    Ok((200, to_json(&call.node.wallet_info())))
 }

@@ -236,8 +236,9 @@ function refusal(prefix, error) {
     'The token saved in this page was not accepted: paste the current one from <data-dir>/owner.token into Owner token.' :
     'This node only takes that from its owner: paste the token from <data-dir>/owner.token into Owner token.';
   $('owner-card').dataset.token = ownerToken() ? 'refused' : 'needed';
-  return [`Refused (403): ${error.message} `, el('strong', { class: 'owner-hint', text: hint }), ' ',
-    el('button', { type: 'button', class: 'link-button', text: 'Go to Owner token', onclick: () => $('owner-token').focus() })];
+  return [el('span', { class: 'server-says', text: `Refused (403): ${error.message}` }),
+    el('span', { class: 'owner-hint' }, hint, ' ',
+      el('button', { type: 'button', class: 'link-button', text: 'Go to Owner token', onclick: () => $('owner-token').focus() }))];
 }
 
 // ---------------------------------------------------------------------------------------

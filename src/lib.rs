@@ -24,6 +24,7 @@
 //! | [`store`] | pickledb files: block segments, pool, peers, journal, directory lock |
 //! | [`store::pool_log`] | the pool as a base file plus append-only log files (flat cost per admission) |
 //! | [`store::keyfile`] | private (0600) pickledb files: key files and the node's `wallet.db` |
+//! | [`store::owner_token`] | `owner.token` (0600): made once, kept; compared in constant time |
 //! | [`net`] | talking to other nodes |
 //! | [`net::address`] | peer addresses normalised to `http://host:port` |
 //! | [`net::peers`] | HTTP calls to other nodes with time limits and size caps |
@@ -46,9 +47,12 @@
 //! | `node::peers` | registering and forgetting peers, all or nothing |
 //! | `node::adopt` | replacing the chain: a peer's longer branch, or the restart to genesis |
 //! | [`http`] | the HTTP face |
-//! | [`http::guard`] | the front on the public port: deadlines and size caps, then forwards to the routes |
-//! | [`http::routes`] | routes: parse requests, call `Node`, answer JSON with the right status |
-//! | [`http::methods`] | `Allow` on 405, `HEAD`, `OPTIONS`, read from the route table |
+//! | [`http::guard`] | the one listening socket: deadlines and size caps, then the routes in-process (`Request::fake_http_from`) |
+//! | `http::guard::respond` | writes a route's `rouille::Response` to the client (one write up to 4 MiB) |
+//! | [`http::routes`] | routes, one file per resource: parse requests, call `Node`, answer JSON |
+//! | [`http::routes::table`] | the route table: path, method, who may call it, the answering function; `Allow`, `HEAD`, `OPTIONS` |
+//! | [`http::owner`] | who may command the node (§5a): the owner token, or loopback and not cross-site |
+//! | [`http::reply`] | `ApiError` (the one place errors become status codes) and `Reply` |
 //! | [`http::json`] | request bodies as JSON with duplicate keys refused |
 //! | [`http::server`] | start-up: bind, open the data directory, serve |
 //! | [`http::page`] | the explorer page (`src/http/page/`: HTML, CSS, JS) embedded and served at `/` |
@@ -66,10 +70,14 @@
 //! - `core` (`hash`, `block`, `pow`, `ledger`, `chain`, `pool`): **no I/O** — no HTTP, no disk, no
 //!   clock. Callers pass `now`, so every consensus rule is a fast unit test.
 //! - `store` is the only module that imports pickledb; `net::peers` the only one that imports
-//!   attohttpc; `http::routes`, `http::methods` and `http::server` the only ones that use
-//!   rouille.
-//! - No client reaches rouille directly: `http::guard` owns the public socket and passes on
-//!   only complete requests within its limits, over loopback.
+//!   attohttpc; `http::routes`, `http::reply`, `http::owner` and `http::guard` the only
+//!   ones that use rouille (as a library: its `Request` and `Response`, not its server).
+//! - One listening port (§5a): `http::guard` owns the only socket, reads each request
+//!   within its limits and hands the complete request to the routes in the same process;
+//!   no second server, internal or not.
+//! - Who may call what is in one place, `http::routes::table`; an owner action runs only
+//!   after `http::owner` said yes. A peer is judged only by this node's own calls to it,
+//!   never by what an incoming request claims (a node id, a URL).
 //! - `crypto` and `core::signed` do no I/O either; the wallets write the next leaf durably
 //!   (through `store::keyfile`) **before** a signature leaves them, so a crash can waste a
 //!   leaf but never use one twice. Lock order in `node`: the wallet, then the chain.

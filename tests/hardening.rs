@@ -48,30 +48,29 @@ fn connect(node: &TestNode) -> TcpStream {
     stream
 }
 
-/// Reads one answer: its head, then `Content-Length` bytes (none after a HEAD).
+/// Reads one answer: its head, then `Content-Length` bytes (none after a HEAD), and not
+/// a byte more: a pipelined answer after it stays in the socket for the next call.
 fn read_answer(stream: &mut TcpStream, head_only: bool) -> Raw {
     let mut bytes = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let head_len = loop {
-        if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end + 4;
-        }
-        let n = stream.read(&mut chunk).expect("an answer arrives");
+    let mut byte = [0u8; 1];
+    while !bytes.ends_with(b"\r\n\r\n") {
+        let n = stream.read(&mut byte).expect("an answer arrives");
         assert!(
             n > 0,
             "connection closed before an answer: {:?}",
             String::from_utf8_lossy(&bytes)
         );
-        bytes.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8(bytes[..head_len].to_vec()).unwrap();
+        bytes.push(byte[0]);
+    }
+    let head = String::from_utf8(bytes).unwrap();
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
     let mut raw = Raw {
         status,
         head,
-        body: bytes[head_len..].to_vec(),
+        body: Vec::new(),
     };
-    let length: usize = if head_only {
+    // A 204 has no body and, by RFC 9110 §8.6, no Content-Length.
+    let length: usize = if head_only || status == 204 {
         0
     } else {
         raw.header("Content-Length")
@@ -79,11 +78,10 @@ fn read_answer(stream: &mut TcpStream, head_only: bool) -> Raw {
             .parse()
             .unwrap()
     };
-    while raw.body.len() < length {
-        let n = stream.read(&mut chunk).expect("the body arrives");
-        assert!(n > 0, "connection closed inside a body");
-        raw.body.extend_from_slice(&chunk[..n]);
-    }
+    raw.body = vec![0u8; length];
+    stream
+        .read_exact(&mut raw.body)
+        .expect("the body arrives whole");
     raw
 }
 

@@ -7,10 +7,16 @@
 //   CHROMIUM           the browser binary
 //   SCREENSHOTS        folder for the screenshots
 //   CHAIN_VECTORS      a valid chain (JSON list of blocks) to check the page's hashing
+//   LOG_A, DIR_A       A's log (stderr) and data directory (its owner.token)
+//   NODE_C             a third node bound to 0.0.0.0 (its loopback URL), or empty
+//   NODE_C_LAN         the same node at this machine's LAN address (its page is opened
+//                      there, as from another machine), or empty to skip that check
+//   NODE_C_TOKEN_FILE  C's <data-dir>/owner.token
 // Exit status 0 only when every check passed.
 'use strict';
 
 const fs = require('fs');
+const http = require('http');
 const path = require('path');
 const puppeteer = require(path.join(__dirname, '.browser', 'node_modules', 'puppeteer-core'));
 
@@ -26,14 +32,104 @@ function check(condition, what, detail) {
   else { failures += 1; console.error(`   FAILED  ${what}${detail ? `: ${detail}` : ''}`); }
 }
 function say(text) { console.log(`\n== ${text}`); }
+function note(text) { console.log(`   ${text}`); }
 
-async function call(base, route, method = 'GET', body) {
+async function call(base, route, method = 'GET', body, headers = {}) {
   const response = await fetch(base + route, {
     method,
-    headers: body ? { 'Content-Type': 'application/json' } : {},
+    headers: body ? { 'Content-Type': 'application/json', ...headers } : headers,
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: response.status, json: await response.json() };
+}
+
+// What an owner action could change on a node, read from this process (loopback, no
+// Origin: the owner's own reads).
+async function snapshot(base) {
+  const chain = (await call(base, '/chain')).json;
+  const pool = (await call(base, '/pool')).json.pool;
+  const wallet = (await call(base, '/wallet')).json;
+  const peers = (await call(base, '/nodes/register')).json.total_nodes;
+  return {
+    length: chain.length,
+    tip: chain.chain[chain.chain.length - 1].hash,
+    pool: pool.map((tx) => tx.id).sort(),
+    wallet: { address: wallet.address, balance: wallet.balance, leaves_used: wallet.leaves_used, retired: wallet.retired },
+    peers: [...peers].sort(),
+  };
+}
+
+// A page on another origin (another 127.0.0.1 port) that tries to act for A's owner the
+// ways a web page can without CORS: no-cors fetches, <img>, forms auto-submitted in
+// iframes, and a cross-origin DELETE (whose preflight the node must not allow).
+function attackerPages(target, peer) {
+  const quote = (value) => JSON.stringify(value).replace(/</g, '\\u003c');
+  const form = (action, fields, enctype) => `<!doctype html><title>form</title>
+<form method="POST" action="${target}${action}"${enctype ? ` enctype="${enctype}"` : ''}>
+${fields.map(([name, value]) => `<input type="hidden" name='${name}' value='${value}'>`).join('\n')}
+</form>
+<script>document.forms[0].submit();</script>`;
+  return {
+    '/': `<!doctype html><title>free coins</title>
+<h1>Free coins, click nothing</h1>
+<div id="frames"></div>
+<script>
+const A = ${quote(target)};
+const results = {};
+const settle = (name, p) => p.then(() => { results[name] = 'sent'; }, (e) => { results[name] = 'error: ' + e.message; });
+const image = (name, url) => new Promise((resolve) => {
+  const img = new Image();
+  img.onload = () => { results[name] = 'loaded'; resolve(); };
+  img.onerror = () => { results[name] = 'error event'; resolve(); };
+  img.src = url;
+  document.body.append(img);
+});
+const frame = (name, src) => new Promise((resolve) => {
+  const f = document.createElement('iframe');
+  let loads = 0;
+  // First load: the form page; second: whatever the form's POST answered.
+  f.onload = () => { loads += 1; if (loads === 2) { results[name] = 'submitted'; resolve(); } };
+  // Chromium may not report a load for the node's answer (a JSON page in a frame).
+  setTimeout(() => { results[name] = results[name] || 'loads: ' + loads; resolve(); }, 4000);
+  f.src = src;
+  document.getElementById('frames').append(f);
+});
+window.attack = Promise.all([
+  settle('fetch POST /transactions/new', fetch(A + '/transactions/new', { method: 'POST', mode: 'no-cors',
+    headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ recipient: 'mallory', amount: 1 }) })),
+  settle('fetch POST /restart', fetch(A + '/restart', { method: 'POST', mode: 'no-cors' })),
+  settle('fetch POST /mine', fetch(A + '/mine', { method: 'POST', mode: 'no-cors' })),
+  settle('fetch POST /wallet/rotate', fetch(A + '/wallet/rotate', { method: 'POST', mode: 'no-cors' })),
+  settle('fetch DELETE /nodes/register (cors)', fetch(A + '/nodes/register', { method: 'DELETE',
+    headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ nodes: [${quote(peer)}] }) })),
+  image('img /restart', A + '/restart'),
+  image('img /mine', A + '/mine'),
+  frame('form POST /restart', '/form-restart'),
+  frame('form POST /transactions/new (text/plain JSON)', '/form-pay'),
+]).then(() => results);
+</script>`,
+    '/form-restart': form('/restart', [['confirm', 'yes']]),
+    // The classic JSON-by-form trick: a text/plain body (name=value) that reads as JSON, here
+    // {"amount": 1, "recipient": "mallory="}: a valid payment from the node's wallet.
+    '/form-pay': form('/transactions/new', [['{"amount": 1, "recipient": "mallory', '"}']], 'text/plain'),
+  };
+}
+
+function serveAttacker(pages) {
+  return new Promise((resolve) => {
+    const server = http.createServer((request, response) => {
+      const body = pages[new URL(request.url, 'http://x').pathname];
+      response.writeHead(body ? 200 : 404, { 'Content-Type': 'text/html; charset=utf-8' });
+      response.end(body || 'not here');
+    });
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+// Log lines a node wrote after byte offset `from`.
+function logSince(file, from) {
+  const text = fs.readFileSync(file, 'utf8');
+  return text.slice(from).split('\n').filter(Boolean);
 }
 
 async function tipOf(base) {
@@ -57,6 +153,92 @@ async function waitIn(page, what, fn, ...args) {
     const live = await page.$eval('#live', (e) => e.textContent).catch(() => '?');
     check(false, what, `${error.message.split('\n')[0]} (page status: ${live})`);
     return false;
+  }
+}
+
+// Node C bound to 0.0.0.0, its page opened at this machine's LAN address: to C the browser
+// is another machine, so Mine and wallet payments need the owner token.
+async function lanChecks(browser) {
+  const C = process.env.NODE_C;
+  const LAN = process.env.NODE_C_LAN;
+  say('The page opened from another machine (the LAN address) needs the owner token');
+  if (!LAN) {
+    console.log('   SKIPPED (not a failure): this machine has no non-loopback IPv4 address, so the page cannot be opened "from another machine"');
+    return;
+  }
+  const token = fs.readFileSync(process.env.NODE_C_TOKEN_FILE, 'utf8').trim();
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('console', (message) => {
+    // The 403s the test provokes are logged by Chromium as failed loads; nothing else is expected.
+    if (message.type() === 'error' && !/status of 403/.test(message.text())) errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+  const sent = [];
+  page.on('request', (request) => {
+    sent.push({ url: request.url(), method: request.method(), auth: request.headers().authorization || '' });
+  });
+  try {
+    await page.setViewport({ width: 1280, height: 900 });
+    await page.goto(`${LAN}/`, { waitUntil: 'domcontentloaded' });
+    const length0 = (await tipOf(C)).index;
+    await waitIn(page, `the page at ${LAN} shows C's tip`,
+      (hash) => document.getElementById('chain-tip').title === hash, (await tipOf(C)).hash);
+    check(/another machine/.test(await page.$eval('#owner-where', (e) => e.textContent)),
+      'the Owner token card says the page is open from another machine');
+
+    const direct = await call(LAN, '/mine', 'POST');
+    check(direct.status === 403 && /owner\.token/.test(direct.json.error || ''),
+      `POST /mine to the LAN address without a token answers 403 naming owner.token`, JSON.stringify(direct.json));
+    await page.click('#mine');
+    await waitIn(page, 'Mine without a token: the page shows the node\'s 403 text and points at the token field',
+      (text) => {
+        const out = document.getElementById('mine-result');
+        return out.classList.contains('error') && out.textContent.includes(text) &&
+          /paste the token from <data-dir>\/owner\.token/.test(out.textContent) &&
+          document.getElementById('owner-card').dataset.token === 'needed';
+      }, direct.json.error || '403');
+    check((await tipOf(C)).index === length0, `C's chain did not grow (length ${length0})`);
+    await shot(page, 'owner-refused.png', 'The page opened from the LAN: Mine without the owner token is refused (403)');
+
+    await page.click('#from-wallet');
+    await page.type('#recipient', 'bob');
+    await page.type('#amount', '1');
+    await page.click('#send');
+    await waitIn(page, 'a payment from the node\'s wallet without a token is refused the same way',
+      () => /\(403\)/.test(document.getElementById('send-result').textContent) &&
+        /owner\.token/.test(document.getElementById('send-result').textContent));
+    check((await call(C, '/pool')).json.pool.length === 0, 'C\'s pool stays empty');
+
+    await page.type('#owner-token', '0'.repeat(64));
+    await page.click('#token-save');
+    await page.click('#mine');
+    await waitIn(page, 'a wrong token is refused too, and the page says the saved token was not accepted',
+      () => /\(403\)/.test(document.getElementById('mine-result').textContent) &&
+        /not accepted/.test(document.getElementById('mine-result').textContent));
+    check((await tipOf(C)).index === length0, 'C\'s chain still did not grow');
+
+    await page.type('#owner-token', token);
+    await page.click('#token-save');
+    await waitIn(page, 'the real token from C\'s owner.token is saved', () => document.getElementById('owner-card').dataset.token === 'saved');
+    await page.click('#mine');
+    await waitIn(page, 'with the token pasted, Mine works',
+      () => /attempts in \d+ ms/.test(document.getElementById('mine-result').textContent));
+    check((await tipOf(C)).index === length0 + 1, `C's chain grew by one (length ${length0 + 1})`);
+    await page.click('#send');
+    await waitIn(page, 'and a payment from the node\'s wallet goes into the pool',
+      () => /will be added to Block/.test(document.getElementById('send-result').textContent));
+    const pool = (await call(C, '/pool')).json.pool;
+    check(pool.length === 1 && pool[0].recipient === 'bob' && typeof pool[0].signature === 'string',
+      'C\'s pool holds it, signed by C\'s wallet', JSON.stringify(pool));
+    await shot(page, 'owner-token.png', 'The page opened from the LAN with the owner token pasted: Mine works');
+    const leaked = sent.filter((r) => r.auth && new URL(r.url).origin !== LAN);
+    check(leaked.length === 0, 'the token was sent to C alone', JSON.stringify(leaked));
+    const reads = sent.filter((r) => r.auth && r.method === 'GET');
+    check(reads.length === 0, 'and never with a read', JSON.stringify(reads.map((r) => r.url)));
+    check(errors.length === 0, 'no console error on the LAN page besides the provoked 403s', errors.join(' | '));
+  } finally {
+    await page.close();
   }
 }
 
@@ -255,6 +437,100 @@ async function main() {
     await waitIn(page, 'Enter on a focused view link opens it', () => !document.getElementById('view-network').hidden);
     await waitIn(page, 'the fork tree is drawn again from the nodes alone (one branch)',
       () => document.getElementById('fork-figure').dataset.branches === '1');
+
+    say('Owner token: from the node\'s own machine no token is needed, and a pasted one goes to this node alone');
+    check(/own machine/.test(await page.$eval('#owner-where', (e) => e.textContent)),
+      'on 127.0.0.1 the Owner token card says no token is needed here');
+    const tokenA = fs.readFileSync(path.join(process.env.DIR_A, 'owner.token'), 'utf8').trim();
+    check(/^[0-9a-f]{64}$/.test(tokenA), `A's <data-dir>/owner.token holds 64 lowercase hex characters`);
+    const withToken = [];
+    const onRequest = (request) => {
+      const auth = request.headers().authorization;
+      if (auth) withToken.push({ url: request.url(), method: request.method(), auth });
+    };
+    page.on('request', onRequest);
+    await page.type('#owner-token', 'not a token');
+    await page.click('#token-save');
+    await waitIn(page, 'a malformed token is refused by the page (not saved)',
+      () => document.getElementById('token-status').classList.contains('error') &&
+        sessionStorage.length === 0 && document.getElementById('owner-card').dataset.token === 'none');
+    await page.$eval('#owner-token', (input) => { input.value = ''; });
+    await page.type('#owner-token', tokenA);
+    await page.click('#token-save');
+    await waitIn(page, 'Save keeps the token for the session (sessionStorage only) and empties the field',
+      (token) => document.getElementById('owner-card').dataset.token === 'saved' &&
+        Object.values(sessionStorage).includes(token) && localStorage.length === 0 && document.cookie === '' &&
+        document.getElementById('owner-token').value === '', tokenA);
+    const lengthBefore = (await tipOf(A)).index;
+    await page.click('#mine');
+    await waitIn(page, 'Mine with the token saved works',
+      () => /attempts in \d+ ms/.test(document.getElementById('mine-result').textContent));
+    check((await tipOf(A)).index === lengthBefore + 1, 'A\'s chain grew by one');
+    await page.click('a[data-view="network"]');
+    await new Promise((resolve) => setTimeout(resolve, 3500)); // a peer poll reads B's /inv and /chain
+    page.off('request', onRequest);
+    const mineCalls = withToken.filter((r) => r.url === `${A}/mine`);
+    check(mineCalls.length === 1 && mineCalls[0].auth === `Bearer ${tokenA}`, 'the Mine request carried Authorization: Bearer <token>',
+      JSON.stringify(withToken.map((r) => `${r.method} ${r.url}`)));
+    const elsewhere = withToken.filter((r) => new URL(r.url).origin !== A || !/^\/(mine|restart|wallet\/rotate|transactions\/new|nodes\/register)$/.test(new URL(r.url).pathname));
+    check(elsewhere.length === 0, 'the token went nowhere else: not to peer B, not with reads', JSON.stringify(elsewhere.map((r) => `${r.method} ${r.url}`)));
+    await page.click('#token-forget');
+    await waitIn(page, 'Forget removes it', () => sessionStorage.length === 0 &&
+      document.getElementById('owner-card').dataset.token === 'none');
+
+    say('A page on another origin in the same Chromium can neither spend from nor wipe node A');
+    // Give A's wallet coins first, so a payment it signed would really go through.
+    const walletA = (await call(A, '/wallet')).json;
+    const funded = await call(A, '/transactions/new', 'POST', { sender: 'alice', recipient: walletA.address, amount: 20 });
+    check(funded.status === 201, `alice pays A's wallet 20 (${funded.status})`);
+    const minedFund = await call(A, '/mine', 'POST');
+    check(minedFund.status === 200, `A mines it from this process (loopback, no Origin: the owner) (${minedFund.status})`);
+    const canSpend = await call(A, '/transactions/new', 'POST', { recipient: 'carol', amount: 1 });
+    check(canSpend.status === 201, `the owner's own wallet payment works (${canSpend.status}), so one from the attacker would have too`,
+      JSON.stringify(canSpend.json));
+    const beforeAttack = await snapshot(A);
+    check(beforeAttack.wallet.balance >= 1 && beforeAttack.pool.length === 1 && beforeAttack.peers.includes(B),
+      `before: A has length ${beforeAttack.length}, ${beforeAttack.pool.length} pooled payment, wallet balance ${beforeAttack.wallet.balance}, ${beforeAttack.wallet.leaves_used} leaves used, peer B`);
+    const logFrom = fs.statSync(process.env.LOG_A).size;
+    const attacker = await serveAttacker(attackerPages(A, B));
+    const evilOrigin = `http://127.0.0.1:${attacker.address().port}`;
+    const evil = await browser.newPage();
+    try {
+      await evil.goto(`${evilOrigin}/`, { waitUntil: 'domcontentloaded' });
+      const results = await evil.evaluate(() => window.attack);
+      note(`the attacker page ${evilOrigin} tried: ${Object.entries(results).map(([k, v]) => `${k} (${v})`).join('; ')}`);
+    } finally {
+      await evil.close();
+      attacker.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const afterAttack = await snapshot(A);
+    check(afterAttack.length === beforeAttack.length && afterAttack.tip === beforeAttack.tip, `A's chain is unchanged (length ${afterAttack.length}, same tip): not mined, not wiped`);
+    check(JSON.stringify(afterAttack.pool) === JSON.stringify(beforeAttack.pool), `A's pool is unchanged (${afterAttack.pool.length} payment)`, JSON.stringify(afterAttack.pool));
+    check(JSON.stringify(afterAttack.wallet) === JSON.stringify(beforeAttack.wallet), `A's wallet is unchanged (same key, ${afterAttack.wallet.leaves_used} leaves used, balance ${afterAttack.wallet.balance})`,
+      `${JSON.stringify(beforeAttack.wallet)} -> ${JSON.stringify(afterAttack.wallet)}`);
+    check(JSON.stringify(afterAttack.peers) === JSON.stringify(beforeAttack.peers), 'A still has B as its peer', JSON.stringify(afterAttack.peers));
+    const lines = logSince(process.env.LOG_A, logFrom);
+    const attempts = [
+      ['POST', '/transactions/new', 2], ['POST', '/restart', 2], ['POST', '/mine', 1],
+      ['POST', '/wallet/rotate', 1], ['GET', '/restart', 1], ['GET', '/mine', 1],
+    ];
+    for (const [method, route, count] of attempts) {
+      const re = new RegExp(`^\\S.* ${method} ${route.replace(/\//g, '\\/')}(\\?\\S*)? -> (\\d+)`);
+      const seen = lines.map((line) => line.match(re)).filter(Boolean).map((m) => m[2]);
+      check(seen.length >= count && seen.every((status) => status === '403'),
+        `A's log: the attacker's ${method} ${route} reached A ${count === 1 ? 'once' : `${count} times`} and was answered 403`,
+        `statuses ${JSON.stringify(seen)}`);
+    }
+    const deletes = lines.filter((line) => / DELETE \/nodes\/register /.test(line));
+    check(deletes.length === 0, 'the cross-origin DELETE /nodes/register never got past its preflight', deletes.join(' | '));
+    // Request lines name the routes; what changes state logs its own lines (mining, restart,
+    // rotation, peers, the wallet signing).
+    const changes = lines.filter((line) => !/minichain::http::routes\]/.test(line) &&
+      /mined block|restarted|rotat|peers are now|searching for a proof|sweep|signed/i.test(line));
+    check(changes.length === 0, 'A\'s log shows no chain, wallet or peer change', changes.join(' | '));
+
+    await lanChecks(browser);
 
     say('The page notices when the node stops');
     const stoppedAt = consoleErrors.length;

@@ -12,7 +12,15 @@
 #    equals /chain's; Mine adds a block card; a payment shows in the pool; node B's longer
 #    fork makes the fork tree show two branches, then one after Resolve; the tamper view
 #    marks the edited block and every later one invalid; phone width; the page notices a
-#    stopped node
+#    stopped node; the Owner token field (sessionStorage only, sent to this node alone)
+# 5. owner actions (SPEC §5a): a page on another origin (a small server inside the .cjs, on
+#    another 127.0.0.1 port) opened in the same Chromium tries to spend from and wipe node A
+#    (no-cors fetches, <img>, an auto-submitted form): A's chain, pool, wallet and peers stay
+#    as they were and A's log shows each attempt refused with 403
+# 6. a third node C bound to --host 0.0.0.0, its page opened from this machine's LAN
+#    address: Mine and a wallet payment without a token answer 403 and the page says where
+#    the token is; with the token from C's owner.token pasted they work (skipped, with a
+#    note, when the machine has no non-loopback IPv4 address)
 # Screenshots of the main views go to scripts/.screenshots/ (git-ignored).
 # Every node it started is stopped and every temporary directory removed on exit.
 # Needs: cargo, node + npm, python3, curl; root (or chromium already installed) for apt-get.
@@ -59,13 +67,32 @@ mc_start B "${FLAGS[@]}"
 note "A = $URL_A"
 note "B = $URL_B"
 
+# The page opened from another machine: this machine's own non-loopback address (traffic
+# stays on this machine).
+LAN_IP=$(ip -4 -o addr show scope global 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -1 || true)
+if [ -z "$LAN_IP" ]; then
+  LAN_IP=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+(\.[0-9]+){3}$' | grep -v '^127\.' | head -1 || true)
+fi
+NODE_C="" NODE_C_LAN="" NODE_C_TOKEN_FILE=""
+if [ -n "$LAN_IP" ]; then
+  say "Starting node C bound to every interface (--host 0.0.0.0), for its page opened from $LAN_IP"
+  mc_start C "${FLAGS[@]}" --host 0.0.0.0
+  NODE_C=$URL_C
+  NODE_C_LAN="http://$LAN_IP:${URL_C##*:}"
+  NODE_C_TOKEN_FILE="$DIR_C/owner.token"
+  note "C = $URL_C, from the LAN $NODE_C_LAN"
+else
+  note "no non-loopback IPv4 address on this machine: the LAN check (page opened from another machine) will be skipped"
+fi
+
 rm -rf "$SCREENSHOTS"
 status=0
 NODE_A=$URL_A NODE_B=$URL_B PID_A=$PID_A CHROMIUM=$CHROMIUM SCREENSHOTS=$SCREENSHOTS \
+  LOG_A=$LOG_A DIR_A=$DIR_A NODE_C=$NODE_C NODE_C_LAN=$NODE_C_LAN NODE_C_TOKEN_FILE=$NODE_C_TOKEN_FILE \
   CHAIN_VECTORS="$MC_ROOT/tests/data/chain_difficulty_8_reward_50.json" \
   node "$MC_ROOT/scripts/browser-test.cjs" || status=$?
 if [ "$status" -ne 0 ]; then
-  for n in A B; do
+  for n in "${MC_NODES[@]}"; do
     log="LOG_$n"
     echo "--- last lines of node $n's log (${!log}):" >&2
     tail -n 20 "${!log}" >&2 || true

@@ -12,7 +12,9 @@ every documented status is exercised by some x-check.
 Then, with --url, each operation's x-checks run in document order against the node. A
 check names a request body example ("body"), a set of query parameter examples ("params":
 every parameter that has an example of that name), a raw body ("raw", sent as is), or an
-oversized body ("oversize": its size in bytes). The answer must have the documented
+oversized body ("oversize": its size in bytes), and may add request headers ("headers",
+e.g. a wrong Authorization or another site's Origin for the 403 of an owner action). The
+answer must have the documented
 status, Content-Type application/json, and a JSON body matching the schema documented for
 that status (plus any extra "required" fields). Examples are written for the documented
 server (servers[0].url); that address is replaced by --url in what is sent. Every path is
@@ -20,7 +22,10 @@ also sent the methods it does not document (405 expected), and an unknown path (
 
 The checks change the node's state (they restart it, mine, post payments, register and
 forget peers): run them on a node you can reset, ideally one just restarted, whose peers
-are at genesis too (scripts/postman-test.sh does this).
+are at genesis too (scripts/postman-test.sh does this). Those are owner actions (SPEC
+section 5a): run from the node's own machine, or pass its <data-dir>/owner.token with
+--token (or MC_OWNER_TOKEN), which goes as Authorization: Bearer with every request
+except the checks that set their own headers (those play a stranger).
 
 Python 3 standard library only; the YAML is read by the small parser below, which
 understands the plain subset openapi.yaml is written in (see its header).
@@ -382,7 +387,7 @@ def lint(doc):
         if not responses:
             problems.append("%s: no responses" % name)
         for code, response in responses.items():
-            media = json_content(response)
+            media = json_content(spec.resolve(response))
             if "schema" not in media:
                 problems.append("%s %s: no application/json schema" % (name, code))
                 continue
@@ -400,6 +405,9 @@ def lint(doc):
             exercised.add(status)
             if status not in responses:
                 problems.append("%s: x-check expects %s, which is not a documented response" % (name, status))
+            if "headers" in check and not (isinstance(check["headers"], dict) and all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in check["headers"].items())):
+                problems.append("%s: x-check headers must map header names to strings" % name)
             if "body" in check and check["body"] not in body_examples:
                 problems.append("%s: x-check names body example %r, which is not documented" % (name, check["body"]))
             if "params" in check and not any(check["params"] in examples_of(p) for p in params.values()):
@@ -428,9 +436,12 @@ def substitute(value, old, new):
     return value
 
 
-def call(method, url, data=None, timeout=120):
-    headers = {"Content-Type": "application/json"} if data is not None else {}
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+def call(method, url, data=None, timeout=120, headers=None, token=None):
+    sent = {"Content-Type": "application/json"} if data is not None else {}
+    if token:
+        sent["Authorization"] = "Bearer " + token
+    sent.update(headers or {})
+    request = urllib.request.Request(url, data=data, method=method, headers=sent)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as r:
             return r.status, r.headers.get("Content-Type", ""), r.read()
@@ -438,7 +449,7 @@ def call(method, url, data=None, timeout=120):
         return e.code, e.headers.get("Content-Type", ""), e.read()
 
 
-def run_checks(doc, base, verbose=False):
+def run_checks(doc, base, verbose=False, token=None):
     spec = Spec(doc)
     server = doc["servers"][0]["url"].rstrip("/")
     results = []  # (ok, line)
@@ -488,14 +499,19 @@ def run_checks(doc, base, verbose=False):
                 head, tail = b'{"sender": "', b'", "recipient": "bob", "amount": 1}'
                 data = head + b"x" * (size - len(head) - len(tail)) + tail
                 label_bits.append("[%d-byte body]" % size)
+            if "headers" in check:
+                label_bits.append("(%s)" % ", ".join(
+                    "%s: %s" % (k, v[:20] + "..." if len(v) > 23 else v) for k, v in check["headers"].items()))
             url = base + path
             if query:
                 url += "?" + urllib.parse.urlencode(query, safe=",")
             want = int(check["status"])
             label = "%s %s%s -> %d" % (method.upper(), path, " ".join([""] + label_bits), want)
-            media = json_content(op["responses"].get(str(want)))
+            media = json_content(spec.resolve(op["responses"].get(str(want))))
             try:
-                got = call(method.upper(), url, data)
+                # A check with its own headers is a stranger's request: no owner token.
+                got = call(method.upper(), url, data, headers=check.get("headers"),
+                           token=None if "headers" in check else token)
             except (urllib.error.URLError, OSError) as e:
                 results.append((False, label, ["no answer: %s" % e]))
                 continue
@@ -509,13 +525,13 @@ def run_checks(doc, base, verbose=False):
             label = "%s %s (not documented) -> 405" % (method.upper(), path)
             data = b"{}" if method in ("post", "put", "patch") else None
             try:
-                got = call(method.upper(), base + path, data)
+                got = call(method.upper(), base + path, data, token=token)
             except (urllib.error.URLError, OSError) as e:
                 results.append((False, label, ["no answer: %s" % e]))
                 continue
             check_answer(label, 405, got, json_content(shared["MethodNotAllowed"]).get("schema"))
     label = "GET /no/such/route (unknown path) -> 404"
-    check_answer(label, 404, call("GET", base + "/no/such/route"), json_content(shared["NotFound"]).get("schema"))
+    check_answer(label, 404, call("GET", base + "/no/such/route", token=token), json_content(shared["NotFound"]).get("schema"))
     return results
 
 
@@ -524,6 +540,8 @@ def main():
     p.add_argument("--spec", default=None, help="the OpenAPI document (default: openapi.yaml next to this script)")
     p.add_argument("--url", help="base URL of a running node, e.g. http://127.0.0.1:5000")
     p.add_argument("--lint", action="store_true", help="check the document alone (the default without --url)")
+    p.add_argument("--token", default=os.environ.get("MC_OWNER_TOKEN") or None,
+                   help="the node's owner token (<data-dir>/owner.token), for owner actions from another machine")
     p.add_argument("-v", "--verbose", action="store_true", help="show every answer, not only the failing ones")
     p.add_argument("--dump", action="store_true", help="print the parsed document as JSON and exit")
     args = p.parse_args()
@@ -552,7 +570,7 @@ def main():
         return 0
 
     base = args.url.rstrip("/")
-    results = run_checks(doc, base, args.verbose)
+    results = run_checks(doc, base, args.verbose, (args.token or "").strip() or None)
     failed = 0
     for ok, label, why in results:
         print("  %s  %s" % ("ok  " if ok else "FAIL", label))

@@ -9,6 +9,11 @@
 #    node_b, node_c pointing at the three nodes
 # 4. restarts the three nodes (POST /restart) and runs scripts/check-openapi.py against
 #    node A, so the OpenAPI document's examples are replayed on a known state
+# 5. as from another machine (SPEC §5a): starts node D bound to 0.0.0.0 and reaches it at
+#    this machine's LAN address, where owner actions need the owner token: checks that
+#    POST /mine without it is a 403, then runs the folders that mine, restart and pay from
+#    the node's wallet with owner_token set to D's <data-dir>/owner.token (skipped, with a
+#    note, when the machine has no non-loopback IPv4 address)
 # Every node it started is stopped and every temporary directory removed on exit. The exit
 # status is non-zero when any assertion failed.
 # Needs: cargo, node + npm (for newman), python3, curl.
@@ -64,9 +69,34 @@ if ! python3 "$MC_ROOT/scripts/check-openapi.py" --url "$URL_A"; then
   echo "check-openapi: the node and scripts/openapi.yaml disagree (see above)" >&2
 fi
 
+say "From another machine: the owner token in owner_token (SPEC §5a)"
+LAN_IP=$(ip -4 -o addr show scope global 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -1 || true)
+if [ -z "$LAN_IP" ]; then
+  note "SKIPPED (not a failure): this machine has no non-loopback IPv4 address to come from"
+else
+  port=$(mc_free_port)
+  LAN_D="http://$LAN_IP:$port"
+  MC_PORT=$port mc_start D --difficulty 8 --no-relay --host 0.0.0.0 --miner "$LAN_D"
+  note "node_d = $LAN_D (bound to 0.0.0.0; this process reaches it from $LAN_IP, not from loopback)"
+  mc_call POST "$LAN_D/mine"
+  if [ "$MC_STATUS" = 403 ]; then
+    note "ok  POST $LAN_D/mine without a token answered 403: $(mc_json "$MC_BODY" 'd["error"]')"
+  else
+    echo "POST $LAN_D/mine without a token answered $MC_STATUS, expected 403: $MC_BODY" >&2
+    FAILED=1
+  fi
+  if ! "$NEWMAN" run "$COLLECTION" \
+    --folder /restart --folder /transactions/new --folder /mine --folder /wallet --folder "owner actions (403)" \
+    --env-var "node_a=$LAN_D" --env-var "owner_token=$(cat "$DIR_D/owner.token")" \
+    --timeout-request 120000 --color auto; then
+    FAILED=1
+    echo "newman (from the LAN address, with owner_token): some assertions failed (see above)" >&2
+  fi
+fi
+
 if [ "$FAILED" -ne 0 ]; then
   say "FAILED"
-  for n in A B C; do
+  for n in "${MC_NODES[@]}"; do
     log="LOG_$n"
     echo "--- last lines of node $n's log (${!log}):" >&2
     tail -n 20 "${!log}" >&2 || true

@@ -4,7 +4,7 @@
 import { blockMerkleRoot, bytesToHex, headerBytes, headerFields, sha256, sha256Js, transactionId } from './hash.js';
 import { markUnreachable, nodeLabel, refreshNetwork } from './network.js';
 import { loadTamper, openTamper, renderTamper, tamperStarted } from './tamper.js';
-import { api, blockLabel, busy, clock, el, formatTime, hashCode, ORIGIN, short, showResult, state, $ } from './ui.js';
+import { api, blockLabel, busy, clock, el, formatTime, hashCode, onLoopback, ORIGIN, ownerToken, setOwnerToken, short, showResult, state, TOKEN_PATTERN, $ } from './ui.js';
 
 const PAGE_SIZE = 10; // blocks per chain page
 const POLL_MS = 1500; // this node: /inv?limit=0 (length, tip, pool ids)
@@ -195,6 +195,53 @@ async function refreshWallet() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Owner token (SPEC §5a): Mine and payments from the node's wallet are its owner's actions.
+
+function renderToken(message, isError) {
+  const saved = ownerToken();
+  $('owner-card').dataset.token = saved ? 'saved' : 'none';
+  $('token-forget').disabled = !saved;
+  $('owner-where').textContent = onLoopback() ?
+    'This page is open on the node\'s own machine: Mine and payments from its wallet need no token here.' :
+    `This page is open from another machine (${location.host}): the node takes Mine and payments from its wallet only with its owner token.`;
+  showResult($('token-status'), message || (saved ?
+    'A token is saved for this browser session; it goes with Mine and wallet payments to this node only.' :
+    'No token saved.'), isError);
+}
+
+function saveToken(event) {
+  event.preventDefault();
+  const input = $('owner-token');
+  const token = input.value.trim().toLowerCase();
+  if (!TOKEN_PATTERN.test(token)) {
+    renderToken(`That is not a token: it must be the 64 hex characters of <data-dir>/owner.token (got ${token.length} character${token.length === 1 ? '' : 's'}).`, true);
+    input.focus();
+    return;
+  }
+  setOwnerToken(token);
+  input.value = '';
+  renderToken('Token saved for this browser session; it goes with Mine and wallet payments to this node only.');
+}
+
+function forgetToken() {
+  setOwnerToken('');
+  $('owner-token').value = '';
+  renderToken('Token forgotten.');
+}
+
+// A refusal of an owner action: the node's own words, then where the token goes.
+function refusal(prefix, error) {
+  if (error.status !== 403) return `${prefix}: ${error.message}`;
+  const hint = ownerToken() ?
+    'The token saved in this page was not accepted: paste the current one from <data-dir>/owner.token into Owner token.' :
+    'This node only takes that from its owner: paste the token from <data-dir>/owner.token into Owner token.';
+  $('owner-card').dataset.token = ownerToken() ? 'refused' : 'needed';
+  return [el('span', { class: 'server-says', text: `Refused (403): ${error.message}` }),
+    el('span', { class: 'owner-hint' }, hint, ' ',
+      el('button', { type: 'button', class: 'link-button', text: 'Go to Owner token', onclick: () => $('owner-token').focus() }))];
+}
+
+// ---------------------------------------------------------------------------------------
 // Actions
 
 
@@ -202,12 +249,12 @@ async function mine() {
   const output = $('mine-result');
   await busy($('mine'), 'Mining…', async () => {
     try {
-      const block = await api(ORIGIN, '/mine', { method: 'POST', timeout: 600000 });
+      const block = await api(ORIGIN, '/mine', { method: 'POST', timeout: 600000, owner: true });
       showResult(output, [`Block #${block.index} `, hashCode(block.hash),
         `: ${block.attempts} attempts in ${block.elapsed_ms} ms (${Number(block.hash_rate).toLocaleString('en')} hashes/s), ${block.transactions.length} transaction${block.transactions.length === 1 ? '' : 's'}.`]);
       await poll();
     } catch (error) {
-      showResult(output, `Mining failed: ${error.message}`, true);
+      showResult(output, refusal('Mining failed', error), true);
     }
   });
 }
@@ -224,13 +271,14 @@ async function send(event) {
   }
   await busy($('send'), 'Sending…', async () => {
     try {
-      const answer = await api(ORIGIN, '/transactions/new', { method: 'POST', body });
+      // Without a sender the node's wallet signs: an owner action.
+      const answer = await api(ORIGIN, '/transactions/new', { method: 'POST', body, owner: fromWallet });
       const tx = answer.transaction;
       showResult(output, [`${answer.message}: ${tx.amount} from `, el('span', { class: 'addr', text: short(tx.sender) === tx.sender ? tx.sender : `${tx.sender.slice(0, 16)}…` }),
         ` to ${tx.recipient} (id `, el('code', { text: short(tx.id) }), ').']);
       await poll();
     } catch (error) {
-      showResult(output, `Refused: ${error.message}`, true);
+      showResult(output, refusal('Refused', error), true);
     }
   });
 }
@@ -302,6 +350,9 @@ async function poll() {
 function start() {
   renderHeader();
   window.addEventListener('hashchange', showView);
+  renderToken();
+  $('token-form').addEventListener('submit', saveToken);
+  $('token-forget').addEventListener('click', forgetToken);
   $('mine').addEventListener('click', mine);
   $('resolve').addEventListener('click', resolve);
   $('send-form').addEventListener('submit', send);

@@ -13,15 +13,20 @@ export function parseJson(text) {
       /^\d+$/.test(context.source)) ? BigInt(context.source) : value);
 }
 
-export async function api(base, path, { method = 'GET', body, timeout = 10000 } = {}) {
+// `owner: true` marks an owner action (SPEC §5a): the saved owner token goes with it as
+// `Authorization: Bearer`, and only when the call is to this page's own node (never to a
+// peer, whatever the caller asks).
+export async function api(base, path, { method = 'GET', body, timeout = 10000, owner = false } = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeout);
   try {
-    const options = { method, signal: controller.signal, cache: 'no-store' };
+    const options = { method, signal: controller.signal, cache: 'no-store', headers: {} };
     if (body !== undefined) {
       options.body = JSON.stringify(body);
-      options.headers = { 'Content-Type': 'application/json' };
+      options.headers['Content-Type'] = 'application/json';
     }
+    const token = owner && base === ORIGIN ? ownerToken() : '';
+    if (token) options.headers.Authorization = `Bearer ${token}`;
     const response = await fetch(base + path, options);
     const text = await response.text();
     let data;
@@ -38,6 +43,35 @@ export async function api(base, path, { method = 'GET', body, timeout = 10000 } 
   } finally {
     clearTimeout(timer);
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// The owner token (SPEC §5a): what <data-dir>/owner.token holds, pasted by the user. Kept in
+// sessionStorage (this tab's session, this origin only: never localStorage, never a
+// cookie), or in memory when the browser refuses storage.
+
+const TOKEN_KEY = 'minichain.owner-token';
+let tokenInMemory = '';
+
+export const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
+
+export function ownerToken() {
+  try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch { return tokenInMemory; }
+}
+
+export function setOwnerToken(token) {
+  tokenInMemory = token;
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch { /* storage refused: the in-memory copy lasts until the page is closed */ }
+}
+
+// Whether the page was opened on the node's own machine (a loopback host), where the
+// node takes owner actions without a token.
+export function onLoopback() {
+  const host = location.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -6,9 +6,9 @@
 //! is not a cross-site browser request. The second rule is what lets the README's `curl`,
 //! the demos, Postman and the command-line wallet work unchanged on `127.0.0.1`; the
 //! cross-site test keeps a web page the owner happens to have open (on any other origin,
-//! another port included) from commanding the node through the owner's browser, and the
-//! loopback-`Host` test keeps a page that re-points its own name at 127.0.0.1 (DNS
-//! rebinding) out as well. Bitcoin Core answers the same problem with its cookie file
+//! another port included) from commanding the node through the owner's browser, and a
+//! browser's request must also name a loopback `Host`, which keeps out a page that
+//! re-points its own name at 127.0.0.1 (DNS rebinding). Bitcoin Core answers the same problem with its cookie file
 //! and an RPC port bound to localhost.
 
 use crate::http::reply::ApiError;
@@ -48,8 +48,13 @@ impl Owner {
     /// Whether `request` comes from the owner.
     pub fn check(&self, request: &Request) -> Result<(), NotOwner> {
         if let Some(authorization) = request.header("Authorization") {
-            return match authorization.strip_prefix("Bearer ") {
-                Some(token) if self.token.matches(token.trim()) => Ok(()),
+            // The scheme name is case-insensitive (RFC 9110 §11.1).
+            let token = authorization
+                .split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+                .map(|(_, token)| token.trim());
+            return match token {
+                Some(token) if self.token.matches(token) => Ok(()),
                 _ => Err(NotOwner::WrongToken),
             };
         }
@@ -77,7 +82,9 @@ impl Owner {
                 "its Authorization header does not carry this node's owner token".to_string()
             }
             NotOwner::Remote(address) => {
-                format!("it comes from {address}, another machine, without the owner token")
+                format!(
+                    "it comes from {address}, not from this machine's loopback address (127.0.0.1), and carries no owner token"
+                )
             }
             NotOwner::CrossSite(reason) => {
                 format!("it is a cross-site browser request ({reason})")
@@ -104,7 +111,8 @@ fn is_loopback(address: IpAddr) -> bool {
 
 /// Why a request from this machine is a browser's cross-site request, if it is one: an
 /// `Origin` other than the node's own (from its `Host`), a `Sec-Fetch-Site` other than
-/// `same-origin` or `none`, or a `Host` that is not a loopback name (a rebound DNS name).
+/// `same-origin` or `none`, or a browser's request whose `Host` is not a loopback name (a
+/// rebound DNS name).
 fn cross_site(request: &Request) -> Option<String> {
     let host = request.header("Host");
     if let Some(origin) = request.header("Origin") {
@@ -122,7 +130,12 @@ fn cross_site(request: &Request) -> Option<String> {
     {
         return Some(format!("Sec-Fetch-Site: {site}"));
     }
-    if let Some(host) = host
+    // A browser marks its requests (`Origin`, `Sec-Fetch-Site`); one that does and names
+    // another host reached this machine through a name re-pointed at it (DNS rebinding).
+    // Clients that are not browsers (curl, scripts) may send any `Host`.
+    let from_a_browser =
+        request.header("Origin").is_some() || request.header("Sec-Fetch-Site").is_some();
+    if let Some(host) = host.filter(|_| from_a_browser)
         && !is_loopback_host(host)
     {
         return Some(format!(
@@ -179,6 +192,9 @@ mod tests {
         assert_eq!(owner.check(&request("127.0.0.1:4000", &curl)), Ok(()));
         let localhost = [("Host", "localhost:5000")];
         assert_eq!(owner.check(&request("127.0.0.1:4000", &localhost)), Ok(()));
+        // A client that is not a browser may name any host (an /etc/hosts alias, a script).
+        let alias = [("Host", "mynode:5000")];
+        assert_eq!(owner.check(&request("127.0.0.1:4000", &alias)), Ok(()));
     }
 
     #[test]
@@ -209,6 +225,13 @@ mod tests {
         let bearer = format!("Bearer {TOKEN}");
         let with_token = [("Authorization", bearer.as_str())];
         assert_eq!(owner.check(&request("192.0.2.7:4000", &with_token)), Ok(()));
+    }
+
+    #[test]
+    fn the_scheme_name_is_case_insensitive() {
+        let lower = format!("bearer {TOKEN}");
+        let header = [("Authorization", lower.as_str())];
+        assert_eq!(owner().check(&request("192.0.2.7:4000", &header)), Ok(()));
     }
 
     #[test]

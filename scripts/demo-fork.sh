@@ -103,4 +103,4 @@ mc_call GET "$URL_B/balances"
 note "balances on B: $(mc_json "$MC_BODY" 'd["balances"]')"
 mc_expect "alice has 10 on B" "$(mc_json "$MC_BODY" 'd["balances"].get("alice") == 10')"
 
-say "Done: the longer chain won and no payment was lost. Stopping the nodes."
+say "Done: the longer chain won and no payment was lost. $(mc_ending)"

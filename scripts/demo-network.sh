@@ -111,4 +111,4 @@ mc_expect "A, B and C show the same tip" "$([ "${TIP[A]}" = "${TIP[B]}" ] && [ "
 mc_expect "A, B and C show the same balances" "$([ "${BAL[A]}" = "${BAL[B]}" ] && [ "${BAL[B]}" = "${BAL[C]}" ] && echo yes)"
 mc_expect "alice 13, bob 5, carol 7" "$(mc_json "${BAL[A]}" 'd.get("alice") == 13 and d.get("bob") == 5 and d.get("carol") == 7')"
 
-say "Done: three nodes, one chain. Stopping the nodes."
+say "Done: three nodes, one chain. $(mc_ending)"

@@ -139,4 +139,4 @@ note "A is back on $URL_A"
 mc_call GET "$URL_A/chain"
 mc_expect "same chain as before" "$(mc_json_equal "$MC_BODY" "$CHAIN_BEFORE")"
 
-say "Done: forged chains were refused and a damaged file stopped the node. Stopping it."
+say "Done: forged chains were refused and a damaged file stopped the node. $(mc_ending)"

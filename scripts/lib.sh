@@ -34,6 +34,15 @@ MC_BODY=""
 MC_STEP=0
 MC_KEEP=0
 
+# The last words of a demo: what happens to its nodes now (kept with --keep, else stopped).
+mc_ending() {
+  if [ "${MC_KEEP:-0}" = 1 ]; then
+    echo "The nodes keep running (--keep)."
+  else
+    echo "Stopping the nodes."
+  fi
+}
+
 # With --keep: lists the nodes still running, removes them from MC_PIDS, and says how to
 # stop them.
 mc_keep_nodes() {

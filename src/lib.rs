@@ -52,6 +52,7 @@
 //! | [`http::routes`] | routes, one file per resource: parse requests, call `Node`, answer JSON |
 //! | [`http::routes::table`] | the route table: path, method, who may call it, the answering function; `Allow`, `HEAD`, `OPTIONS` |
 //! | [`http::owner`] | who may command the node (§5a): the owner token, or loopback and not cross-site |
+//! | [`http::brief`] | `?brief=1`: long signatures shortened for a person at a terminal |
 //! | [`http::reply`] | `ApiError` (the one place errors become status codes) and `Reply` |
 //! | [`http::json`] | request bodies as JSON with duplicate keys refused |
 //! | [`http::server`] | start-up: bind, open the data directory, serve |

@@ -921,3 +921,27 @@ fn resolve_with_bad_peers_then_a_good_one(victim: &TestNode, bad: &[&str]) -> Va
     assert_eq!(victim.chain(), good.chain(), "{report}");
     report
 }
+
+#[test]
+fn a_resolve_that_read_no_peer_does_not_call_our_chain_authoritative() {
+    let victim = TestNode::start(&["--no-relay", "--peer-timeout-ms", "500"]);
+    let silent = FakePeer::start(|_| PeerAnswer::Hang);
+    register(&victim, &silent.url);
+    let (status, report) = victim.post("/nodes/resolve", &Value::Null);
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["replaced"], false);
+    assert_eq!(
+        report["message"], "Our chain was kept, but no peer answered (see each peer's reason)",
+        "{report}"
+    );
+    let honest = TestNode::start(&["--no-relay"]);
+    register(&victim, &honest.url);
+    let (_, report) = victim.post("/nodes/resolve", &Value::Null);
+    assert!(
+        report["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Our chain is authoritative"),
+        "{report}"
+    );
+}

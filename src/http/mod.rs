@@ -1,5 +1,6 @@
 //! The HTTP face of a node: the routes (the only rouille user) and start-up.
 
+pub mod brief;
 pub mod guard;
 pub mod json;
 pub mod owner;

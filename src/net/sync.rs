@@ -102,8 +102,19 @@ pub fn resolve(node: &Node) -> ResolveReport {
         "Our chain was replaced by a longer valid chain".to_string()
     } else if outcomes.is_empty() {
         "No peers are registered; POST /nodes/register first".to_string()
+    } else if outcomes
+        .iter()
+        .any(|outcome| outcome.status == "not longer")
+    {
+        "Our chain is authoritative: no peer that answered has a longer valid chain".to_string()
+    } else if outcomes
+        .iter()
+        .all(|outcome| outcome.status == "unreachable")
+    {
+        "Our chain was kept, but no peer answered (see each peer's reason)".to_string()
     } else {
-        "Our chain is authoritative".to_string()
+        "Our chain was kept: no peer offered a longer valid chain (see each peer's status and reason)"
+            .to_string()
     };
     ResolveReport {
         message,

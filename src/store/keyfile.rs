@@ -36,9 +36,17 @@ pub struct KeyRecord {
 /// The pickledb entry the record is kept under.
 const RECORD_KEY: &str = "key";
 
-/// Creates `path` holding `record`, mode 0600. Refuses (and changes nothing) when the file
+/// Creates `path` holding `record`, mode 0600 (and its folder, 0700, if missing). Refuses (and changes nothing) when the file
 /// already exists: an overwritten key file loses the coins its key holds.
 pub fn create(path: &Path, record: &KeyRecord) -> Result<(), StoreError> {
+    // A missing folder (`data/keys/`) is made, private to the user.
+    if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(io_error(parent))?;
+    }
     // Claim the name exclusively first, so two `wallet new` cannot both win.
     OpenOptions::new()
         .write(true)

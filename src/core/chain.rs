@@ -11,6 +11,10 @@ use crate::core::signed::SignatureError;
 use std::collections::HashMap;
 use std::fmt;
 
+/// Most transactions in one block, its coinbase included (SPEC §4): it bounds what one
+/// block costs every node to fetch, check and store, as Bitcoin's block weight limit does.
+pub const MAX_BLOCK_TRANSACTIONS: usize = 2000;
+
 /// How far ahead of the validating node's clock a block's timestamp may be: 2 hours.
 pub const MAX_FUTURE_MS: u64 = 2 * 60 * 60 * 1000;
 
@@ -65,6 +69,8 @@ pub enum Rule {
     TimestampInFuture { now: u64, got: u64 },
     /// The block has no transactions, or the first is not from `"0"`.
     MissingCoinbase,
+    /// More than [`MAX_BLOCK_TRANSACTIONS`] transactions.
+    TooManyTransactions { count: usize },
     /// The coinbase pays another amount than the network's reward.
     WrongReward { expected: u64, got: u64 },
     /// The coinbase's timestamp is not the block's.
@@ -127,6 +133,10 @@ impl fmt::Display for Rule {
             Rule::MissingCoinbase => write!(
                 f,
                 "the first transaction must be the coinbase (sender \"0\") paying the miner"
+            ),
+            Rule::TooManyTransactions { count } => write!(
+                f,
+                "it holds {count} transactions; a block holds at most {MAX_BLOCK_TRANSACTIONS}, its coinbase included"
             ),
             Rule::WrongReward { expected, got } => {
                 write!(f, "coinbase pays {got}, but the reward is {expected}")
@@ -371,6 +381,11 @@ impl Chain {
             return fail(Rule::InsufficientWork {
                 difficulty: self.difficulty,
                 zero_bits: leading_zero_bits(&computed),
+            });
+        }
+        if block.transactions.len() > MAX_BLOCK_TRANSACTIONS {
+            return fail(Rule::TooManyTransactions {
+                count: block.transactions.len(),
             });
         }
         let merkle = merkle_root_of(&block.transactions);

@@ -7,6 +7,7 @@ use crate::core::block::{Transaction, TxError};
 use crate::core::hash::{BlockHash, TxId};
 use crate::core::ledger::{Changes, Ledger, LedgerError};
 use crate::core::signed::SignatureError;
+use std::collections::HashMap;
 use std::fmt;
 
 /// Default for `--pool-max`, the most transactions waiting at once: bounded by memory (an
@@ -20,6 +21,9 @@ pub struct Pool {
     transactions: Vec<Transaction>,
     /// Balances and ids after applying `transactions` to the tip's ledger.
     changes: Changes,
+    /// Where each pending transaction is in `transactions`, to hand one out by id
+    /// (`/getdata`, rebuilding a compact block) without a scan.
+    positions: HashMap<TxId, usize>,
 }
 
 /// Why a transaction is not admitted.
@@ -72,6 +76,11 @@ impl Pool {
     /// Pending transactions, oldest first.
     pub fn transactions(&self) -> &[Transaction] {
         &self.transactions
+    }
+
+    /// The pending transaction with this id, if any.
+    pub fn get(&self, id: &TxId) -> Option<&Transaction> {
+        self.positions.get(id).map(|&at| &self.transactions[at])
     }
 
     /// Number of pending transactions.
@@ -132,6 +141,7 @@ impl Pool {
         tx.check(false).map_err(PoolError::Invalid)?;
         match self.changes.apply(ledger, &tx) {
             Ok(()) => {
+                self.positions.insert(tx.id, self.transactions.len());
                 self.transactions.push(tx);
                 Ok(())
             }
@@ -190,6 +200,21 @@ mod tests {
             error,
             PoolError::Ledger(LedgerError::Overspend { .. })
         ));
+    }
+
+    #[test]
+    fn hands_out_pending_transactions_by_id() {
+        let ledger = ledger_where_alice_has(50);
+        let mut pool = Pool::default();
+        let first = Transaction::new("alice", "bob", 5, 1);
+        let second = Transaction::new("bob", "carol", 2, 2);
+        pool.admit(&ledger, first.clone()).unwrap();
+        pool.admit(&ledger, second.clone()).unwrap();
+        assert_eq!(pool.get(&second.id), Some(&second));
+        assert_eq!(pool.get(&first.id), Some(&first));
+        let (rebuilt, _) = Pool::rebuild(&ledger, vec![second.clone()]);
+        assert_eq!(rebuilt.get(&second.id), Some(&second));
+        assert_eq!(rebuilt.get(&first.id), None);
     }
 
     #[test]

@@ -38,20 +38,10 @@ pub fn probe(node: &Node, peer: &str) -> Probe {
     if inv.node_id == node.identity().node_id {
         return Probe::Myself;
     }
-    let (genesis, difficulty) = node.network();
-    if inv.difficulty != difficulty {
-        return Probe::Other(format!(
-            "its difficulty is {}, ours {difficulty}",
-            inv.difficulty
-        ));
+    match node.other_network(&inv) {
+        Some(reason) => Probe::Other(reason),
+        None => Probe::Same(inv),
     }
-    if inv.genesis != genesis {
-        return Probe::Other(format!(
-            "its genesis {} differs from ours {genesis}",
-            inv.genesis
-        ));
-    }
-    Probe::Same(inv)
 }
 
 /// What `POST /nodes/register` did.

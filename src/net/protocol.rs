@@ -1,10 +1,11 @@
-//! The wire types nodes exchange during sync (SPEC §5 `/inv` and `/chain` answers).
+//! The wire types nodes exchange (SPEC §5 `/inv` and `/chain` answers; §6b compact
+//! blocks and `/getdata`).
 //!
 //! Kept apart from [`crate::net::sync`] so that `node` can speak of inventories without
 //! depending on the sync logic that depends on `node`.
 
-use crate::core::block::Block;
-use crate::core::hash::{BlockHash, TxId};
+use crate::core::block::{Block, Transaction};
+use crate::core::hash::{BlockHash, MerkleRoot, TxId};
 use serde::{Deserialize, Serialize};
 
 /// A peer's `/inv` answer, as SPEC §5 defines it.
@@ -20,6 +21,10 @@ pub struct InvAnswer {
     pub genesis: BlockHash,
     /// The peer's difficulty.
     pub difficulty: u32,
+    /// Coins each of the peer's coinbases pays (SPEC §6b); absent from nodes older than
+    /// that rule, which are then judged by genesis and difficulty alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward: Option<u64>,
     /// Index of the first of our locator hashes on the peer's chain; 0 if none.
     pub fork_index: u64,
     /// Block hashes after the fork, then pooled transaction ids.
@@ -43,4 +48,87 @@ pub struct ChainPage {
     pub chain: Vec<Block>,
     /// The peer's full length.
     pub length: u64,
+}
+
+/// A block as `GET /chain?compact=1` sends it (SPEC §6b, after BIP 152): the header
+/// fields, every transaction id in block order and the whole coinbase, in place of the
+/// transactions, which the receiver mostly holds already in its pool.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompactBlock {
+    /// Height, genesis = 1.
+    pub index: u64,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// Hash of the block before.
+    pub previous_hash: BlockHash,
+    /// Merkle root over the transactions' leaf hashes.
+    pub merkle_root: MerkleRoot,
+    /// The network's difficulty.
+    pub difficulty: u32,
+    /// The nonce.
+    pub proof: u64,
+    /// The header's hash, as claimed (checked once the block is rebuilt).
+    pub hash: BlockHash,
+    /// Every transaction's id, coinbase first.
+    pub transaction_ids: Vec<TxId>,
+    /// The coinbase, which no pool holds (none for genesis).
+    pub coinbase: Option<Transaction>,
+}
+
+impl CompactBlock {
+    /// The compact form of `block`.
+    pub fn of(block: &Block) -> CompactBlock {
+        CompactBlock {
+            index: block.index,
+            timestamp: block.timestamp,
+            previous_hash: block.previous_hash,
+            merkle_root: block.merkle_root,
+            difficulty: block.difficulty,
+            proof: block.proof,
+            hash: block.hash,
+            transaction_ids: block.transactions.iter().map(|tx| tx.id).collect(),
+            coinbase: block.transactions.first().cloned(),
+        }
+    }
+
+    /// The ids a receiver must find elsewhere: every one but the coinbase's.
+    pub fn payment_ids(&self) -> &[TxId] {
+        self.transaction_ids.get(1..).unwrap_or(&[])
+    }
+
+    /// The whole block again, given the payments for [`CompactBlock::payment_ids`] in
+    /// order. Whatever the sender claimed is validated later like any block (SPEC §4):
+    /// the merkle root covers every id and signature, so a rebuilt block is the block.
+    pub fn rebuild(self, payments: Vec<Transaction>) -> Block {
+        let transactions = self.coinbase.into_iter().chain(payments).collect();
+        Block {
+            index: self.index,
+            timestamp: self.timestamp,
+            previous_hash: self.previous_hash,
+            merkle_root: self.merkle_root,
+            difficulty: self.difficulty,
+            proof: self.proof,
+            hash: self.hash,
+            transactions,
+        }
+    }
+}
+
+/// A `/chain?compact=1` page.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CompactPage {
+    /// Compact blocks of the page.
+    pub chain: Vec<CompactBlock>,
+    /// The peer's full length.
+    pub length: u64,
+}
+
+/// `POST /getdata`'s answer (SPEC §6b).
+#[derive(Clone, Debug, Deserialize)]
+pub struct GetdataAnswer {
+    /// The transactions found, in their relayed form.
+    pub transactions: Vec<Transaction>,
+    /// The ids the peer does not hold.
+    pub missing: Vec<TxId>,
 }

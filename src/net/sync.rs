@@ -174,7 +174,7 @@ pub fn getblocks(node: &Node) -> Vec<PeerInventory> {
             });
             continue;
         }
-        if let Some(reason) = other_network(node, &answer) {
+        if let Some(reason) = node.other_network(&answer) {
             report.push(PeerInventory::Failed {
                 node: peer,
                 error: format!("other network: {reason}"),
@@ -221,7 +221,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
             )
             .with_inv(&inv);
         }
-        if let Some(reason) = other_network(node, &inv) {
+        if let Some(reason) = node.other_network(&inv) {
             return outcome("other network", length, reason).with_inv(&inv);
         }
         if inv.length <= our_length {
@@ -375,24 +375,6 @@ fn fetch_branch(
         }
     }
     Ok(branch)
-}
-
-/// Why a peer is on another network, if it is.
-fn other_network(node: &Node, inv: &InvAnswer) -> Option<String> {
-    let (genesis, difficulty) = node.network();
-    if inv.difficulty != difficulty {
-        return Some(format!(
-            "its difficulty is {}, ours {difficulty}",
-            inv.difficulty
-        ));
-    }
-    if inv.genesis != genesis {
-        return Some(format!(
-            "its genesis {} differs from ours {genesis}",
-            inv.genesis
-        ));
-    }
-    None
 }
 
 fn locator_query(locator: &[BlockHash]) -> String {

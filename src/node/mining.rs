@@ -2,6 +2,7 @@
 
 use super::{Node, NodeError, State, now_ms};
 use crate::core::block::{Block, Header, Transaction, merkle_root_of};
+use crate::core::chain::MAX_BLOCK_TRANSACTIONS;
 use crate::core::pool::Pool;
 use crate::core::pow::{self, Found};
 use log::{info, warn};
@@ -18,7 +19,8 @@ pub struct Mined {
 }
 
 impl Node {
-    /// Mines the pool into a new block: coinbase first, then the pool in arrival order.
+    /// Mines the pool into a new block: coinbase first, then the pool in arrival order, at
+    /// most [`MAX_BLOCK_TRANSACTIONS`] in all (the rest wait for the next block).
     /// The search runs without the lock; if the tip moves meanwhile it is cancelled at once
     /// (and if the pool changed, noticed at commit), and it starts over on the new tip. The
     /// figures returned cover every search made.
@@ -31,7 +33,9 @@ impl Node {
                 let state = self.lock();
                 (
                     state.chain.tip().clone(),
-                    state.pool.transactions().to_vec(),
+                    // The first in arrival order, as many as fit beside the coinbase.
+                    state.pool.transactions()[..state.pool.len().min(MAX_BLOCK_TRANSACTIONS - 1)]
+                        .to_vec(),
                     state.chain.difficulty(),
                     state.chain.reward(),
                     Arc::clone(&state.tip_moved),

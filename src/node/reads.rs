@@ -4,7 +4,7 @@
 use super::Node;
 use crate::core::block::{Block, Transaction};
 use crate::core::hash::{BlockHash, TxId};
-use crate::net::protocol::InvItem;
+use crate::net::protocol::{InvAnswer, InvItem};
 use std::collections::BTreeMap;
 
 /// A consistent copy of what `/inv` reports.
@@ -18,6 +18,8 @@ pub struct Inventory {
     pub genesis: BlockHash,
     /// Network difficulty.
     pub difficulty: u32,
+    /// Coins each coinbase pays: part of the network's rules (SPEC §6b).
+    pub reward: u64,
     /// Index of the first locator hash found on our chain, 0 if none.
     pub fork_index: u64,
     /// Block hashes after the fork (or from genesis).
@@ -37,6 +39,27 @@ impl Node {
     pub fn chain_page(&self, from: u64, limit: usize) -> (Vec<Block>, u64) {
         let state = self.lock();
         (state.chain.page(from, limit).to_vec(), state.chain.len())
+    }
+
+    /// The transactions with these ids, each from the pool or the chain (`None` where this
+    /// node holds none): what `/getdata` hands out and what rebuilds a compact block.
+    pub fn transactions_by_id(&self, ids: &[TxId]) -> Vec<Option<Transaction>> {
+        let state = self.lock();
+        ids.iter()
+            .map(|id| {
+                if let Some(tx) = state.pool.get(id) {
+                    return Some(tx.clone());
+                }
+                let block = state.chain.block(state.chain.ledger().block_of(id)?)?;
+                block.transactions.iter().find(|tx| tx.id == *id).cloned()
+            })
+            .collect()
+    }
+
+    /// Whether this node holds a transaction with this id, in its pool or its chain.
+    pub fn holds_transaction(&self, id: &TxId) -> bool {
+        let state = self.lock();
+        state.pool.get(id).is_some() || state.chain.ledger().block_of(id).is_some()
     }
 
     /// Pending transactions, oldest first.
@@ -99,6 +122,34 @@ impl Node {
         (state.chain.genesis().hash, state.chain.difficulty())
     }
 
+    /// Why a peer whose `/inv` answered `inv` is on another network (another genesis,
+    /// difficulty or reward), if it is.
+    pub fn other_network(&self, inv: &InvAnswer) -> Option<String> {
+        let (genesis, difficulty, reward) = {
+            let state = self.lock();
+            let chain = &state.chain;
+            (chain.genesis().hash, chain.difficulty(), chain.reward())
+        };
+        if inv.difficulty != difficulty {
+            return Some(format!(
+                "its difficulty is {}, ours {difficulty}",
+                inv.difficulty
+            ));
+        }
+        if inv.genesis != genesis {
+            return Some(format!(
+                "its genesis {} differs from ours {genesis}",
+                inv.genesis
+            ));
+        }
+        match inv.reward {
+            Some(theirs) if theirs != reward => Some(format!(
+                "its reward is {theirs} coins a block, ours {reward}"
+            )),
+            _ => None,
+        }
+    }
+
     /// Our inventory after the first locator hash on our chain (or from genesis).
     pub fn inventory(&self, locator: &[BlockHash], limit: usize) -> Inventory {
         let state = self.lock();
@@ -110,6 +161,7 @@ impl Node {
             tip: chain.tip().hash,
             genesis: chain.genesis().hash,
             difficulty: chain.difficulty(),
+            reward: chain.reward(),
             fork_index,
             blocks: chain.page(from, limit).iter().map(|b| b.hash).collect(),
             transactions: state.pool.transactions().iter().map(|tx| tx.id).collect(),

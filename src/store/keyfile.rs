@@ -40,7 +40,10 @@ const RECORD_KEY: &str = "key";
 /// already exists: an overwritten key file loses the coins its key holds.
 pub fn create(path: &Path, record: &KeyRecord) -> Result<(), StoreError> {
     // A missing folder (`data/keys/`) is made, private to the user.
-    if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+    if let Some(parent) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
         DirBuilder::new()
             .recursive(true)
             .mode(0o700)

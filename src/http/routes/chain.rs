@@ -1,33 +1,49 @@
 //! `GET /chain` (whole, or a page) and `/restart` (back to genesis).
 
 use super::call::Call;
+use super::capped::{MAX_PAGE_JSON_BYTES, json_list};
 use super::input::query_number;
-use crate::core::block::Block;
-use crate::http::reply::{Reply, to_json};
-use serde::Serialize;
+use crate::http::reply::{ApiError, Reply, to_json};
+use crate::net::protocol::CompactBlock;
 use serde_json::json;
 
 /// Largest `/chain` page.
 pub const MAX_CHAIN_PAGE: u64 = 500;
 
-/// `GET /chain`: the whole chain, or a page of it (`from`, `limit`), and the full length.
+/// `GET /chain`: the whole chain, or a page of it (`from`, `limit`; a page stops after
+/// the block that takes it past 16 MiB of JSON), and the full length; `compact=1` sends
+/// compact blocks (SPEC §6b).
 pub(super) fn chain(call: &Call) -> Reply {
     let (request, node) = (call.request, call.node);
     let from = query_number(request, "from")?;
     let limit = query_number(request, "limit")?;
-    let (blocks, length) = if from.is_none() && limit.is_none() {
+    let compact = match request.get_param("compact").as_deref() {
+        None | Some("0") | Some("false") => false,
+        Some("1") | Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "query parameter compact must be 1 or 0, got {other:?}"
+            )));
+        }
+    };
+    let whole = from.is_none() && limit.is_none();
+    let (blocks, length) = if whole {
         node.chain()
     } else {
         let limit = limit.unwrap_or(MAX_CHAIN_PAGE).min(MAX_CHAIN_PAGE);
         node.chain_page(from.unwrap_or(1), limit as usize)
     };
-    Ok((
-        200,
-        to_json(&ChainAnswer {
-            chain: blocks,
-            length,
-        }),
-    ))
+    let cap = if whole {
+        usize::MAX
+    } else {
+        MAX_PAGE_JSON_BYTES
+    };
+    let (list, _) = if compact {
+        json_list(blocks.iter().map(CompactBlock::of), cap)
+    } else {
+        json_list(&blocks, cap)
+    };
+    Ok((200, format!("{{\"chain\":{list},\"length\":{length}}}")))
 }
 
 /// `/restart`: back to genesis with an empty pool; peers and the wallet stay.
@@ -40,11 +56,4 @@ pub(super) fn restart(call: &Call) -> Reply {
             &json!({ "message": "Chain reset to genesis and pool emptied; peers kept", "length": length }),
         ),
     ))
-}
-
-/// `/chain`: a page or the whole chain, and the full length.
-#[derive(Serialize)]
-struct ChainAnswer {
-    chain: Vec<Block>,
-    length: u64,
 }

@@ -54,6 +54,7 @@ pub(super) fn inv(call: &Call) -> Reply {
         tip: inventory.tip,
         genesis: inventory.genesis,
         difficulty: inventory.difficulty,
+        reward: Some(inventory.reward),
         fork_index: inventory.fork_index,
         values,
     };

@@ -7,7 +7,9 @@
 //! and errors become status codes only in [`ApiError::status`].
 
 mod call;
+mod capped;
 mod chain;
+mod getdata;
 mod input;
 mod inv;
 mod mine;

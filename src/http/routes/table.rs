@@ -3,7 +3,7 @@
 //! and the cross-origin read header are all read from it, so a route is one line here.
 
 use super::call::Call;
-use super::{chain, inv, mine, nodes, transactions, wallet};
+use super::{chain, getdata, inv, mine, nodes, transactions, wallet};
 use crate::http::reply::Reply;
 
 /// A method a route answers (`HEAD` and `OPTIONS` are derived, never listed).
@@ -111,7 +111,7 @@ use Access::{OwnerOnly, OwnerToSign, Public};
 use Method::{Delete, Get, Post};
 
 /// Every route, a path's methods in the order `Allow` lists them.
-pub const ROUTES: [Route; 19] = [
+pub const ROUTES: [Route; 20] = [
     act(Get, "/restart", OwnerOnly, chain::restart),
     act(Post, "/restart", OwnerOnly, chain::restart),
     read("/nodes/register", nodes::list),
@@ -127,6 +127,7 @@ pub const ROUTES: [Route; 19] = [
     read("/balances", wallet::balances),
     read("/inv", inv::inv),
     act(Post, "/inv", Public, inv::announced),
+    act(Post, "/getdata", Public, getdata::getdata),
     read("/nodes", nodes::nodes),
     act(Get, "/nodes/resolve", Public, nodes::resolve),
     act(Post, "/nodes/resolve", Public, nodes::resolve),

@@ -16,7 +16,8 @@
 # top level is {"error": ...}, makes the command fail. A command fails the test when it fails
 # (or, in a `fails` block, when it succeeds); the script stops at the first such command,
 # shows the node logs, and exits 1. Every node it started is stopped on exit.
-# Needs: cargo, python3, curl.
+# Needs: cargo, python3, curl; Node.js + npm for the README's Postman step (it runs
+# scripts/newman.sh, which installs the pinned newman into scripts/.newman/ the first time).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -1,5 +1,6 @@
 //! Command-line flags (SPEC §2): parsed by hand into a [`Config`], with one-line errors.
 
+use crate::net::address::MAX_PEERS;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,6 +33,10 @@ pub struct Config {
     pub sync_interval: Duration,
     /// A peer unreachable this long is dropped.
     pub peer_expiry: Duration,
+    /// How many peers announcements are pushed to (SPEC §6b); 0: every peer.
+    pub relay_peers: usize,
+    /// How long new transaction ids are gathered before they are announced.
+    pub relay_batch: Duration,
     /// Most transactions the pool holds; more are refused with 400 until a block is mined.
     pub pool_max: usize,
     /// Tree height of the keys the node's wallet makes: 5, 10 or 15.
@@ -71,6 +76,7 @@ pub const USAGE: &str = "\
 usage: minichain [--port N] [--host ADDR] [--data-dir DIR] [--difficulty BITS] [--reward N]
                  [--miner ADDR] [--threads N] [--peer URL]... [--peer-timeout-ms N]
                  [--no-relay] [--sync-interval-ms N] [--peer-expiry-ms N]
+                 [--relay-peers N] [--relay-batch-ms N]
                  [--pool-max N] [--wallet-height 5|10|15]
                  [--request-timeout-ms N] [--max-connections N]
 
@@ -92,6 +98,10 @@ A proof-of-work blockchain node answering JSON over HTTP.
   --sync-interval-ms N   how often the node resolves with its peers in the background
                          (default 10000)
   --peer-expiry-ms N     a peer unreachable this long is dropped (default 600000)
+  --relay-peers N        how many peers this node pushes announcements to, chosen at
+                         random among those up (default 8; 0 means every peer)
+  --relay-batch-ms N     how long new transaction ids are gathered before they are
+                         announced (default 50)
   --pool-max N           most pending transactions; beyond it a payment is refused with
                          400 \"pool is full\" until a block is mined (default 100000)
   --wallet-height H      tree height of the keys the node's wallet makes: 5, 10 or 15
@@ -119,6 +129,8 @@ impl Default for Config {
             relay: true,
             sync_interval: Duration::from_millis(10_000),
             peer_expiry: Duration::from_millis(600_000),
+            relay_peers: 8,
+            relay_batch: Duration::from_millis(50),
             pool_max: crate::core::pool::MAX_POOL_TRANSACTIONS,
             wallet_height: 10,
             request_timeout: Duration::from_millis(10_000),
@@ -188,6 +200,12 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
             "--peer-expiry-ms" => {
                 config.peer_expiry =
                     Duration::from_millis(number(&flag, &value()?, 10, 31_536_000_000)?)
+            }
+            "--relay-peers" => {
+                config.relay_peers = number(&flag, &value()?, 0, MAX_PEERS as u64)? as usize
+            }
+            "--relay-batch-ms" => {
+                config.relay_batch = Duration::from_millis(number(&flag, &value()?, 0, 60_000)?)
             }
             "--wallet-height" => {
                 config.wallet_height = match value()?.as_str() {
@@ -295,6 +313,8 @@ mod tests {
         assert!(config.relay);
         assert_eq!(config.sync_interval, Duration::from_millis(10_000));
         assert_eq!(config.peer_expiry, Duration::from_millis(600_000));
+        assert_eq!(config.relay_peers, 8);
+        assert_eq!(config.relay_batch, Duration::from_millis(50));
         let Command::Run(config) = parse(&[
             "--no-relay",
             "--sync-interval-ms",

@@ -1413,6 +1413,7 @@ fn inv_without_a_locator_lists_blocks_from_genesis_then_the_pool() {
         sorted(&[
             "difficulty",
             "fork_index",
+            "reward",
             "genesis",
             "length",
             "node_id",

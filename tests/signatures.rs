@@ -298,3 +298,31 @@ fn the_node_wallet_survives_restart_and_kill_9_without_reusing_a_leaf() {
         "an overspend uses no leaf"
     );
 }
+
+#[test]
+fn a_wallet_payment_with_the_clients_timestamp_is_a_safe_retry() {
+    let node = TestNode::start(&["--no-relay"]);
+    node.mine();
+    let wallet = node.wallet_address();
+    let leaves = |node: &TestNode| node.get("/wallet").1["leaves_used"].as_u64().unwrap();
+    let body = serde_json::json!({"sender": wallet, "recipient": "bob", "amount": 1, "timestamp": 1_700_000_000_000u64});
+    let (status, first) = node.post("/transactions/new", &body);
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["transaction"]["timestamp"], 1_700_000_000_000u64);
+    assert_eq!(leaves(&node), 1);
+    let (status, again) = node.post("/transactions/new", &body);
+    assert_eq!(
+        status, 409,
+        "the same payment again is a safe retry: {again}"
+    );
+    assert_eq!(leaves(&node), 1, "a retry uses no leaf");
+    let wrong = serde_json::json!({"recipient": "carol", "amount": 2, "timestamp": 1_700_000_000_000u64, "id": "ab".repeat(32)});
+    let (status, answer) = node.post("/transactions/new", &wrong);
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("does not match"),
+        "{answer}"
+    );
+    assert_eq!(leaves(&node), 1, "a refused payment uses no leaf");
+    assert_eq!(node.pool().len(), 1);
+}

@@ -212,9 +212,9 @@ mod tests {
         pool.admit(&ledger, second.clone()).unwrap();
         assert_eq!(pool.get(&second.id), Some(&second));
         assert_eq!(pool.get(&first.id), Some(&first));
-        let (rebuilt, _) = Pool::rebuild(&ledger, vec![second.clone()]);
-        assert_eq!(rebuilt.get(&second.id), Some(&second));
-        assert_eq!(rebuilt.get(&first.id), None);
+        let (rebuilt, _) = Pool::rebuild(&ledger, vec![first.clone()]);
+        assert_eq!(rebuilt.get(&first.id), Some(&first));
+        assert_eq!(rebuilt.get(&second.id), None);
     }
 
     #[test]

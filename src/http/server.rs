@@ -63,6 +63,8 @@ pub fn run(config: Config) -> Result<(), RunError> {
             relay: config.relay,
             sync_interval: config.sync_interval,
             peer_expiry: config.peer_expiry,
+            relay_peers: config.relay_peers,
+            relay_batch: config.relay_batch,
         },
     );
     let url = node.identity().url.clone();

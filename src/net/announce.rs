@@ -1,27 +1,34 @@
-//! Tip announcements (SPEC §6a, `POST /inv`): what a node sends when its tip changes,
-//! what it does with one it receives, and how it fetches an announced tip.
+//! Announcements (SPEC §6a, §6b, `POST /inv`): what a node sends to a relay peer when
+//! its tip changes or it pooled new transactions, what it does with one it receives, and
+//! how it fetches an announced tip.
 //!
-//! Receiving answers at once (202) and only queues a fetch; the fetch runs on a relay
-//! thread. A tip one to [`DIRECT_FETCH`] blocks ahead of ours is fetched straight from
-//! `/chain` when its first block builds on our tip (no locator needed); anything else
-//! goes through the full getblocks/inv resolve with that peer alone (§6 steps 2-5).
+//! Receiving answers at once (202) and only queues work for the announcer's slot; the
+//! fetches run on a relay thread. An announcement leads to a fetch only from a peer in
+//! this node's list, at the URL it registered, and never marks that peer (SPEC §5a). A
+//! tip one to [`DIRECT_FETCH`] blocks ahead of ours is fetched as compact blocks from
+//! `/chain` when its first block builds on our tip, rebuilt from our pool (asking
+//! `/getdata` for what it lacks); anything else goes through the full getblocks/inv
+//! resolve with that peer alone (§6 steps 2-5).
 
-use crate::core::block::Block;
-use crate::core::hash::BlockHash;
+use crate::core::block::{Block, Transaction};
+use crate::core::hash::{BlockHash, TxId};
 use crate::net::address::{is_own_address, normalize_peer};
-use crate::net::protocol::ChainPage;
+use crate::net::outbox::IDS_PER_MESSAGE;
+use crate::net::protocol::{ChainPage, CompactBlock, CompactPage, GetdataAnswer};
 use crate::net::relay::Network;
-use crate::net::sync;
+use crate::net::{sync, txrelay};
 use crate::node::{Adoption, Node, NodeError, now_ms};
 use log::{debug, info, warn};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
+use std::collections::HashMap;
 
 /// Most blocks fetched straight from `/chain` for an announcement; a longer gap (or a
 /// fork) goes through the locator.
 pub const DIRECT_FETCH: u64 = 16;
 
-/// The body of `POST /inv`.
+/// The body of `POST /inv`: who announces, and its tip (`length`, `tip`, `genesis`
+/// together), new transaction ids, or both.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Announcement {
@@ -30,28 +37,55 @@ pub struct Announcement {
     /// The announcer's node id.
     pub node_id: String,
     /// Its chain length.
-    pub length: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
     /// Its tip.
-    pub tip: BlockHash,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tip: Option<BlockHash>,
     /// Its genesis: another one means another network.
-    pub genesis: BlockHash,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genesis: Option<BlockHash>,
+    /// Ids of transactions it newly pooled (at most 1,000).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transactions: Vec<TxId>,
 }
 
-/// Handles `POST /inv`: checks the announcement and queues a fetch when the tip is new
-/// to us and longer; returns the 202 message saying what will happen. Never calls a peer.
+/// Handles `POST /inv`: checks the announcement and queues, for a registered peer, a
+/// fetch of a tip new to us and longer and a `/getdata` of the ids we lack; returns the
+/// 202 message saying what will happen. Never calls a peer.
 pub fn receive(node: &Node, body: Value) -> Result<String, NodeError> {
+    let bad = |message: String| NodeError::BadRequest(message);
     let announcement: Announcement = serde_json::from_value(body).map_err(|error| {
-        NodeError::BadRequest(format!(
-            "an announcement is {{\"node\", \"node_id\", \"length\", \"tip\", \"genesis\"}}: {error}"
+        bad(format!(
+            "an announcement is {{\"node\", \"node_id\"}} with {{\"length\", \"tip\", \"genesis\"}} and/or \"transactions\": [ids]: {error}"
         ))
     })?;
-    if announcement.length == 0 {
-        return Err(NodeError::BadRequest(
-            "length: a chain holds at least its genesis block, so length is 1 or more".into(),
+    let tip = match (announcement.length, announcement.tip, announcement.genesis) {
+        (Some(0), _, _) => {
+            return Err(bad(
+                "length: a chain holds at least its genesis block, so length is 1 or more".into(),
+            ));
+        }
+        (Some(length), Some(tip), Some(genesis)) => Some((length, tip, genesis)),
+        (None, None, None) => None,
+        _ => {
+            return Err(bad(
+                "length, tip and genesis announce a tip together: send all three or none".into(),
+            ));
+        }
+    };
+    if announcement.transactions.len() > IDS_PER_MESSAGE {
+        return Err(bad(format!(
+            "an announcement carries at most {IDS_PER_MESSAGE} transaction ids, got {}",
+            announcement.transactions.len()
+        )));
+    }
+    if tip.is_none() && announcement.transactions.is_empty() {
+        return Err(bad(
+            "announce a tip (length, tip, genesis) or transaction ids (\"transactions\")".into(),
         ));
     }
-    let url = normalize_peer(&announcement.node)
-        .map_err(|error| NodeError::BadRequest(format!("node: {error}")))?;
+    let url = normalize_peer(&announcement.node).map_err(|error| bad(format!("node: {error}")))?;
     let Some(network) = Network::of(node).filter(|network| network.settings.relay) else {
         return Ok("relay is off on this node (--no-relay); announcement ignored".into());
     };
@@ -62,61 +96,79 @@ pub fn receive(node: &Node, body: Value) -> Result<String, NodeError> {
         return Ok("that is this node itself; announcement ignored".into());
     }
     let peers = node.peers();
-    // Fetch through the address we registered it under (a proxy, another name), if any.
-    let peer = network
+    // Fetch only through the address we registered it under (a proxy, another name).
+    let Some(peer) = network
         .book
         .peer_with_node_id(&peers, &announcement.node_id)
-        .or_else(|| peers.contains(&url).then(|| url.clone()));
-    let (genesis, _) = node.network();
-    if announcement.genesis != genesis {
-        let reason = format!(
-            "its genesis {} differs from ours {genesis}",
-            announcement.genesis
-        );
-        // Only a claim: the peer it names is judged by this node's own calls (SPEC §5a).
-        debug!("announcement from {url} on another network: {reason}");
-        return Ok(format!("other network ({reason}); announcement ignored"));
-    }
-    debug!(
-        "announcement from {url}: length {}, tip {}",
-        announcement.length, announcement.tip
-    );
-    if node.index_of(&announcement.tip).is_some() {
-        return Ok("this node already has that block".into());
-    }
-    let (our_length, _) = node.tip();
-    if announcement.length <= our_length {
+        .or_else(|| peers.contains(&url).then(|| url.clone()))
+    else {
         return Ok(format!(
-            "not longer than our chain ({our_length} blocks); nothing to fetch"
+            "{url} is not a registered peer of this node; nothing fetched (the sync hears from peers)"
+        ));
+    };
+    let mut said = Vec::new();
+    if let Some((length, tip, genesis)) = tip {
+        said.push(tip_part(node, network, &peer, length, tip, genesis));
+    }
+    if !announcement.transactions.is_empty() {
+        let asked = txrelay::receive(node, network, &peer, &announcement.transactions);
+        said.push(format!(
+            "will ask {peer} for {asked} of {} transactions",
+            announcement.transactions.len()
         ));
     }
-    let registered = peer.is_some();
-    let source = peer.unwrap_or(url);
-    match network.queue_fetch(&source, registered, announcement.length, announcement.tip) {
-        Ok(()) => Ok(format!(
-            "will fetch block {} from {source}",
-            announcement.tip
-        )),
+    Ok(said.join("; "))
+}
+
+/// What to do about an announced tip: fetch it from `peer`, or why not.
+fn tip_part(
+    node: &Node,
+    network: &Network,
+    peer: &str,
+    length: u64,
+    tip: BlockHash,
+    genesis: BlockHash,
+) -> String {
+    let (ours, _) = node.network();
+    if genesis != ours {
+        // Only a claim: the peer is judged by this node's own calls (SPEC §5a).
+        debug!("announcement in {peer}'s name from another network (genesis {genesis})");
+        return format!(
+            "other network (its genesis {genesis} differs from ours {ours}); tip ignored"
+        );
+    }
+    debug!("announcement from {peer}: length {length}, tip {tip}");
+    if node.index_of(&tip).is_some() {
+        return "this node already has that block".into();
+    }
+    let (our_length, _) = node.tip();
+    if length <= our_length {
+        return format!("not longer than our chain ({our_length} blocks); nothing to fetch");
+    }
+    match network.queue_fetch(peer, length, tip) {
+        Ok(()) => format!("will fetch block {tip} from {peer}"),
         Err(reason) => {
-            debug!("announcement from {source} ignored: {reason}");
-            Ok(format!("not fetched: {reason}"))
+            debug!("announcement from {peer} not fetched: {reason}");
+            format!("not fetched: {reason}")
         }
     }
 }
 
-/// Announces our tip to `peer`, unless it is known to hold it already.
-pub fn send(node: &Node, network: &Network, peer: &str) {
+/// Sends `peer` one announcement: our tip unless it is known to hold it, and `ids`.
+pub fn send(node: &Node, network: &Network, peer: &str, ids: &[TxId]) {
     let (length, tip) = node.tip();
-    if network.book.knows_tip(peer, &tip) {
+    let tip_is_new = !network.book.knows_tip(peer, &tip);
+    if !tip_is_new && ids.is_empty() {
         return;
     }
     let (genesis, _) = node.network();
     let body = Announcement {
         node: node.identity().url.clone(),
         node_id: node.identity().node_id.clone(),
-        length,
-        tip,
-        genesis,
+        length: tip_is_new.then_some(length),
+        tip: tip_is_new.then_some(tip),
+        genesis: tip_is_new.then_some(genesis),
+        transactions: ids.to_vec(),
     };
     match node
         .client()
@@ -124,10 +176,18 @@ pub fn send(node: &Node, network: &Network, peer: &str) {
     {
         Ok((202, message)) => {
             debug!(
-                "announced tip {tip} (length {length}) to {peer}: {}",
+                "announced {}{} transaction ids to {peer}: {}",
+                if tip_is_new {
+                    format!("tip {tip} (length {length}) and ")
+                } else {
+                    String::new()
+                },
+                ids.len(),
                 message.unwrap_or_default()
             );
-            network.book.has_tip(peer, length, tip);
+            if tip_is_new {
+                network.book.has_tip(peer, length, tip);
+            }
         }
         Ok((status, message)) => debug!(
             "{peer} answered {status} to our announcement: {}",
@@ -199,8 +259,10 @@ pub fn fetch_announced(node: &Node, network: &Network, peer: &str, length: u64, 
     }
 }
 
-/// The blocks after our tip straight from `/chain`; `None` when they do not build on our
-/// tip (then the caller resolves with the locator).
+/// The blocks after our tip straight from `/chain`, as compact blocks rebuilt from our
+/// pool and chain (the few transactions we lack asked of the same peer with `/getdata`);
+/// whole blocks when that peer cannot fill the gaps. `None` when they do not build on
+/// our tip (then the caller resolves with the locator).
 fn fetch_direct(
     node: &Node,
     peer: &str,
@@ -209,19 +271,81 @@ fn fetch_direct(
     length: u64,
 ) -> Result<Option<Adoption>, String> {
     let wanted = length - our_length;
-    let url = format!("{peer}/chain?from={}&limit={wanted}", our_length + 1);
-    let page: ChainPage = node.client().get(&url).map_err(|e| e.to_string())?;
-    let blocks: Vec<Block> = page.chain.into_iter().take(wanted as usize).collect();
-    let links = blocks.first().is_some_and(|b| b.previous_hash == our_tip)
-        && blocks.len() as u64 == wanted
-        && blocks
+    let from = our_length + 1;
+    let url = format!("{peer}/chain?from={from}&limit={wanted}&compact=1");
+    let page: CompactPage = node.client().get(&url).map_err(|e| e.to_string())?;
+    let compact: Vec<CompactBlock> = page.chain.into_iter().take(wanted as usize).collect();
+    let links = compact.first().is_some_and(|b| b.previous_hash == our_tip)
+        && compact.len() as u64 == wanted
+        && compact
             .iter()
             .enumerate()
-            .all(|(offset, b)| b.index == our_length + 1 + offset as u64);
+            .all(|(offset, b)| b.index == from + offset as u64);
     if !links {
         return Ok(None);
     }
+    let blocks = match rebuild(node, peer, compact) {
+        Ok(blocks) => blocks,
+        Err(reason) => {
+            debug!("could not rebuild {peer}'s compact blocks ({reason}); fetching them whole");
+            let url = format!("{peer}/chain?from={from}&limit={wanted}");
+            let page: ChainPage = node.client().get(&url).map_err(|e| e.to_string())?;
+            page.chain.into_iter().take(wanted as usize).collect()
+        }
+    };
     node.adopt_branch(our_length, our_tip, blocks)
         .map(Some)
         .map_err(|e| e.to_string())
+}
+
+/// Compact blocks made whole: each payment from our pool or chain, the rest asked of
+/// `peer` with `/getdata` (at most [`IDS_PER_MESSAGE`] ids per call).
+fn rebuild(node: &Node, peer: &str, compact: Vec<CompactBlock>) -> Result<Vec<Block>, String> {
+    let ids: Vec<TxId> = compact
+        .iter()
+        .flat_map(|block| block.payment_ids().iter().copied())
+        .collect();
+    let mut known: HashMap<TxId, Transaction> = ids
+        .iter()
+        .zip(node.transactions_by_id(&ids))
+        .filter_map(|(id, tx)| tx.map(|tx| (*id, tx)))
+        .collect();
+    let lacking: Vec<TxId> = ids
+        .iter()
+        .filter(|id| !known.contains_key(id))
+        .copied()
+        .collect();
+    for chunk in lacking.chunks(IDS_PER_MESSAGE) {
+        let answer: GetdataAnswer = node
+            .client()
+            .post(
+                &format!("{peer}/getdata"),
+                &json!({ "transactions": chunk }),
+            )
+            .map_err(|e| e.to_string())?;
+        for tx in answer.transactions {
+            known.insert(tx.id, tx);
+        }
+    }
+    debug!(
+        "rebuilt {} compact blocks from {peer}: {} of {} transactions from our pool",
+        compact.len(),
+        ids.len() - lacking.len(),
+        ids.len()
+    );
+    compact
+        .into_iter()
+        .map(|block| {
+            let payments = block
+                .payment_ids()
+                .iter()
+                .map(|id| {
+                    known.get(id).cloned().ok_or_else(|| {
+                        format!("it did not send transaction {id} of block {}", block.index)
+                    })
+                })
+                .collect::<Result<Vec<Transaction>, String>>()?;
+            Ok(block.rebuild(payments))
+        })
+        .collect()
 }

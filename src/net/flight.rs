@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
+use std::time::Instant;
 
 /// Most threads [`map_bounded`] starts for one call.
 pub const MAX_PARALLEL: usize = 16;
@@ -16,9 +17,32 @@ where
     R: Send,
     F: Fn(&T) -> R + Sync,
 {
+    map_bounded_until(items, workers, None, work, |_| unreachable!("no deadline"))
+}
+
+/// Like [`map_bounded`], but no item is started after `deadline`: those left get
+/// `late(item)`. So however many peers hang, a caller waits about the deadline plus one
+/// call's own time limit, never one limit per group of [`MAX_PARALLEL`] peers.
+pub fn map_bounded_until<T, R, F, L>(
+    items: &[T],
+    workers: usize,
+    deadline: Option<Instant>,
+    work: F,
+    late: L,
+) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+    L: Fn(&T) -> R + Sync,
+{
+    let in_time = || deadline.is_none_or(|deadline| Instant::now() < deadline);
     let workers = workers.clamp(1, MAX_PARALLEL).min(items.len());
     if workers <= 1 {
-        return items.iter().map(&work).collect();
+        return items
+            .iter()
+            .map(|item| if in_time() { work(item) } else { late(item) })
+            .collect();
     }
     let next = Mutex::new(0usize);
     let results: Mutex<Vec<Option<R>>> = Mutex::new(items.iter().map(|_| None).collect());
@@ -33,7 +57,7 @@ where
                         index
                     };
                     let Some(item) = items.get(index) else { break };
-                    let result = work(item);
+                    let result = if in_time() { work(item) } else { late(item) };
                     results.lock().unwrap_or_else(|p| p.into_inner())[index] = Some(result);
                 }
             });

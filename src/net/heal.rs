@@ -1,5 +1,6 @@
-//! The background sync (SPEC §6a "start and heal", "peer exchange"): once at start and
-//! then every `--sync-interval-ms`, resolve with every peer that is not backing off,
+//! The background sync (SPEC §6a "start and heal", "peer exchange"; §6b): once at start
+//! and then every `--sync-interval-ms`, resolve with the relay peers and one other peer
+//! in turn (those not backing off),
 //! drop peers unreachable for `--peer-expiry-ms`, and register the peers our peers know.
 //! Runs on its own thread; no lock is held during any peer call.
 
@@ -33,8 +34,10 @@ pub fn run(node: &Node) {
 /// One round: resolve, expire, exchange.
 pub fn round(node: &Node, network: &Network) {
     let now = now_ms();
-    let due: Vec<String> = node
-        .peers()
+    // The relay peers and one other in turn (SPEC §6b); `/nodes/resolve` asks them all.
+    let due: Vec<String> = network
+        .relay_peers
+        .sync_targets(&node.peers(), network.settings.relay_peers, &network.book)
         .into_iter()
         .filter(|peer| network.book.due(peer, now))
         .collect();

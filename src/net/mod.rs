@@ -12,4 +12,6 @@ pub mod peer_book;
 pub mod peers;
 pub mod protocol;
 pub mod relay;
+pub mod relay_peers;
 pub mod sync;
+pub mod txrelay;

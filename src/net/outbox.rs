@@ -1,23 +1,23 @@
-//! The relay's outbox: one slot per peer holding what waits to be sent to it, and the
-//! line of peers with work. A slot coalesces (many tip changes are one announcement of
-//! the newest tip, many announcements from one peer are one fetch); transactions queue
-//! up to a global cap; a slot is worked on by one thread at a time, so a slow peer holds
-//! at most one worker. Also [`SeenSet`], the bounded memory of what was already done.
+//! The relay's outbox: one slot per peer holding what waits to be sent to it or fetched
+//! from it, and the line of peers with work. A slot coalesces (many tip changes are one
+//! announcement of the newest tip; many announcements from one peer fold into one fetch,
+//! SPEC §6b); transaction ids queue up to a global cap; a slot is worked on by one thread
+//! at a time, so a slow peer holds at most one worker and has at most one fetch in
+//! flight. Also [`SeenSet`], the bounded memory of what was already done.
 
-use crate::core::block::Transaction;
-use crate::core::hash::BlockHash;
+use crate::core::hash::{BlockHash, TxId};
 use crate::net::peer_book::MAX_PEERS;
 use log::debug;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
 use std::sync::{Condvar, Mutex};
 
-/// Most transactions waiting in the outbox, all peers together; more are dropped (and
-/// logged): the next block brings them round.
-pub const MAX_QUEUED_TRANSACTIONS: usize = 20_000;
+/// Most transaction ids waiting in the outbox (to announce or to fetch), all peers
+/// together; more are dropped (and logged once per episode): the sync brings them round.
+pub const MAX_QUEUED_IDS: usize = 200_000;
 
-/// Transactions posted to one peer in one go before its slot goes back in line.
-const TRANSACTIONS_PER_TURN: usize = 64;
+/// Most ids in one announcement or one `/getdata` (SPEC §6b).
+pub const IDS_PER_MESSAGE: usize = 1000;
 
 /// Entries kept in each seen-set before the oldest are forgotten.
 pub const SEEN_CAPACITY: usize = 100_000;
@@ -27,9 +27,12 @@ pub const SEEN_CAPACITY: usize = 100_000;
 pub struct Slot {
     /// Announce our tip (whatever it is when the worker gets to it).
     pub announce: bool,
-    /// Transactions to post, oldest first.
-    pub transactions: VecDeque<Transaction>,
-    /// An announced tip to fetch from this peer: its length and hash.
+    /// Transaction ids to announce to it, oldest first.
+    pub ids: Vec<TxId>,
+    /// Transaction ids it announced that we want: asked with `/getdata`.
+    pub wanted: Vec<TxId>,
+    /// An announced tip to fetch from this peer: its length and hash (the longest
+    /// announced wins).
     pub fetch: Option<(u64, BlockHash)>,
     /// A worker is on it.
     busy: bool,
@@ -39,7 +42,11 @@ pub struct Slot {
 
 impl Slot {
     fn has_work(&self) -> bool {
-        self.announce || self.fetch.is_some() || !self.transactions.is_empty()
+        self.announce || self.fetch.is_some() || !self.ids.is_empty() || !self.wanted.is_empty()
+    }
+
+    fn queued_ids(&self) -> usize {
+        self.ids.len() + self.wanted.len()
     }
 }
 
@@ -47,7 +54,8 @@ impl Slot {
 struct OutboxState {
     slots: HashMap<String, Slot>,
     ready: VecDeque<String>,
-    transactions: usize,
+    /// Ids in every slot together.
+    ids: usize,
 }
 
 /// Per-peer slots and the line of peers with work waiting.
@@ -65,8 +73,10 @@ pub struct Turn {
     pub announce: bool,
     /// Fetch this announced tip (length, hash).
     pub fetch: Option<(u64, BlockHash)>,
-    /// Post these transactions.
-    pub transactions: Vec<Transaction>,
+    /// Announce these transaction ids (at most [`IDS_PER_MESSAGE`]).
+    pub ids: Vec<TxId>,
+    /// Ask for these transactions (at most [`IDS_PER_MESSAGE`]).
+    pub wanted: Vec<TxId>,
 }
 
 impl Outbox {
@@ -83,28 +93,39 @@ impl Outbox {
             return false;
         }
         let slot = state.slots.entry(peer.to_string()).or_default();
+        let before = slot.queued_ids();
         change(slot);
+        let added = slot.queued_ids() as isize - before as isize;
         if !slot.busy && !slot.queued && slot.has_work() {
             slot.queued = true;
             state.ready.push_back(peer.to_string());
             self.wake.notify_one();
         }
+        state.ids = (state.ids as isize + added).max(0) as usize;
         true
     }
 
-    pub fn push_transaction(&self, peer: &str, tx: &Transaction) -> bool {
-        {
-            let mut state = self.lock();
-            if state.transactions >= MAX_QUEUED_TRANSACTIONS {
-                return false;
+    /// Queues ids for `peer`, to announce (`wanted` false) or to fetch; returns how many
+    /// did not fit under [`MAX_QUEUED_IDS`].
+    pub fn push_ids(&self, peer: &str, ids: Vec<TxId>, wanted: bool) -> usize {
+        let room = MAX_QUEUED_IDS.saturating_sub(self.lock().ids);
+        let dropped = ids.len().saturating_sub(room);
+        let mut ids = ids;
+        ids.truncate(room);
+        if !ids.is_empty() {
+            let count = ids.len();
+            let pushed = self.push(peer, |slot| {
+                if wanted {
+                    slot.wanted.extend(ids);
+                } else {
+                    slot.ids.extend(ids);
+                }
+            });
+            if !pushed {
+                return dropped + count;
             }
-            state.transactions += 1;
         }
-        let pushed = self.push(peer, |slot| slot.transactions.push_back(tx.clone()));
-        if !pushed {
-            self.lock().transactions -= 1;
-        }
-        pushed
+        dropped
     }
 
     /// Waits for a peer with work and takes one turn of it.
@@ -117,14 +138,16 @@ impl Outbox {
                 };
                 slot.queued = false;
                 slot.busy = true;
-                let count = slot.transactions.len().min(TRANSACTIONS_PER_TURN);
+                let ids_count = slot.ids.len().min(IDS_PER_MESSAGE);
+                let wanted_count = slot.wanted.len().min(IDS_PER_MESSAGE);
                 let turn = Turn {
                     peer,
                     announce: std::mem::take(&mut slot.announce),
                     fetch: slot.fetch.take(),
-                    transactions: slot.transactions.drain(..count).collect(),
+                    ids: slot.ids.drain(..ids_count).collect(),
+                    wanted: slot.wanted.drain(..wanted_count).collect(),
                 };
-                state.transactions -= turn.transactions.len();
+                state.ids -= turn.ids.len() + turn.wanted.len();
                 return turn;
             }
             state = self.wake.wait(state).unwrap_or_else(|p| p.into_inner());
@@ -147,14 +170,18 @@ impl Outbox {
         }
     }
 
-    /// Drops what waits for `peer` (it is down): the sync brings it round later.
-    pub fn drop_transactions(&self, peer: &str) {
+    /// Drops the ids waiting for `peer` (it is down) and returns those it was to be asked
+    /// for, so they can be asked of another announcer: the sync brings the rest round.
+    pub fn drop_ids(&self, peer: &str) -> Vec<TxId> {
         let mut state = self.lock();
-        let dropped = state
-            .slots
-            .get_mut(peer)
-            .map_or(0, |slot| std::mem::take(&mut slot.transactions).len());
-        state.transactions -= dropped;
+        let (ids, wanted) = state.slots.get_mut(peer).map_or((0, Vec::new()), |slot| {
+            (
+                std::mem::take(&mut slot.ids).len(),
+                std::mem::take(&mut slot.wanted),
+            )
+        });
+        state.ids -= ids + wanted.len();
+        wanted
     }
 }
 
@@ -199,12 +226,12 @@ mod tests {
         for _ in 0..5 {
             assert!(outbox.push("http://a:1", |slot| slot.announce = true));
         }
-        let tx = Transaction::new("alice", "bob", 1, 1);
-        assert!(outbox.push_transaction("http://a:1", &tx));
+        let id = crate::core::block::Transaction::new("alice", "bob", 1, 1).id;
+        assert_eq!(outbox.push_ids("http://a:1", vec![id], false), 0);
         let turn = outbox.take();
         assert_eq!(turn.peer, "http://a:1");
         assert!(turn.announce);
-        assert_eq!(turn.transactions.len(), 1);
+        assert_eq!(turn.ids, vec![id]);
         // More work while busy waits for `done`, in one slot.
         outbox.push("http://a:1", |slot| slot.announce = true);
         outbox.push("http://b:1", |slot| slot.announce = true);
@@ -213,6 +240,20 @@ mod tests {
         outbox.done("http://a:1");
         let again = outbox.take();
         assert_eq!((again.peer.as_str(), again.announce), ("http://a:1", true));
+    }
+
+    #[test]
+    fn ids_go_out_a_message_at_a_time_under_a_global_cap() {
+        let outbox = Outbox::default();
+        let ids: Vec<TxId> = (0..2500u64)
+            .map(|n| crate::core::block::Transaction::new("a", "b", 1, n).id)
+            .collect();
+        assert_eq!(outbox.push_ids("http://a:1", ids.clone(), true), 0);
+        let turn = outbox.take();
+        assert_eq!(turn.wanted.len(), IDS_PER_MESSAGE);
+        assert_eq!(outbox.drop_ids("http://a:1").len(), 1500);
+        outbox.done("http://a:1");
+        assert_eq!(outbox.lock().ids, 0);
     }
 
     #[test]

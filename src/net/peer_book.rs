@@ -189,6 +189,9 @@ impl PeerBook {
 
     /// Records a resolve outcome.
     pub fn record(&self, outcome: &PeerOutcome, now: u64, base: Duration) {
+        if !outcome.asked {
+            return;
+        }
         let reason = outcome.reason.as_deref().unwrap_or("");
         match outcome.status {
             "unreachable" => self.failed(&outcome.node, reason, now, base),
@@ -219,6 +222,22 @@ impl PeerBook {
     /// Whether the peer answered on another network when last asked.
     pub fn is_other_network(&self, peer: &str) -> bool {
         self.with(peer, |health| health.status == PeerStatus::OtherNetwork)
+    }
+
+    /// How promising the peer is to ask first (lower first): up, unknown, other network,
+    /// down; so peers that hang are asked last.
+    pub fn rank(&self, peer: &str) -> u8 {
+        self.with(peer, |health| match health.status {
+            PeerStatus::Up => 0,
+            PeerStatus::Unknown => 1,
+            PeerStatus::OtherNetwork => 2,
+            PeerStatus::Down => 3,
+        })
+    }
+
+    /// Whether the last call to the peer got no (usable) answer.
+    pub fn is_down(&self, peer: &str) -> bool {
+        self.with(peer, |health| health.status == PeerStatus::Down)
     }
 
     /// Whether the peer answered when last asked.

@@ -1,36 +1,31 @@
-//! The live network (SPEC §6a): the [`Network`] a node carries beside its state, and the
-//! fixed, small set of background threads that push its news to peers.
+//! The live network (SPEC §6a, §6b): the [`Network`] a node carries beside its state, and
+//! the fixed, small set of background threads that push its news to a few relay peers.
 //!
-//! Work for a peer (announce our tip, post transactions, fetch an announced tip) waits
-//! in that peer's slot of the [`Outbox`], which coalesces and is bounded; the HTTP
-//! threads only ever add to it: they never wait for a peer. No lock is held during a
-//! peer call.
+//! Work for a peer (announce our tip and new transaction ids, ask it for the bodies of the
+//! ids it announced, fetch a tip it announced) waits in that peer's slot of the
+//! [`Outbox`], which coalesces and is bounded; the HTTP threads only ever add to it: they
+//! never wait for a peer. No lock is held during a peer call.
 
 use crate::core::block::Transaction;
 use crate::core::hash::{BlockHash, TxId};
-use crate::net::announce;
 use crate::net::flight::SingleFlight;
-use crate::net::outbox::{MAX_QUEUED_TRANSACTIONS, Outbox, SeenSet};
+use crate::net::outbox::{Outbox, SeenSet};
 use crate::net::peer_book::PeerBook;
-use crate::net::sync::{self, ResolveReport};
+use crate::net::relay_peers::RelayPeers;
+use crate::net::sync::{self, PeerInventory, ResolveReport};
+use crate::net::{announce, txrelay};
 use crate::node::{Listener, NewTransaction, Node, Source, now_ms};
 use log::{debug, warn};
 use std::collections::{HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// Background threads that talk to peers for the outbox.
 pub const RELAY_WORKERS: usize = 4;
 
-/// Fetches announced by nodes that are not registered peers, waiting or running at once.
-pub const MAX_STRANGER_FETCHES: usize = 4;
-
 /// Refused relayed transactions kept for one more try.
 pub const MAX_ORPHANS: usize = 1000;
-
-/// The header a relayed transaction carries: the sender's node id, so the receiver
-/// does not send it back.
-pub const FROM_HEADER: &str = "X-Minichain-Node-Id";
 
 /// How a node takes part in the network; from the command line.
 #[derive(Clone, Copy, Debug)]
@@ -41,30 +36,44 @@ pub struct Settings {
     pub sync_interval: Duration,
     /// A peer unreachable this long is dropped.
     pub peer_expiry: Duration,
+    /// How many peers announcements go to (SPEC §6b); 0: every peer.
+    pub relay_peers: usize,
+    /// How long new transaction ids are gathered before they are announced.
+    pub relay_batch: Duration,
 }
 
 /// Everything a node keeps about the network besides its peer list: peer health, the
-/// outbox, what it already relayed, and the one `/nodes/resolve` run in flight.
+/// outbox, which peers it relays to, what it told whom, and the single-flight runs.
 pub struct Network {
     /// From the command line.
     pub settings: Settings,
     /// Each peer's health, for `GET /nodes`, backoff and expiry.
     pub book: PeerBook,
+    /// The peers announcements go to, and the one other peer each sync asks in turn.
+    pub relay_peers: RelayPeers,
     /// Concurrent `/nodes/resolve` calls share one run.
     resolving: SingleFlight<ResolveReport>,
-    outbox: Outbox,
-    /// Transactions already relayed: each is relayed at most once by this node.
-    relayed: Mutex<SeenSet<TxId>>,
+    /// Concurrent `/getblocks` calls share one run.
+    asking: SingleFlight<Vec<PeerInventory>>,
+    pub(crate) outbox: Outbox,
+    /// Newly pooled transaction ids waiting for the next batch, with the peer (URL) that
+    /// sent each, if any.
+    pub(crate) pending: Mutex<Vec<(TxId, Option<String>)>>,
+    pub(crate) pending_wake: Condvar,
+    /// (peer, id) pairs that peer already knows: it announced the id, or we did to it.
+    pub(crate) told: Mutex<SeenSet<(String, TxId)>>,
+    /// Ids being asked of some announcer now: each is asked once while in flight.
+    pub(crate) requested: Mutex<HashSet<TxId>>,
     /// Announced tips already fetched from a peer, so an announcer repeating a tip it
     /// cannot serve costs one fetch, not one per announcement.
     fetched: Mutex<SeenSet<(String, BlockHash)>>,
     /// Tips being fetched right now: a tip announced by two peers is fetched once.
     fetching: Mutex<HashSet<BlockHash>>,
-    /// Announcers that are not registered peers with a fetch waiting or running.
-    strangers: Mutex<HashSet<String>>,
-    /// Relayed transactions refused, with the sender's node id, tried once more after
+    /// Relayed transactions refused, with the peer that sent them, tried once more after
     /// the next fetch (at most [`MAX_ORPHANS`]).
     orphans: Mutex<VecDeque<(NewTransaction, String)>>,
+    /// Ids dropped because the outbox was full, in the current episode (logged once).
+    dropped: AtomicUsize,
 }
 
 impl Network {
@@ -73,13 +82,18 @@ impl Network {
         Network {
             settings,
             book: PeerBook::default(),
+            relay_peers: RelayPeers::default(),
             resolving: SingleFlight::default(),
+            asking: SingleFlight::default(),
             outbox: Outbox::default(),
-            relayed: Mutex::new(SeenSet::default()),
+            pending: Mutex::new(Vec::new()),
+            pending_wake: Condvar::new(),
+            told: Mutex::new(SeenSet::default()),
+            requested: Mutex::new(HashSet::new()),
             fetched: Mutex::new(SeenSet::default()),
             fetching: Mutex::new(HashSet::new()),
-            strangers: Mutex::new(HashSet::new()),
             orphans: Mutex::new(VecDeque::new()),
+            dropped: AtomicUsize::new(0),
         }
     }
 
@@ -89,51 +103,34 @@ impl Network {
         listener.downcast_ref::<Network>()
     }
 
-    /// Queues a fetch of `tip` (length `length`) from `peer`, which announced it.
-    /// Refused when that peer's tip was already fetched once, or when `peer` is not
-    /// registered here and [`MAX_STRANGER_FETCHES`] such fetches are already waiting:
-    /// anyone can announce, but strangers cannot take over the relay threads.
-    pub fn queue_fetch(
-        &self,
-        peer: &str,
-        registered: bool,
-        length: u64,
-        tip: BlockHash,
-    ) -> Result<(), &'static str> {
-        if !registered {
-            let mut strangers = self.strangers.lock().unwrap_or_else(|p| p.into_inner());
-            if !strangers.contains(peer) && strangers.len() >= MAX_STRANGER_FETCHES {
-                return Err(
-                    "too many announcements from unregistered nodes at once; register it, or wait for the sync",
-                );
-            }
-            strangers.insert(peer.to_string());
-        }
+    /// The peers this node pushes announcements to now (SPEC §6b).
+    pub fn relay_set(&self, node: &Node) -> Vec<String> {
+        self.relay_peers
+            .choose(&node.peers(), self.settings.relay_peers, &self.book)
+    }
+
+    /// Queues a fetch of `tip` (length `length`) from registered `peer`, which announced
+    /// it; announcements arriving before the fetch runs fold into it (the longest wins).
+    /// Refused when that peer's tip was already fetched once.
+    pub fn queue_fetch(&self, peer: &str, length: u64, tip: BlockHash) -> Result<(), String> {
         let fresh = self
             .fetched
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert((peer.to_string(), tip));
         if !fresh {
-            self.stranger_done(peer);
-            return Err("that block was already fetched from it");
+            return Err("that block was already fetched from it".into());
         }
-        if !self
-            .outbox
-            .push(peer, |slot| slot.fetch = Some((length, tip)))
-        {
-            self.stranger_done(peer);
-            return Err("the relay queue is full");
+        let queued = self.outbox.push(peer, |slot| {
+            if slot.fetch.is_none_or(|(queued, _)| queued < length) {
+                slot.fetch = Some((length, tip));
+            }
+        });
+        if queued {
+            Ok(())
+        } else {
+            Err("the relay queue is full".into())
         }
-        Ok(())
-    }
-
-    /// A fetch from a node that is not a peer is over (or was never queued).
-    fn stranger_done(&self, peer: &str) {
-        self.strangers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(peer);
     }
 
     /// Claims `tip` for fetching; false when another thread is fetching it.
@@ -156,46 +153,27 @@ impl Network {
     pub fn backoff_base(&self) -> Duration {
         self.settings.sync_interval
     }
-}
 
-/// Attaches a [`Network`] to the node and, unless relay is off, starts the outbox
-/// threads and the background sync. With `--no-relay` the network still keeps peer
-/// health and the single `/nodes/resolve` run, and sends nothing by itself.
-pub fn start(node: &Node, settings: Settings) {
-    node.attach_listener(Arc::new(Network::new(settings)));
-    if !settings.relay {
-        return;
-    }
-    for number in 0..RELAY_WORKERS {
-        let node = node.clone();
-        std::thread::Builder::new()
-            .name(format!("relay-{number}"))
-            .spawn(move || work(&node))
-            .expect("can start a relay thread");
-    }
-    let node = node.clone();
-    std::thread::Builder::new()
-        .name("sync".into())
-        .spawn(move || crate::net::heal::run(&node))
-        .expect("can start the sync thread");
-}
-
-/// `/nodes/resolve`: concurrent callers share one run; each outcome updates the book.
-pub fn resolve(node: &Node) -> ResolveReport {
-    let Some(network) = Network::of(node) else {
-        return sync::resolve(node);
-    };
-    network.resolving.run(|| {
-        let report = sync::resolve(node);
-        let now = now_ms();
-        for outcome in &report.peers {
-            network.book.record(outcome, now, network.backoff_base());
+    /// `dropped` ids did not fit in the outbox: the first drop of an episode is logged
+    /// (once), and the count when the outbox has room again.
+    pub(crate) fn note_dropped(&self, dropped: usize) {
+        if dropped == 0 {
+            let total = self.dropped.swap(0, Ordering::SeqCst);
+            if total > 0 {
+                warn!(
+                    "the relay outbox has room again; {total} transaction ids were not relayed while it was full (the next sync brings them round)"
+                );
+            }
+            return;
         }
-        report
-    })
-}
+        if self.dropped.fetch_add(dropped, Ordering::SeqCst) == 0 {
+            warn!(
+                "the relay outbox is full ({} ids waiting); new transaction ids are not relayed until it drains",
+                crate::net::outbox::MAX_QUEUED_IDS
+            );
+        }
+    }
 
-impl Network {
     /// Tries the held transactions again (on a relay thread, after a fetch); those still
     /// refused are dropped.
     fn retry_orphans(&self, node: &Node) {
@@ -214,13 +192,66 @@ impl Network {
     }
 }
 
+/// Attaches a [`Network`] to the node and, unless relay is off, starts the outbox
+/// threads, the batcher of transaction ids and the background sync. With `--no-relay`
+/// the network still keeps peer health and the single `/nodes/resolve` run, and sends
+/// nothing by itself.
+pub fn start(node: &Node, settings: Settings) {
+    node.attach_listener(Arc::new(Network::new(settings)));
+    if !settings.relay {
+        return;
+    }
+    for number in 0..RELAY_WORKERS {
+        let node = node.clone();
+        std::thread::Builder::new()
+            .name(format!("relay-{number}"))
+            .spawn(move || work(&node))
+            .expect("can start a relay thread");
+    }
+    let batcher = node.clone();
+    std::thread::Builder::new()
+        .name("relay-batch".into())
+        .spawn(move || txrelay::batch(&batcher))
+        .expect("can start the batch thread");
+    let node = node.clone();
+    std::thread::Builder::new()
+        .name("sync".into())
+        .spawn(move || crate::net::heal::run(&node))
+        .expect("can start the sync thread");
+}
+
+/// `/nodes/resolve`: concurrent callers share one run; each outcome updates the book.
+pub fn resolve(node: &Node) -> ResolveReport {
+    let Some(network) = Network::of(node) else {
+        return sync::resolve(node, &|_| 0);
+    };
+    network.resolving.run(|| {
+        let report = sync::resolve(node, &|peer| network.book.rank(peer));
+        let now = now_ms();
+        for outcome in &report.peers {
+            network.book.record(outcome, now, network.backoff_base());
+        }
+        report
+    })
+}
+
+/// `/getblocks`: concurrent callers share one run (SPEC §6b).
+pub fn getblocks(node: &Node) -> Vec<PeerInventory> {
+    match Network::of(node) {
+        Some(network) => network
+            .asking
+            .run(|| sync::getblocks(node, &|peer| network.book.rank(peer))),
+        None => sync::getblocks(node, &|_| 0),
+    }
+}
+
 impl Listener for Network {
     fn tip_changed(&self, node: &Node) {
         if !self.settings.relay {
             return;
         }
         let now = now_ms();
-        for peer in node.peers() {
+        for peer in self.relay_set(node) {
             // A peer backing off after failures hears at its next sync instead.
             if !self.book.is_other_network(&peer) && self.book.due(&peer, now) {
                 self.outbox.push(&peer, |slot| slot.announce = true);
@@ -228,49 +259,28 @@ impl Listener for Network {
         }
     }
 
+    fn pooled(&self, _node: &Node, transactions: &[Transaction], from: Option<&str>) {
+        if !self.settings.relay {
+            return;
+        }
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.extend(
+            transactions
+                .iter()
+                .map(|tx| (tx.id, from.map(str::to_string))),
+        );
+        self.pending_wake.notify_one();
+    }
+
     /// Held for one more try after the next block fetched from a peer (at most
-    /// [`MAX_ORPHANS`]); logged, never counted against the peer the request names.
+    /// [`MAX_ORPHANS`]); logged, never counted against the peer.
     fn refused(&self, _node: &Node, request: NewTransaction, from: &str, reason: &str) {
-        debug!("a relayed transaction (from node id {from}) was refused: {reason}");
+        debug!("a transaction relayed by {from} was refused: {reason}");
         let mut orphans = self.orphans.lock().unwrap_or_else(|p| p.into_inner());
         if orphans.len() >= MAX_ORPHANS {
             orphans.pop_front();
         }
         orphans.push_back((request, from.to_string()));
-    }
-
-    fn pooled(&self, node: &Node, transactions: &[Transaction], from: Option<&str>) {
-        if !self.settings.relay {
-            return;
-        }
-        let peers = node.peers();
-        let source = from.and_then(|node_id| self.book.peer_with_node_id(&peers, node_id));
-        let now = now_ms();
-        for tx in transactions {
-            let fresh = self
-                .relayed
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(tx.id);
-            // A transaction returned to the pool by a chain switch spreads again.
-            if !fresh && from.is_some() {
-                continue;
-            }
-            for peer in &peers {
-                if Some(peer) == source.as_ref()
-                    || self.book.is_other_network(peer)
-                    || !self.book.due(peer, now)
-                {
-                    continue;
-                }
-                if !self.outbox.push_transaction(peer, tx) {
-                    warn!(
-                        "relay outbox is full ({MAX_QUEUED_TRANSACTIONS} transactions); transaction {} is not relayed to {peer}",
-                        tx.id
-                    );
-                }
-            }
-        }
     }
 }
 
@@ -281,45 +291,19 @@ fn work(node: &Node) {
     };
     loop {
         let turn = network.outbox.take();
-        if let Some((length, tip)) = turn.fetch {
-            if network.start_fetch(tip) {
-                announce::fetch_announced(node, network, &turn.peer, length, tip);
-                network.end_fetch(&tip);
-                network.retry_orphans(node);
-            }
-            network.stranger_done(&turn.peer);
+        if let Some((length, tip)) = turn.fetch
+            && network.start_fetch(tip)
+        {
+            announce::fetch_announced(node, network, &turn.peer, length, tip);
+            network.end_fetch(&tip);
+            network.retry_orphans(node);
         }
-        if turn.announce {
-            announce::send(node, network, &turn.peer);
+        if !turn.wanted.is_empty() {
+            txrelay::fetch(node, network, &turn.peer, &turn.wanted);
         }
-        if !turn.transactions.is_empty() {
-            post_transactions(node, network, &turn.peer, &turn.transactions);
+        if turn.announce || !turn.ids.is_empty() {
+            announce::send(node, network, &turn.peer, &turn.ids);
         }
         network.outbox.done(&turn.peer);
-    }
-}
-
-/// Posts transactions in their relayed form (every stored field) to one peer.
-fn post_transactions(node: &Node, network: &Network, peer: &str, transactions: &[Transaction]) {
-    let url = format!("{peer}/transactions/new");
-    let from = [(FROM_HEADER, node.identity().node_id.as_str())];
-    for tx in transactions {
-        match node.client().post_status(&url, tx, &from) {
-            Ok((201, _)) => debug!("relayed transaction {} to {peer}", tx.id),
-            Ok((409, _)) => debug!("{peer} already has transaction {}", tx.id),
-            Ok((status, reason)) => debug!(
-                "{peer} refused relayed transaction {} ({status}: {})",
-                tx.id,
-                reason.unwrap_or_default()
-            ),
-            Err(error) => {
-                debug!("could not relay transaction {} to {peer}: {error}", tx.id);
-                network
-                    .book
-                    .failed(peer, &error.to_string(), now_ms(), network.backoff_base());
-                network.outbox.drop_transactions(peer);
-                return;
-            }
-        }
     }
 }

@@ -8,12 +8,13 @@
 
 use crate::core::block::Block;
 use crate::core::hash::{BlockHash, TxId};
-use crate::net::flight::{MAX_PARALLEL, map_bounded};
+use crate::net::flight::{MAX_PARALLEL, map_bounded_until};
 use crate::net::peers::PeerError;
 use crate::net::protocol::{ChainPage, InvAnswer};
 use crate::node::{Adoption, Node, NodeError};
 use log::{debug, info, warn};
 use serde::Serialize;
+use std::time::Instant;
 
 /// Blocks asked for per `/chain` page (the server's maximum).
 pub const PAGE_SIZE: u64 = 500;
@@ -50,9 +51,26 @@ pub struct PeerOutcome {
     /// The peer's tip, when it answered `/inv` (for the peer book, not the answer).
     #[serde(skip)]
     pub tip: Option<BlockHash>,
+    /// False when the peer was not called at all (time ran out first): then the outcome
+    /// says nothing about the peer and the peer book leaves it as it was.
+    #[serde(skip)]
+    pub asked: bool,
 }
 
 impl PeerOutcome {
+    /// A peer not called because the time ran out (reported as `unreachable`).
+    fn unasked(peer: &str) -> PeerOutcome {
+        PeerOutcome {
+            node: peer.to_string(),
+            status: "unreachable",
+            length: None,
+            reason: None,
+            node_id: None,
+            tip: None,
+            asked: false,
+        }
+    }
+
     /// Records what the peer's `/inv` said about it.
     fn with_inv(mut self, inv: &InvAnswer) -> PeerOutcome {
         self.node_id = Some(inv.node_id.clone());
@@ -79,11 +97,21 @@ pub struct ResolveReport {
 /// Runs consensus with every registered peer, several at once (at most
 /// [`MAX_PARALLEL`] threads), each peer's outcome independent of the others; the report
 /// keeps the order the peers were registered in.
-pub fn resolve(node: &Node) -> ResolveReport {
+pub fn resolve(node: &Node, rank: &(dyn Fn(&str) -> u8 + Sync)) -> ResolveReport {
     let mut outcomes = Vec::new();
     let mut replaced = false;
     let peers = node.peers();
-    let results = map_bounded(&peers, MAX_PARALLEL, |peer| resolve_with(node, peer));
+    let results = ask_all(
+        node,
+        &peers,
+        rank,
+        |peer| resolve_with(node, peer),
+        |peer| {
+            let mut outcome = PeerOutcome::unasked(peer);
+            outcome.reason = Some(not_asked_reason(node));
+            outcome
+        },
+    );
     for (peer, outcome) in peers.iter().zip(results) {
         replaced |= outcome.status == "adopted";
         info!(
@@ -152,45 +180,86 @@ pub enum PeerInventory {
 }
 
 /// Asks each peer's `/inv` with our locator and reports what we lack; changes nothing.
-pub fn getblocks(node: &Node) -> Vec<PeerInventory> {
+/// Peers are asked like resolve asks them (SPEC §6b): several at once, best-known
+/// first, none started after half a `--peer-timeout-ms`.
+pub fn getblocks(node: &Node, rank: &(dyn Fn(&str) -> u8 + Sync)) -> Vec<PeerInventory> {
     let locator = locator_query(&node.locator());
-    let mut report = Vec::new();
-    for peer in node.peers() {
-        let url = format!("{peer}/inv?locator={locator}&limit={INV_LIMIT}");
-        let answer = match node.client().get::<InvAnswer>(&url) {
-            Ok(answer) => answer,
-            Err(error) => {
-                report.push(PeerInventory::Failed {
-                    node: peer,
-                    error: error.to_string(),
-                });
-                continue;
-            }
-        };
-        if answer.node_id == node.identity().node_id {
-            report.push(PeerInventory::Failed {
-                node: peer,
-                error: "this address is this node itself (same node_id); skipped".into(),
-            });
-            continue;
-        }
-        if let Some(reason) = node.other_network(&answer) {
-            report.push(PeerInventory::Failed {
-                node: peer,
-                error: format!("other network: {reason}"),
-            });
-            continue;
-        }
-        let (blocks, transactions) = node.lacking(&answer.values);
-        report.push(PeerInventory::Known {
-            node: peer,
-            length: answer.length,
-            tip: answer.tip,
-            blocks,
-            transactions,
-        });
+    let peers = node.peers();
+    ask_all(
+        node,
+        &peers,
+        rank,
+        |peer| inventory_of(node, peer, &locator),
+        |peer| PeerInventory::Failed {
+            node: peer.clone(),
+            error: not_asked_reason(node),
+        },
+    )
+}
+
+/// One peer's entry of `/getblocks`.
+fn inventory_of(node: &Node, peer: &str, locator: &str) -> PeerInventory {
+    let failed = |error: String| PeerInventory::Failed {
+        node: peer.to_string(),
+        error,
+    };
+    let url = format!("{peer}/inv?locator={locator}&limit={INV_LIMIT}");
+    let answer = match node.client().get::<InvAnswer>(&url) {
+        Ok(answer) => answer,
+        Err(error) => return failed(error.to_string()),
+    };
+    if answer.node_id == node.identity().node_id {
+        return failed("this address is this node itself (same node_id); skipped".into());
     }
-    report
+    if let Some(reason) = node.other_network(&answer) {
+        return failed(format!("other network: {reason}"));
+    }
+    let (blocks, transactions) = node.lacking(&answer.values);
+    PeerInventory::Known {
+        node: peer.to_string(),
+        length: answer.length,
+        tip: answer.tip,
+        blocks,
+        transactions,
+    }
+}
+
+/// Runs `ask` for every peer, at most [`MAX_PARALLEL`] at once, the best-ranked first
+/// (`rank`: lower is better, e.g. peers that answered last time), none started after
+/// half a peer timeout (those get `late`); the answers come back in `peers`' order.
+fn ask_all<R: Send>(
+    node: &Node,
+    peers: &[String],
+    rank: &(dyn Fn(&str) -> u8 + Sync),
+    ask: impl Fn(&String) -> R + Sync,
+    late: impl Fn(&String) -> R + Sync,
+) -> Vec<R> {
+    let mut order: Vec<usize> = (0..peers.len()).collect();
+    order.sort_by_key(|&i| rank(&peers[i]));
+    let deadline = Instant::now() + node.client().timeout / 2;
+    let answers = map_bounded_until(
+        &order,
+        MAX_PARALLEL,
+        Some(deadline),
+        |&i| ask(&peers[i]),
+        |&i| late(&peers[i]),
+    );
+    let mut slots: Vec<Option<R>> = peers.iter().map(|_| None).collect();
+    for (i, answer) in order.into_iter().zip(answers) {
+        slots[i] = Some(answer);
+    }
+    slots
+        .into_iter()
+        .map(|answer| answer.expect("every peer was answered or skipped"))
+        .collect()
+}
+
+/// Why a peer was not asked: the others kept every thread busy past the time limit.
+fn not_asked_reason(node: &Node) -> String {
+    format!(
+        "not asked: other peers kept every connection busy for {} ms (half --peer-timeout-ms); asked again next time",
+        (node.client().timeout / 2).as_millis()
+    )
 }
 
 /// Consensus with one peer: inv, then the missing blocks, then adopt if valid and longer.
@@ -203,6 +272,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
         reason: Some(reason),
         node_id: None,
         tip: None,
+        asked: true,
     };
     for _ in 0..MAX_FORK_RETRIES {
         let (our_length, _) = node.tip();
@@ -281,6 +351,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
                     )),
                     node_id: None,
                     tip: None,
+                    asked: true,
                 }
                 .with_inv(&inv);
             }

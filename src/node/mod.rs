@@ -85,9 +85,9 @@ pub trait Listener: std::any::Any + Send + Sync {
     /// The tip moved: a block was mined or a branch adopted.
     fn tip_changed(&self, node: &Node);
     /// Transactions entered the pool: admitted from a client or a peer (`from`: that
-    /// peer's node id), or returned to the pool by a chain switch.
+    /// peer's registered URL), or returned to the pool by a chain switch.
     fn pooled(&self, node: &Node, transactions: &[Transaction], from: Option<&str>);
-    /// A transaction relayed by a peer (`from`: the node id it gave) was refused for
+    /// A transaction relayed by a peer (`from`: its registered URL) was refused for
     /// `reason`; it may spend coins of a block not fetched yet. Never a mark against that
     /// peer: the claim is the request's, not something this node saw (SPEC §5a).
     fn refused(&self, node: &Node, request: NewTransaction, from: &str, reason: &str);

@@ -128,8 +128,27 @@ impl Node {
         draft
             .check(false)
             .map_err(|error| NodeError::BadRequest(error.to_string()))?;
+        // A client's own timestamp fixes the id: a second send is a safe retry (409), and
+        // a claimed id must match; both are checked before a leaf is used.
+        let fixed_id = request.timestamp.map(|timestamp| {
+            Transaction::compute_id(&address, &request.recipient, request.amount, timestamp)
+        });
+        if let (Some(claimed), Some(computed)) = (request.id, fixed_id)
+            && claimed != computed
+        {
+            return Err(NodeError::BadRequest(format!(
+                "id {claimed} does not match the transaction's fields (their hash is {computed}); leave id out to have it computed"
+            )));
+        }
         let genesis = {
             let state = self.lock();
+            if let Some(id) = fixed_id
+                && state.knows_transaction(&id)
+            {
+                return Err(NodeError::Duplicate(format!(
+                    "transaction {id} is already in the pool or the chain (same sender, recipient, amount and timestamp)"
+                )));
+            }
             let spendable = state.pool.balance(state.chain.ledger(), &address);
             if spendable < i128::from(request.amount) {
                 return Err(NodeError::BadRequest(format!(
@@ -140,14 +159,17 @@ impl Node {
             }
             state.chain.genesis().hash
         };
-        let now = request.timestamp.unwrap_or_else(now_ms);
-        let tx = wallet
-            .sign_payment(&genesis, &request.recipient, request.amount, now)
-            .map_err(|error| match error {
-                WalletError::Exhausted { .. } => NodeError::BadRequest(error.to_string()),
-                WalletError::Store(error) => NodeError::Storage(error),
-                other => NodeError::Wallet(other.to_string()),
-            })?;
+        let signed = match request.timestamp {
+            Some(timestamp) => {
+                wallet.sign_payment_at(&genesis, &request.recipient, request.amount, timestamp)
+            }
+            None => wallet.sign_payment(&genesis, &request.recipient, request.amount, now_ms()),
+        };
+        let tx = signed.map_err(|error| match error {
+            WalletError::Exhausted { .. } => NodeError::BadRequest(error.to_string()),
+            WalletError::Store(error) => NodeError::Storage(error),
+            other => NodeError::Wallet(other.to_string()),
+        })?;
         if let Some(warning) = wallet.warning() {
             warn!("{warning}");
         }

@@ -31,8 +31,9 @@ pub struct NewTransaction {
 pub enum Source<'a> {
     /// A client, or this node's own wallet: the listener relays it to the peers.
     Client,
-    /// A peer, by the node id it gave: relayed to the other peers; if refused, the
-    /// listener may hold it for one more try (its block may still be on the way).
+    /// A peer (its registered URL) that announced it and sent it on request: relayed to
+    /// the other peers; if refused, the listener may hold it for one more try (its block
+    /// may still be on the way).
     Peer(&'a str),
     /// A held relayed transaction tried once more: relayed if admitted, dropped if not.
     Retry(&'a str),

@@ -164,14 +164,32 @@ impl NodeWallet {
                 address: self.address().to_string(),
             });
         }
-        let q = self.record.active.next_leaf;
         let timestamp = now.max(self.last_timestamp + 1);
+        self.sign_payment_at(genesis, recipient, amount, timestamp)
+    }
+
+    /// Signs a payment stamped exactly `timestamp` (a client's own, for a safe retry: the
+    /// caller has checked that its id is new). The next leaf is on disk before the
+    /// signature is made.
+    pub fn sign_payment_at(
+        &mut self,
+        genesis: &BlockHash,
+        recipient: &str,
+        amount: u64,
+        timestamp: u64,
+    ) -> Result<Transaction, WalletError> {
+        if self.leaves_left() == 0 {
+            return Err(WalletError::Exhausted {
+                address: self.address().to_string(),
+            });
+        }
+        let q = self.record.active.next_leaf;
         self.record.active.next_leaf = q + 1;
         if let Err(error) = save_private(&self.path, WALLET_ENTRY, &self.record) {
             self.record.active.next_leaf = q;
             return Err(error.into());
         }
-        self.last_timestamp = timestamp;
+        self.last_timestamp = self.last_timestamp.max(timestamp);
         Ok(sign(&self.key, q, genesis, recipient, amount, timestamp))
     }
 

@@ -4,7 +4,6 @@ use super::call::Call;
 use super::input::{amount_field, read_json_object, string_field};
 use crate::core::block::Transaction;
 use crate::http::reply::{ApiError, Reply, to_json};
-use crate::net::relay;
 use crate::node::{NewTransaction, Source};
 use serde::Serialize;
 use serde_json::Value;
@@ -74,11 +73,8 @@ pub(super) fn new(call: &Call) -> Reply {
             "POST /transactions/new asking this node's wallet to sign (no sender, or the wallet's own address, and no signature)",
         )?;
     }
-    let source = match http_request.header(relay::FROM_HEADER) {
-        Some(node_id) => Source::Peer(node_id),
-        None => Source::Client,
-    };
-    let (transaction, index) = node.add_transaction(request, source)?;
+    // Whole transactions posted here come from clients (or older nodes): relayed on.
+    let (transaction, index) = node.add_transaction(request, Source::Client)?;
     #[derive(Serialize)]
     struct Answer {
         message: String,

@@ -1,0 +1,159 @@
+//! Transactions by id (SPEC §6b): a newly pooled transaction is announced to the relay
+//! peers as its id, gathered for `--relay-batch-ms`; a node that hears of ids it lacks
+//! asks the announcer's `POST /getdata` for them, each id once while that fetch is in
+//! flight, and admits what comes back as relayed transactions (which it then announces
+//! in turn). One transaction body crosses to each node about once, however many peers
+//! announce its id.
+
+use crate::core::hash::TxId;
+use crate::net::outbox::IDS_PER_MESSAGE;
+use crate::net::protocol::GetdataAnswer;
+use crate::net::relay::Network;
+use crate::node::{NewTransaction, Node, Source, now_ms};
+use log::debug;
+use serde_json::json;
+use std::collections::HashSet;
+
+/// The batcher thread: waits for newly pooled ids, lets `--relay-batch-ms` gather more,
+/// then queues each relay peer the ids it has not been told and did not send.
+pub fn batch(node: &Node) {
+    let Some(network) = Network::of(node) else {
+        return;
+    };
+    loop {
+        {
+            let mut pending = network.pending.lock().unwrap_or_else(|p| p.into_inner());
+            while pending.is_empty() {
+                pending = network
+                    .pending_wake
+                    .wait(pending)
+                    .unwrap_or_else(|p| p.into_inner());
+            }
+        }
+        std::thread::sleep(network.settings.relay_batch);
+        let batch: Vec<(TxId, Option<String>)> =
+            std::mem::take(&mut *network.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        let now = now_ms();
+        let mut dropped = 0;
+        for peer in network.relay_set(node) {
+            if network.book.is_other_network(&peer) || !network.book.due(&peer, now) {
+                continue;
+            }
+            let ids: Vec<TxId> = {
+                let mut told = network.told.lock().unwrap_or_else(|p| p.into_inner());
+                batch
+                    .iter()
+                    .filter(|(id, from)| {
+                        from.as_deref() != Some(peer.as_str()) && told.insert((peer.clone(), *id))
+                    })
+                    .map(|(id, _)| *id)
+                    .collect()
+            };
+            if !ids.is_empty() {
+                dropped += network.outbox.push_ids(&peer, ids, false);
+            }
+        }
+        network.note_dropped(dropped);
+    }
+}
+
+/// Registered `peer` announced `ids`: remembers that it knows them, and queues a
+/// `/getdata` for those this node neither holds nor is already asking someone for.
+/// Returns how many will be asked for.
+pub fn receive(node: &Node, network: &Network, peer: &str, ids: &[TxId]) -> usize {
+    {
+        let mut told = network.told.lock().unwrap_or_else(|p| p.into_inner());
+        for id in ids {
+            told.insert((peer.to_string(), *id));
+        }
+    }
+    let wanted: Vec<TxId> = ids
+        .iter()
+        .filter(|id| !node.holds_transaction(id))
+        .copied()
+        .collect();
+    let wanted: Vec<TxId> = {
+        let mut requested = network.requested.lock().unwrap_or_else(|p| p.into_inner());
+        wanted
+            .into_iter()
+            .filter(|id| requested.insert(*id))
+            .collect()
+    };
+    let count = wanted.len();
+    if count > 0 {
+        let dropped = network.outbox.push_ids(peer, wanted.clone(), true);
+        if dropped > 0 {
+            release(network, &wanted[count - dropped..]);
+        }
+        network.note_dropped(dropped);
+        return count - dropped;
+    }
+    count
+}
+
+/// Asks `peer` for the bodies of `wanted` (on a relay thread) and admits them. A peer
+/// that answers with an id not asked for, or leaves out one it announced, is counted as
+/// failing (it is this node's own call); an unreachable one is marked down and the
+/// ids it was to be asked for are released for other announcers.
+pub fn fetch(node: &Node, network: &Network, peer: &str, wanted: &[TxId]) {
+    let url = format!("{peer}/getdata");
+    let answer: Result<GetdataAnswer, _> =
+        node.client().post(&url, &json!({ "transactions": wanted }));
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(error) => {
+            debug!(
+                "could not ask {peer} for {} transactions: {error}",
+                wanted.len()
+            );
+            network
+                .book
+                .failed(peer, &error.to_string(), now_ms(), network.backoff_base());
+            release(network, wanted);
+            release(network, &network.outbox.drop_ids(peer));
+            return;
+        }
+    };
+    let asked: HashSet<TxId> = wanted.iter().copied().collect();
+    let mut received = HashSet::new();
+    for tx in answer.transactions.into_iter().take(IDS_PER_MESSAGE) {
+        if !asked.contains(&tx.id) || !received.insert(tx.id) {
+            network.book.misbehaved(
+                peer,
+                &format!(
+                    "its /getdata answer held transaction {}, which was not asked for",
+                    tx.id
+                ),
+            );
+            continue;
+        }
+        let request = NewTransaction {
+            sender: tx.sender,
+            recipient: tx.recipient,
+            amount: tx.amount,
+            timestamp: Some(tx.timestamp),
+            id: Some(tx.id),
+            signature: tx.signature,
+        };
+        match node.add_transaction(request, Source::Peer(peer)) {
+            Ok((tx, _)) => debug!("pooled transaction {} from {peer}", tx.id),
+            Err(error) => debug!("transaction {} from {peer} refused: {error}", tx.id),
+        }
+    }
+    let absent = wanted.iter().filter(|id| !received.contains(id)).count();
+    if absent > 0 {
+        network.book.misbehaved(
+            peer,
+            &format!("announced {absent} transactions it did not send when asked (/getdata)"),
+        );
+    }
+    release(network, wanted);
+}
+
+/// The fetch of these ids is over, whatever came of it.
+fn release(network: &Network, ids: &[TxId]) {
+    let mut requested = network.requested.lock().unwrap_or_else(|p| p.into_inner());
+    for id in ids {
+        requested.remove(id);
+    }
+}

@@ -28,6 +28,8 @@ mod page;
 mod persistence;
 /// SPEC §6a: the live network (relay, sync at start, peer exchange, expiry, /nodes).
 mod relay;
+/// Issue 15 (SPEC §6b): relay at scale, /getdata, compact pages, the block size limit.
+mod relay_scale;
 /// Multi-node tests: joining, /getblocks, /nodes/resolve, lying and failing peers (SPEC §6).
 mod sync;
 /// Fake peers and forged chains for `sync`.

@@ -1,238 +1,243 @@
-//! `cargo bench --bench relay`: how fast and how cheaply the live network (SPEC §6a)
-//! spreads blocks and transactions.
+//! `cargo bench --bench relay`: what one item costs a network that knows itself fully
+//! (SPEC §6b "Figures"), at 10 nodes and at 40, so the growth with N shows.
 //!
-//! Starts 10 real nodes on loopback in a random connected topology (each with 2-3
-//! peers), every link through a byte-counting TCP proxy (one per direction: the address a
-//! node registered for its neighbour). Then 50 rounds of: post 10 transactions to random
-//! nodes, wait until every pool holds them; mine a block on a random node, wait until
-//! every node holds it. Prints median and maximum spreading times and the bytes moved per
-//! block and per transaction per link against their own size. Figures, not pass/fail.
+//! Starts N real nodes (release build), each behind a counting TCP proxy, and has every
+//! node register every other's proxy (the state peer exchange leads to). Then, on that
+//! full mesh: 20 signed payments from node wallets, one at a time, each until every pool
+//! holds it; then one block of those 20 payments, until every node holds it. Prints, per
+//! payment and per block: bytes every node receives ÷ the item's size (the payment's
+//! JSON; the block's compact and whole JSON), HTTP requests per node per item, and the
+//! time until the last node has it. Works against an older binary too (flags it does not
+//! know are left out), which is how the "before" figures were made. Figures, not
+//! pass/fail.
 
 #[path = "support.rs"]
 mod support;
 
 use serde_json::Value;
-use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
 use std::time::{Duration, Instant};
-use support::{BenchNode, CountingProxy, http};
+use support::{BenchNode, http};
 
-const NODES: usize = 10;
-const ROUNDS: usize = 50;
-const TRANSACTIONS_PER_ROUND: usize = 10;
+const PAYMENTS: usize = 20;
+const PAYERS: usize = 5;
 const DIFFICULTY: &str = "10";
 
 fn main() {
-    let root = std::env::temp_dir().join(format!("minichain-relay-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).expect("temp dir");
-    let mut random = Random::seeded();
+    let help = Command::new(env!("CARGO_BIN_EXE_minichain"))
+        .arg("--help")
+        .output()
+        .expect("minichain --help");
+    let help = String::from_utf8_lossy(&help.stdout).to_string();
+    println!(
+        "relay bench: {}",
+        if help.contains("--relay-peers") {
+            "ids first, relay peers, compact blocks (SPEC §6b)"
+        } else {
+            "a binary without SPEC §6b (every item pushed to every peer)"
+        }
+    );
+    for nodes in [10, 40] {
+        run(nodes);
+    }
+}
 
-    let nodes: Vec<BenchNode> = (0..NODES)
-        .map(|i| start_node(&root.join(i.to_string())))
-        .collect();
-    let edges = random_topology(&mut random);
-    let mut proxies = Vec::new();
-    for &(a, b) in &edges {
-        for (from, to) in [(a, b), (b, a)] {
-            let proxy = CountingProxy::start(nodes[to].port);
-            let body = format!(r#"{{"nodes": ["127.0.0.1:{}"]}}"#, proxy.port);
-            let (status, answer) = http(nodes[from].port, "POST", "/nodes/register", &body);
-            assert_eq!(status, 201, "{answer}");
-            proxies.push(proxy);
+/// Bytes and requests crossing into one node's proxy.
+#[derive(Default)]
+struct Counts {
+    /// Request bytes (what the node received from its callers).
+    requests: AtomicU64,
+    /// Answer bytes (what its callers received from it).
+    answers: AtomicU64,
+    /// Requests (request lines seen).
+    calls: AtomicU64,
+}
+
+impl Counts {
+    fn total(&self) -> (u64, u64) {
+        (
+            self.requests.load(Ordering::SeqCst) + self.answers.load(Ordering::SeqCst),
+            self.calls.load(Ordering::SeqCst),
+        )
+    }
+}
+
+/// A proxy on a free port in front of `127.0.0.1:target`.
+fn proxy(target: u16) -> (u16, Arc<Counts>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a proxy");
+    let port = listener.local_addr().unwrap().port();
+    let counts = Arc::new(Counts::default());
+    let shared = Arc::clone(&counts);
+    thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                continue;
+            };
+            let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (up, down) = (Arc::clone(&shared), Arc::clone(&shared));
+            thread::spawn(move || pump(client, server, &up, true));
+            thread::spawn(move || pump(s2, c2, &down, false));
+        }
+    });
+    (port, counts)
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream, counts: &Counts, requests: bool) {
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if requests {
+            counts.requests.fetch_add(n as u64, Ordering::SeqCst);
+            let lines = buffer[..n]
+                .windows(11)
+                .filter(|w| w == b" HTTP/1.1\r\n")
+                .count();
+            counts.calls.fetch_add(lines as u64, Ordering::SeqCst);
+        } else {
+            counts.answers.fetch_add(n as u64, Ordering::SeqCst);
+        }
+        if to.write_all(&buffer[..n]).is_err() {
+            break;
         }
     }
-    let degrees: Vec<usize> = (0..NODES)
-        .map(|n| edges.iter().filter(|(a, b)| *a == n || *b == n).count())
+    let _ = to.shutdown(std::net::Shutdown::Write);
+}
+
+fn run(count: usize) {
+    let root = std::env::temp_dir().join(format!(
+        "minichain-relay-bench-{}-{count}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&root);
+    let flags = [
+        "--difficulty",
+        DIFFICULTY,
+        "--sync-interval-ms",
+        "60000",
+        "--wallet-height",
+        "5",
+    ];
+    let nodes: Vec<BenchNode> = (0..count)
+        .map(|i| BenchNode::start(&root.join(i.to_string()), &flags))
         .collect();
-    println!(
-        "{NODES} nodes, {} links (degrees {degrees:?}), difficulty {DIFFICULTY}, every link through a counting proxy",
-        edges.len()
-    );
-    let bytes = || {
+    let proxies: Vec<(u16, Arc<Counts>)> = nodes.iter().map(|n| proxy(n.port)).collect();
+    for (i, node) in nodes.iter().enumerate() {
+        let others: Vec<String> = (0..count)
+            .filter(|&j| j != i)
+            .map(|j| format!("\"127.0.0.1:{}\"", proxies[j].0))
+            .collect();
+        let body = format!("{{\"nodes\": [{}]}}", others.join(", "));
+        let (status, answer) = http(node.port, "POST", "/nodes/register", &body);
+        assert_eq!(status, 201, "{answer}");
+    }
+    // Coins for the payers' wallets: one block each, spread before the next.
+    for payer in nodes.iter().take(PAYERS) {
+        let block = call(payer, "POST", "/mine", "");
+        wait_for(|| nodes.iter().all(|n| tip(n) == block["hash"]));
+    }
+    thread::sleep(Duration::from_millis(500));
+    let totals = || -> (u64, u64) {
         proxies
             .iter()
-            .map(|p| p.bytes.load(Ordering::SeqCst))
-            .sum::<u64>()
+            .map(|(_, c)| c.total())
+            .fold((0, 0), |(b, r), (b2, r2)| (b + b2, r + r2))
     };
 
-    // Fund the payer "m" (every node mines to it): 11 blocks, 550 coins.
-    for _ in 0..11 {
-        let mined = mine(&nodes[random.below(NODES)]);
-        wait_for(|| nodes.iter().all(|node| inv(node)["tip"] == mined["hash"]));
+    let (bytes_before, calls_before) = totals();
+    let mut sizes = 0u64;
+    let mut times = Vec::new();
+    for n in 0..PAYMENTS {
+        let payer = &nodes[n % PAYERS];
+        let body = format!("{{\"recipient\": \"r{n}\", \"amount\": 1}}");
+        let started = Instant::now();
+        let answer = call(payer, "POST", "/transactions/new", &body);
+        let id = answer["transaction"]["id"].clone();
+        sizes += serde_json::to_string(&answer["transaction"]).unwrap().len() as u64;
+        wait_for(|| {
+            nodes.iter().all(|node| {
+                call(node, "GET", "/inv?limit=0", "")["values"]
+                    .as_array()
+                    .is_some_and(|items| items.iter().any(|item| item["value"] == id))
+            })
+        });
+        times.push(started.elapsed());
     }
-
-    let mut block_times = Vec::new();
-    let mut tx_times = Vec::new();
-    let (mut block_bytes, mut block_sizes) = (0u64, 0u64);
-    let (mut tx_bytes, mut tx_sizes) = (0u64, 0u64);
-    for round in 0..ROUNDS {
-        let before = bytes();
-        let mut pending: Vec<(String, Instant)> = Vec::new();
-        for i in 0..TRANSACTIONS_PER_ROUND {
-            let node = &nodes[random.below(NODES)];
-            let body = format!(r#"{{"sender": "m", "recipient": "r{round}-{i}", "amount": 1}}"#);
-            let posted = Instant::now();
-            let (status, answer) = http(node.port, "POST", "/transactions/new", &body);
-            assert_eq!(status, 201, "{answer}");
-            let answer: Value = serde_json::from_str(&answer).expect("json");
-            tx_sizes += answer["transaction"].to_string().len() as u64;
-            pending.push((
-                answer["transaction"]["id"].as_str().unwrap().to_string(),
-                posted,
-            ));
-        }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !pending.is_empty() {
-            assert!(Instant::now() < deadline, "transactions did not spread");
-            let pools: Vec<Value> = nodes.iter().map(inv).collect();
-            pending.retain(|(id, posted)| {
-                let everywhere = pools.iter().all(|inv| {
-                    inv["values"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .any(|item| item["value"] == id.as_str())
-                });
-                if everywhere {
-                    tx_times.push(posted.elapsed());
-                }
-                !everywhere
-            });
-        }
-        // Let the last relays and their answers finish before counting.
-        std::thread::sleep(Duration::from_millis(50));
-        let middle = bytes();
-        tx_bytes += middle - before;
-
-        let miner = &nodes[random.below(NODES)];
-        let mined = mine(miner);
-        let found = Instant::now();
-        wait_for(|| nodes.iter().all(|node| inv(node)["tip"] == mined["hash"]));
-        block_times.push(found.elapsed());
-        std::thread::sleep(Duration::from_millis(50));
-        block_bytes += bytes() - middle;
-        let index = mined["index"].as_u64().unwrap();
-        let (_, page) = http(
-            miner.port,
-            "GET",
-            &format!("/chain?from={index}&limit=1"),
-            "",
-        );
-        let page: Value = serde_json::from_str(&page).expect("json");
-        block_sizes += page["chain"][0].to_string().len() as u64;
-    }
-
-    let links = edges.len() as f64;
-    report("block: mined -> on every node", &mut block_times);
-    report("transaction: posted -> in every pool", &mut tx_times);
-    let per_block = block_bytes as f64 / ROUNDS as f64 / links;
-    let block_size = block_sizes as f64 / ROUNDS as f64;
+    thread::sleep(Duration::from_millis(500));
+    let (bytes_after, calls_after) = totals();
+    let per_node = (bytes_after - bytes_before) as f64 / count as f64;
     println!(
-        "bytes per block per link      : {per_block:>8.0} (block JSON {block_size:.0} bytes, {} transactions) = {:.2}x the block",
-        TRANSACTIONS_PER_ROUND + 1,
-        per_block / block_size
+        "{count} nodes, full mesh ({} peers each), difficulty {DIFFICULTY}",
+        count - 1
     );
-    let transactions = (ROUNDS * TRANSACTIONS_PER_ROUND) as f64;
-    let per_tx = tx_bytes as f64 / transactions / links;
-    let tx_size = tx_sizes as f64 / transactions;
     println!(
-        "bytes per transaction per link: {per_tx:>8.0} (transaction JSON {tx_size:.0} bytes) = {:.2}x the transaction",
-        per_tx / tx_size
+        "  payment (signed, {:.0} bytes of JSON): each node receives {:>6.2} x its size; {:>5.2} requests per node; last node after median {:>6.1} ms, max {:>6.1} ms",
+        sizes as f64 / PAYMENTS as f64,
+        per_node / sizes as f64,
+        (calls_after - calls_before) as f64 / count as f64 / PAYMENTS as f64,
+        median(&mut times),
+        times.iter().max().unwrap().as_secs_f64() * 1000.0
+    );
+
+    let (bytes_before, calls_before) = totals();
+    let started = Instant::now();
+    let block = call(&nodes[PAYERS], "POST", "/mine", "");
+    wait_for(|| nodes.iter().all(|n| tip(n) == block["hash"]));
+    let spread = started.elapsed();
+    thread::sleep(Duration::from_millis(500));
+    let (bytes_after, calls_after) = totals();
+    let index = block["index"].as_u64().unwrap();
+    let whole = call(&nodes[0], "GET", &format!("/chain?from={index}&limit=1"), "");
+    let whole = serde_json::to_string(&whole["chain"][0]).unwrap().len() as f64;
+    let compact = call(
+        &nodes[0],
+        "GET",
+        &format!("/chain?from={index}&limit=1&compact=1"),
+        "",
+    );
+    let compact = match compact["chain"][0].get("transaction_ids") {
+        Some(_) => serde_json::to_string(&compact["chain"][0]).unwrap().len() as f64,
+        None => f64::NAN, // a binary without compact blocks
+    };
+    let per_node = (bytes_after - bytes_before) as f64 / count as f64;
+    println!(
+        "  block ({} transactions, {whole:.0} bytes whole, {compact:.0} compact): each node receives {:>6.2} x its compact size ({:.3} x the whole block); {:>5.2} requests per node; last node after {:>6.1} ms",
+        block["transactions"].as_array().map_or(0, Vec::len),
+        per_node / compact,
+        per_node / whole,
+        (calls_after - calls_before) as f64 / count as f64,
+        spread.as_secs_f64() * 1000.0
     );
     drop(nodes);
     let _ = std::fs::remove_dir_all(&root);
 }
 
-fn report(what: &str, times: &mut [Duration]) {
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "{what:<38}: median {:>6.1} ms, max {:>6.1} ms ({} samples)",
-        ms(times[times.len() / 2]),
-        ms(times[times.len() - 1]),
-        times.len()
-    );
+fn call(node: &BenchNode, method: &str, path: &str, body: &str) -> Value {
+    let (status, answer) = http(node.port, method, path, body);
+    assert!(status < 300, "{method} {path}: {status} {answer}");
+    serde_json::from_str(&answer).expect("JSON")
 }
 
-/// A random connected graph: a random path through all nodes, then random extra links
-/// until every node has 2 peers, never more than 3.
-fn random_topology(random: &mut Random) -> Vec<(usize, usize)> {
-    let mut order: Vec<usize> = (0..NODES).collect();
-    for i in (1..NODES).rev() {
-        order.swap(i, random.below(i + 1));
-    }
-    let mut edges: Vec<(usize, usize)> = order.windows(2).map(|w| (w[0], w[1])).collect();
-    let degree = |edges: &[(usize, usize)], n: usize| {
-        edges.iter().filter(|(a, b)| *a == n || *b == n).count()
-    };
-    for _ in 0..1000 {
-        let lonely: Vec<usize> = (0..NODES).filter(|&n| degree(&edges, n) < 2).collect();
-        if lonely.is_empty() {
-            break;
-        }
-        let a = lonely[random.below(lonely.len())];
-        let b = random.below(NODES);
-        let linked = edges.contains(&(a, b)) || edges.contains(&(b, a));
-        if a != b && !linked && degree(&edges, b) < 3 {
-            edges.push((a, b));
-        }
-    }
-    edges
-}
-
-fn mine(node: &BenchNode) -> Value {
-    let (status, answer) = http(node.port, "POST", "/mine", "");
-    assert_eq!(status, 200, "{answer}");
-    serde_json::from_str(&answer).expect("json")
-}
-
-fn inv(node: &BenchNode) -> Value {
-    let (status, answer) = http(node.port, "GET", "/inv?limit=0", "");
-    assert_eq!(status, 200, "{answer}");
-    serde_json::from_str(&answer).expect("json")
+fn tip(node: &BenchNode) -> Value {
+    call(node, "GET", "/inv?limit=0", "")["tip"].clone()
 }
 
 fn wait_for(mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     while !done() {
-        assert!(Instant::now() < deadline, "the network did not converge");
-        std::thread::sleep(Duration::from_millis(1));
+        assert!(Instant::now() < deadline, "the network did not converge in 120 s");
+        thread::sleep(Duration::from_millis(5));
     }
 }
 
-/// xorshift64*, seeded from the clock: a different topology each run.
-struct Random(u64);
-
-impl Random {
-    fn seeded() -> Random {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |d| d.as_nanos() as u64);
-        Random(nanos | 1)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
-    }
-}
-
-/// A bench node: mines to a name, background sync out of the way, one mining thread.
-fn start_node(dir: &Path) -> BenchNode {
-    BenchNode::start(
-        dir,
-        &[
-            "--difficulty",
-            DIFFICULTY,
-            "--miner",
-            "m",
-            "--sync-interval-ms",
-            "600000",
-            "--threads",
-            "1",
-        ],
-    )
+fn median(times: &mut [Duration]) -> f64 {
+    times.sort();
+    times[times.len() / 2].as_secs_f64() * 1000.0
 }

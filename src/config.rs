@@ -1,6 +1,6 @@
 //! Command-line flags (SPEC §2): parsed by hand into a [`Config`], with one-line errors.
 
-use crate::net::address::MAX_PEERS;
+use crate::wire::address::MAX_PEERS;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -26,14 +26,17 @@
 //! | [`store::keyfile`] | private (0600) pickledb files: key files and the node's `wallet.db` |
 //! | [`store::owner_token`] | `owner.token` (0600): made once, kept; compared in constant time |
 //! | [`net`] | talking to other nodes |
-//! | [`net::address`] | peer addresses normalised to `http://host:port` |
-//! | [`net::peers`] | HTTP calls to other nodes with time limits and size caps |
-//! | [`net::protocol`] | the `/inv` and `/chain` wire types |
+//! | [`wire`] | what crosses between nodes, below `node` and `net` |
+//! | [`wire::address`] | peer addresses normalised to `http://host:port` |
+//! | [`wire::client`] | HTTP calls to other nodes with time limits and size caps |
+//! | [`wire::protocol`] | the wire types: `/inv`, `/chain` pages, compact blocks, `/getdata` |
 //! | [`net::sync`] | `/nodes/resolve` and `/getblocks`: locator, inv, paged fetch, adopt |
-//! | [`net::relay`] | the live network (§6a): the `Network` beside the node, its per-peer outbox and relay threads |
+//! | [`net::relay`] | the live network (§6a, §6b): the `Network` beside the node, its outbox and relay threads |
+//! | [`net::relay_peers`] | which few peers announcements go to, and whom each sync asks (§6b) |
+//! | [`net::txrelay`] | transactions by id: batched announcements, `/getdata` fetches (§6b) |
 //! | [`net::outbox`] | the relay's bounded per-peer queue, and seen-sets |
-//! | [`net::announce`] | `POST /inv`: sending, receiving and fetching announced tips |
-//! | [`net::heal`] | the background sync: resolve at start and every interval, expiry, peer exchange |
+//! | [`net::announce`] | `POST /inv`: sending and receiving announcements; fetching announced tips as compact blocks |
+//! | [`net::heal`] | the background sync: the relay peers and one other each round, expiry, peer exchange |
 //! | [`net::join`] | registration that asks the new peer's `/inv`; `--peer` self-registration with retries |
 //! | [`net::peer_book`] | each peer's health for `GET /nodes`, backoff and expiry |
 //! | [`net::flight`] | single-flight runs and bounded parallel peer calls |
@@ -62,15 +65,15 @@
 //! | [`wallet::cli`] | `minichain wallet new|address|sign|send`: a key no node holds |
 //! | [`config`] | command-line flags |
 //!
-//! Dependencies point one way: `crypto` ← `core` ← `store` ← `wallet` ← `node` ← `net::sync` ← `net::relay` ←
-//! `http`; `net::protocol` and `net::peers` know nothing of `node`, and `node` knows the
-//! relay only as a `node::Listener` it is given at start.
+//! Dependencies point one way: `crypto` ← `core` ← `store` ← `wallet` ← `wire` ← `node` ←
+//! `net` ← `http`; `wire` (addresses, the peer client, the wire types) knows nothing of
+//! `node`, and `node` knows the relay only as a `node::Listener` it is given at start.
 //!
 //! ## Architecture invariants
 //!
 //! - `core` (`hash`, `block`, `pow`, `ledger`, `chain`, `pool`): **no I/O** — no HTTP, no disk, no
 //!   clock. Callers pass `now`, so every consensus rule is a fast unit test.
-//! - `store` is the only module that imports pickledb; `net::peers` the only one that imports
+//! - `store` is the only module that imports pickledb; `wire::client` the only one that imports
 //!   attohttpc; `http::routes`, `http::reply`, `http::owner` and `http::guard` the only
 //!   ones that use rouille (as a library: its `Request` and `Response`, not its server).
 //! - One listening port (§5a): `http::guard` owns the only socket, reads each request
@@ -104,3 +107,4 @@ pub mod net;
 pub mod node;
 pub mod store;
 pub mod wallet;
+pub mod wire;

@@ -12,12 +12,12 @@
 
 use crate::core::block::{Block, Transaction};
 use crate::core::hash::{BlockHash, TxId};
-use crate::net::address::{is_own_address, normalize_peer};
 use crate::net::outbox::IDS_PER_MESSAGE;
-use crate::net::protocol::{ChainPage, CompactBlock, CompactPage, GetdataAnswer};
 use crate::net::relay::Network;
 use crate::net::{sync, txrelay};
 use crate::node::{Adoption, Node, NodeError, now_ms};
+use crate::wire::address::{is_own_address, normalize_peer};
+use crate::wire::protocol::{ChainPage, CompactBlock, CompactPage, GetdataAnswer};
 use log::{debug, info, warn};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

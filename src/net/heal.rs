@@ -4,13 +4,13 @@
 //! drop peers unreachable for `--peer-expiry-ms`, and register the peers our peers know.
 //! Runs on its own thread; no lock is held during any peer call.
 
-use crate::net::address::normalize_peer;
 use crate::net::flight::{MAX_PARALLEL, map_bounded};
 use crate::net::join;
-use crate::net::peers::PeerClient;
 use crate::net::relay::Network;
 use crate::net::sync;
 use crate::node::{Node, now_ms};
+use crate::wire::address::normalize_peer;
+use crate::wire::client::PeerClient;
 use log::{debug, info, warn};
 use serde::Deserialize;
 
@@ -108,7 +108,7 @@ fn exchange(node: &Node, up: &[String]) {
             continue;
         };
         if peer == identity.url
-            || crate::net::address::is_own_address(&peer, &identity.bound_host, identity.port)
+            || crate::wire::address::is_own_address(&peer, &identity.bound_host, identity.port)
             || known.contains(&peer)
             || candidates.contains(&peer)
         {

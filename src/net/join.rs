@@ -4,12 +4,12 @@
 //! peers, and the `--peer` self-registration that retries while the peer starts.
 //! No lock is held during any of these calls.
 
-use crate::net::address::{is_own_address, normalize_peer};
 use crate::net::flight::{MAX_PARALLEL, map_bounded};
 use crate::net::peer_book::MAX_PEERS;
-use crate::net::protocol::InvAnswer;
 use crate::net::relay::Network;
 use crate::node::{Node, NodeError, now_ms};
+use crate::wire::address::{is_own_address, normalize_peer};
+use crate::wire::protocol::InvAnswer;
 use log::{debug, info, warn};
 use std::time::{Duration, Instant};
 

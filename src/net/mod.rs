@@ -1,16 +1,14 @@
-//! Talking to other nodes: peer addresses, the HTTP client with its limits, the wire
-//! types, the getblocks/inv consensus (SPEC §6), and the live network of §6a (relay,
-//! announcements, background sync, peer exchange, peer health).
+//! Talking to other nodes: the getblocks/inv consensus (SPEC §6) and the live network of
+//! §6a and §6b (relay peers, announcements, transactions by id, compact blocks,
+//! background sync, peer exchange, peer health). What goes over the wire (addresses,
+//! the HTTP client, the wire types) is the floor below, [`crate::wire`].
 
-pub mod address;
 pub mod announce;
 pub mod flight;
 pub mod heal;
 pub mod join;
 pub mod outbox;
 pub mod peer_book;
-pub mod peers;
-pub mod protocol;
 pub mod relay;
 pub mod relay_peers;
 pub mod sync;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-pub use crate::net::address::MAX_PEERS;
+pub use crate::wire::address::MAX_PEERS;
 
 /// Longest wait between two tries of a peer that keeps failing.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(60);

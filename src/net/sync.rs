@@ -9,9 +9,9 @@
 use crate::core::block::Block;
 use crate::core::hash::{BlockHash, TxId};
 use crate::net::flight::{MAX_PARALLEL, map_bounded_until};
-use crate::net::peers::PeerError;
-use crate::net::protocol::{ChainPage, InvAnswer};
 use crate::node::{Adoption, Node, NodeError};
+use crate::wire::client::PeerError;
+use crate::wire::protocol::{ChainPage, InvAnswer};
 use log::{debug, info, warn};
 use serde::Serialize;
 use std::time::Instant;

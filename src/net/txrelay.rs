@@ -7,9 +7,9 @@
 
 use crate::core::hash::TxId;
 use crate::net::outbox::IDS_PER_MESSAGE;
-use crate::net::protocol::GetdataAnswer;
 use crate::net::relay::Network;
 use crate::node::{NewTransaction, Node, Source, now_ms};
+use crate::wire::protocol::GetdataAnswer;
 use log::debug;
 use serde_json::json;
 use std::collections::HashSet;

@@ -259,8 +259,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::peers::PeerClient;
     use crate::node::{Identity, NewTransaction};
+    use crate::wire::client::PeerClient;
 
     fn node_in(name: &str) -> (Node, PathBuf) {
         let dir =

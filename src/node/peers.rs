@@ -1,7 +1,7 @@
 //! The registered peers: listing, registering and forgetting them (all or nothing).
 
 use super::{Node, NodeError};
-use crate::net::address::{MAX_PEERS, is_own_address, normalize_peer};
+use crate::wire::address::{MAX_PEERS, is_own_address, normalize_peer};
 use log::info;
 
 impl Node {

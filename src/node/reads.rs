@@ -4,7 +4,7 @@
 use super::Node;
 use crate::core::block::{Block, Transaction};
 use crate::core::hash::{BlockHash, TxId};
-use crate::net::protocol::{InvAnswer, InvItem};
+use crate::wire::protocol::{InvAnswer, InvItem};
 use std::collections::BTreeMap;
 
 /// A consistent copy of what `/inv` reports.

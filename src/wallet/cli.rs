@@ -10,10 +10,10 @@
 use crate::core::block::{MAX_AMOUNT, Transaction, check_address, genesis};
 use crate::core::hash::{BlockHash, to_hex};
 use crate::crypto::{LmsType, OtsType, PrivateKey, PublicKey, from_hex};
-use crate::net::address::normalize_peer;
-use crate::net::peers::PeerClient;
-use crate::net::protocol::InvAnswer;
 use crate::store::keyfile::{self, KeyRecord};
+use crate::wire::address::normalize_peer;
+use crate::wire::client::PeerClient;
+use crate::wire::protocol::InvAnswer;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -194,7 +194,12 @@ fn run(count: usize) {
     thread::sleep(Duration::from_millis(500));
     let (bytes_after, calls_after) = totals();
     let index = block["index"].as_u64().unwrap();
-    let whole = call(&nodes[0], "GET", &format!("/chain?from={index}&limit=1"), "");
+    let whole = call(
+        &nodes[0],
+        "GET",
+        &format!("/chain?from={index}&limit=1"),
+        "",
+    );
     let whole = serde_json::to_string(&whole["chain"][0]).unwrap().len() as f64;
     let compact = call(
         &nodes[0],
@@ -232,7 +237,10 @@ fn tip(node: &BenchNode) -> Value {
 fn wait_for(mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while !done() {
-        assert!(Instant::now() < deadline, "the network did not converge in 120 s");
+        assert!(
+            Instant::now() < deadline,
+            "the network did not converge in 120 s"
+        );
         thread::sleep(Duration::from_millis(5));
     }
 }

@@ -4,7 +4,7 @@ use super::call::Call;
 use super::capped::{MAX_PAGE_JSON_BYTES, json_list};
 use super::input::query_number;
 use crate::http::reply::{ApiError, Reply, to_json};
-use crate::net::protocol::CompactBlock;
+use crate::wire::protocol::CompactBlock;
 use serde_json::json;
 
 /// Largest `/chain` page.

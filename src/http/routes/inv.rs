@@ -5,8 +5,8 @@ use super::call::Call;
 use super::input::{query_number, read_json_object};
 use crate::core::hash::BlockHash;
 use crate::http::reply::{ApiError, Reply, to_json};
-use crate::net::protocol::{InvAnswer, InvItem};
 use crate::net::{announce, relay, sync};
+use crate::wire::protocol::{InvAnswer, InvItem};
 use serde::Serialize;
 use serde_json::{Value, json};
 

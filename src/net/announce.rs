@@ -14,7 +14,8 @@ use crate::core::block::{Block, Transaction};
 use crate::core::hash::{BlockHash, TxId};
 use crate::net::outbox::IDS_PER_MESSAGE;
 use crate::net::relay::Network;
-use crate::net::{sync, txrelay};
+use crate::net::sync::{self, Outcome};
+use crate::net::txrelay;
 use crate::node::{Adoption, Node, NodeError, now_ms};
 use crate::wire::address::{is_own_address, normalize_peer};
 use crate::wire::protocol::{ChainPage, CompactBlock, CompactPage, GetdataAnswer};
@@ -249,7 +250,8 @@ pub fn fetch_announced(node: &Node, network: &Network, peer: &str, length: u64, 
     network
         .book
         .record(&outcome, now_ms(), network.backoff_base());
-    if outcome.status == "not longer" && outcome.length.is_some_and(|theirs| theirs < length) {
+    if outcome.status == Outcome::NotLonger && outcome.length.is_some_and(|theirs| theirs < length)
+    {
         let reason = format!(
             "announced length {length} but its inv says {}",
             outcome.length.unwrap_or(0)

@@ -7,7 +7,7 @@
 use crate::net::flight::{MAX_PARALLEL, map_bounded};
 use crate::net::join;
 use crate::net::relay::Network;
-use crate::net::sync;
+use crate::net::sync::{self, Outcome};
 use crate::node::{Node, now_ms};
 use crate::wire::address::normalize_peer;
 use crate::wire::client::PeerClient;
@@ -48,8 +48,8 @@ pub fn round(node: &Node, network: &Network) {
             .record(outcome, now_ms(), network.backoff_base());
         let reason = outcome.reason.as_deref().unwrap_or("");
         match outcome.status {
-            "adopted" => info!("sync with {}: adopted ({reason})", outcome.node),
-            "invalid" | "other network" => {
+            Outcome::Adopted => info!("sync with {}: adopted ({reason})", outcome.node),
+            Outcome::Invalid | Outcome::OtherNetwork => {
                 warn!("sync with {}: {} ({reason})", outcome.node, outcome.status)
             }
             status => debug!("sync with {}: {status} ({reason})", outcome.node),

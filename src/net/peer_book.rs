@@ -4,7 +4,7 @@
 //! few map operations, never during a peer call.
 
 use crate::core::hash::BlockHash;
-use crate::net::sync::PeerOutcome;
+use crate::net::sync::{Outcome, PeerOutcome};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -194,8 +194,8 @@ impl PeerBook {
         }
         let reason = outcome.reason.as_deref().unwrap_or("");
         match outcome.status {
-            "unreachable" => self.failed(&outcome.node, reason, now, base),
-            "other network" => {
+            Outcome::Unreachable => self.failed(&outcome.node, reason, now, base),
+            Outcome::OtherNetwork => {
                 self.other_network(&outcome.node, outcome.node_id.as_deref(), reason, now)
             }
             _ if outcome.node_id.is_none() => self.misbehaved(&outcome.node, reason),
@@ -207,7 +207,7 @@ impl PeerBook {
                     outcome.tip,
                     now,
                 );
-                if status == "invalid" {
+                if status == Outcome::Invalid {
                     self.misbehaved(&outcome.node, reason);
                 }
             }

@@ -14,6 +14,7 @@ use crate::wire::client::PeerError;
 use crate::wire::protocol::{ChainPage, InvAnswer};
 use log::{debug, info, warn};
 use serde::Serialize;
+use std::fmt;
 use std::time::Instant;
 
 /// Blocks asked for per `/chain` page (the server's maximum).
@@ -32,13 +33,53 @@ pub const MAX_BRANCH_BYTES: u64 = 256 * 1024 * 1024;
 /// How many times a resolve starts over with one peer when our own chain moved meanwhile.
 const MAX_FORK_RETRIES: usize = 3;
 
+/// What came of asking one peer (SPEC §5 `/nodes/resolve` statuses), spelt as SPEC
+/// spells them on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Outcome {
+    /// We switched to its longer valid chain.
+    #[serde(rename = "adopted")]
+    Adopted,
+    /// Its chain is not longer than ours (or it is this node itself).
+    #[serde(rename = "not longer")]
+    NotLonger,
+    /// No answer: refused, reset, timed out (or not asked in time).
+    #[serde(rename = "unreachable")]
+    Unreachable,
+    /// An answer that cannot be used, or a chain that breaks a rule.
+    #[serde(rename = "invalid")]
+    Invalid,
+    /// Another genesis, difficulty or reward.
+    #[serde(rename = "other network")]
+    OtherNetwork,
+}
+
+impl Outcome {
+    /// The word SPEC uses, for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Adopted => "adopted",
+            Outcome::NotLonger => "not longer",
+            Outcome::Unreachable => "unreachable",
+            Outcome::Invalid => "invalid",
+            Outcome::OtherNetwork => "other network",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What happened with one peer during `/nodes/resolve`.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct PeerOutcome {
     /// The peer's address.
     pub node: String,
-    /// `adopted`, `not longer`, `unreachable`, `invalid` or `other network`.
-    pub status: &'static str,
+    /// What came of it.
+    pub status: Outcome,
     /// The peer's chain length, when it told us.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub length: Option<u64>,
@@ -62,7 +103,7 @@ impl PeerOutcome {
     fn unasked(peer: &str) -> PeerOutcome {
         PeerOutcome {
             node: peer.to_string(),
-            status: "unreachable",
+            status: Outcome::Unreachable,
             length: None,
             reason: None,
             node_id: None,
@@ -113,7 +154,7 @@ pub fn resolve(node: &Node, rank: &(dyn Fn(&str) -> u8 + Sync)) -> ResolveReport
         },
     );
     for (peer, outcome) in peers.iter().zip(results) {
-        replaced |= outcome.status == "adopted";
+        replaced |= outcome.status == Outcome::Adopted;
         info!(
             "resolve with {peer}: {}{}",
             outcome.status,
@@ -132,12 +173,12 @@ pub fn resolve(node: &Node, rank: &(dyn Fn(&str) -> u8 + Sync)) -> ResolveReport
         "No peers are registered; POST /nodes/register first".to_string()
     } else if outcomes
         .iter()
-        .any(|outcome| outcome.status == "not longer")
+        .any(|outcome| outcome.status == Outcome::NotLonger)
     {
         "Our chain is authoritative: no peer that answered has a longer valid chain".to_string()
     } else if outcomes
         .iter()
-        .all(|outcome| outcome.status == "unreachable")
+        .all(|outcome| outcome.status == Outcome::Unreachable)
     {
         "Our chain was kept, but no peer answered (see each peer's reason)".to_string()
     } else {
@@ -265,7 +306,7 @@ fn not_asked_reason(node: &Node) -> String {
 /// Consensus with one peer: inv, then the missing blocks, then adopt if valid and longer.
 /// Also what the relay uses to act on one peer's announcement (SPEC §6a).
 pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
-    let outcome = |status: &'static str, length: Option<u64>, reason: String| PeerOutcome {
+    let outcome = |status: Outcome, length: Option<u64>, reason: String| PeerOutcome {
         node: peer.to_string(),
         status,
         length,
@@ -285,18 +326,18 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
         let length = Some(inv.length);
         if inv.node_id == node.identity().node_id {
             return outcome(
-                "not longer",
+                Outcome::NotLonger,
                 length,
                 "this address is this node itself (same node_id); skipped".into(),
             )
             .with_inv(&inv);
         }
         if let Some(reason) = node.other_network(&inv) {
-            return outcome("other network", length, reason).with_inv(&inv);
+            return outcome(Outcome::OtherNetwork, length, reason).with_inv(&inv);
         }
         if inv.length <= our_length {
             return outcome(
-                "not longer",
+                Outcome::NotLonger,
                 length,
                 format!("its chain has {} blocks, ours {our_length}", inv.length),
             )
@@ -307,7 +348,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
             .find(|hash| node.index_of(hash) == Some(inv.fork_index))
         else {
             return outcome(
-                "invalid",
+                Outcome::Invalid,
                 length,
                 format!(
                     "its inv names fork_index {}, which is none of our locator's blocks",
@@ -318,7 +359,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
         };
         if inv.length - inv.fork_index > MAX_BRANCH_BLOCKS {
             return outcome(
-                "invalid",
+                Outcome::Invalid,
                 length,
                 format!(
                     "it claims {} blocks after block {}; this node fetches at most {MAX_BRANCH_BLOCKS} in one resolve",
@@ -343,7 +384,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
                 info!("adopted {blocks} blocks from {peer}; our length is now {length}");
                 return PeerOutcome {
                     node: peer.to_string(),
-                    status: "adopted",
+                    status: Outcome::Adopted,
                     length: Some(length),
                     reason: Some(format!(
                         "replaced our blocks after {} with {blocks} of its blocks",
@@ -357,7 +398,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
             }
             Ok(Adoption::NotLonger { ours, theirs }) => {
                 return outcome(
-                    "not longer",
+                    Outcome::NotLonger,
                     Some(theirs),
                     format!("its chain has {theirs} blocks, ours {ours}"),
                 )
@@ -365,7 +406,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
             }
             Ok(Adoption::Invalid(error)) => {
                 warn!("{peer} offered an invalid chain: {error}");
-                return outcome("invalid", length, error.to_string()).with_inv(&inv);
+                return outcome(Outcome::Invalid, length, error.to_string()).with_inv(&inv);
             }
             Ok(Adoption::ForkMoved) => {
                 debug!("our chain moved while syncing with {peer}; asking again");
@@ -373,17 +414,19 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
             }
             Err(NodeError::Storage(error)) => {
                 return outcome(
-                    "invalid",
+                    Outcome::Invalid,
                     length,
                     format!("could not save its chain: {error}"),
                 )
                 .with_inv(&inv);
             }
-            Err(error) => return outcome("invalid", length, error.to_string()).with_inv(&inv),
+            Err(error) => {
+                return outcome(Outcome::Invalid, length, error.to_string()).with_inv(&inv);
+            }
         }
     }
     outcome(
-        "not longer",
+        Outcome::NotLonger,
         None,
         "our own chain kept changing during the sync; resolve again".into(),
     )
@@ -456,9 +499,9 @@ fn locator_query(locator: &[BlockHash]) -> String {
         .join(",")
 }
 
-fn status_of(error: &PeerError) -> &'static str {
+fn status_of(error: &PeerError) -> Outcome {
     match error {
-        PeerError::Unreachable(_) => "unreachable",
-        PeerError::Invalid(_) | PeerError::TooLarge(_) => "invalid",
+        PeerError::Unreachable(_) => Outcome::Unreachable,
+        PeerError::Invalid(_) | PeerError::TooLarge(_) => Outcome::Invalid,
     }
 }

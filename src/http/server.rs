@@ -4,7 +4,8 @@ use crate::config::Config;
 use crate::http::guard::{Guard, Limits};
 use crate::http::owner::Owner;
 use crate::http::routes;
-use crate::net::{join, relay};
+use crate::net::join;
+use crate::net::relay::{self, Network};
 use crate::node::{Identity, Node};
 use crate::store::owner_token;
 use crate::wire::address::{is_own_address, normalize_peer, own_url};
@@ -13,6 +14,10 @@ use log::{info, warn};
 use std::error::Error;
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
+
+/// What the routes serve, set once the data directory is open: the node, its owner's
+/// credentials and its network.
+type Serving = (Node, Owner, Arc<Network>);
 
 /// Why the node stopped before serving.
 #[derive(Debug)]
@@ -46,7 +51,7 @@ pub fn run(config: Config) -> Result<(), RunError> {
 
     // With a fixed port the data directory is known before binding, so it is locked first:
     // a second node on the same port and directory is told who holds it.
-    let slot: Arc<OnceLock<(Node, Owner)>> = Arc::new(OnceLock::new());
+    let slot: Arc<OnceLock<Serving>> = Arc::new(OnceLock::new());
     let (server, node) = if config.port != 0 {
         let node = open_node(&config, config.port, &peers)?;
         let server = bind(&config, config.port, Arc::clone(&slot))?;
@@ -57,7 +62,7 @@ pub fn run(config: Config) -> Result<(), RunError> {
         (server, node)
     };
     // Attached before the first request is served; its threads start here too.
-    relay::start(
+    let network = relay::start(
         &node,
         relay::Settings {
             relay: config.relay,
@@ -71,7 +76,11 @@ pub fn run(config: Config) -> Result<(), RunError> {
     let data_dir = config.data_dir(node.identity().port);
     let (token, token_file) =
         owner_token::load_or_create(&data_dir).map_err(|error| RunError::Fatal(Box::new(error)))?;
-    let _ = slot.set((node.clone(), Owner::new(token, &token_file)));
+    let _ = slot.set((
+        node.clone(),
+        Owner::new(token, &token_file),
+        Arc::clone(&network),
+    ));
 
     info!(
         "node {} at {url}: difficulty {}, reward {}, miner {}, data in {}",
@@ -145,7 +154,7 @@ fn open_node(config: &Config, port: u16, peers: &[String]) -> Result<Node, RunEr
 /// serving; requests get 503 until `slot` holds the node.
 struct Listening {
     guard: Guard,
-    slot: Arc<OnceLock<(Node, Owner)>>,
+    slot: Arc<OnceLock<Serving>>,
 }
 
 impl Listening {
@@ -158,18 +167,14 @@ impl Listening {
     fn run(self) {
         let slot = self.slot;
         self.guard.serve(Box::new(move |request| match slot.get() {
-            Some((node, owner)) => routes::handle(request, node, owner),
+            Some((node, owner, network)) => routes::handle(request, node, owner, network),
             None => routes::not_ready(),
         }));
     }
 }
 
 /// Binds the public port: the one port this node listens on (SPEC §5a).
-fn bind(
-    config: &Config,
-    port: u16,
-    slot: Arc<OnceLock<(Node, Owner)>>,
-) -> Result<Listening, RunError> {
+fn bind(config: &Config, port: u16, slot: Arc<OnceLock<Serving>>) -> Result<Listening, RunError> {
     let limits = Limits {
         request_timeout: config.request_timeout,
         max_connections: config.max_connections,

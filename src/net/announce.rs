@@ -54,7 +54,7 @@ pub struct Announcement {
 /// Handles `POST /inv`: checks the announcement and queues, for a registered peer, a
 /// fetch of a tip new to us and longer and a `/getdata` of the ids we lack; returns the
 /// 202 message saying what will happen. Never calls a peer.
-pub fn receive(node: &Node, body: Value) -> Result<String, NodeError> {
+pub fn receive(node: &Node, network: &Network, body: Value) -> Result<String, NodeError> {
     let bad = |message: String| NodeError::BadRequest(message);
     let announcement: Announcement = serde_json::from_value(body).map_err(|error| {
         bad(format!(
@@ -87,9 +87,9 @@ pub fn receive(node: &Node, body: Value) -> Result<String, NodeError> {
         ));
     }
     let url = normalize_peer(&announcement.node).map_err(|error| bad(format!("node: {error}")))?;
-    let Some(network) = Network::of(node).filter(|network| network.settings.relay) else {
+    if !network.settings.relay {
         return Ok("relay is off on this node (--no-relay); announcement ignored".into());
-    };
+    }
     let identity = node.identity();
     if announcement.node_id == identity.node_id
         || is_own_address(&url, &identity.bound_host, identity.port)

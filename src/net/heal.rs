@@ -21,10 +21,7 @@ pub const EXCHANGE_PER_ROUND: usize = 64;
 const PEER_LIST_BYTES: u64 = 1024 * 1024;
 
 /// Runs the sync for ever: a round at once, then one every interval.
-pub fn run(node: &Node) {
-    let Some(network) = Network::of(node) else {
-        return;
-    };
+pub fn run(node: &Node, network: &Network) {
     loop {
         round(node, network);
         std::thread::sleep(network.settings.sync_interval);
@@ -61,7 +58,7 @@ pub fn round(node: &Node, network: &Network) {
         .into_iter()
         .filter(|peer| network.book.is_up(peer))
         .collect();
-    exchange(node, &up);
+    exchange(node, network, &up);
 }
 
 /// Drops peers unreachable for the expiry time.
@@ -88,7 +85,7 @@ struct PeerList {
 }
 
 /// Asks each peer for its peers and registers the new ones on our network.
-fn exchange(node: &Node, up: &[String]) {
+fn exchange(node: &Node, network: &Network, up: &[String]) {
     let client = PeerClient {
         timeout: node.client().timeout,
         max_answer_bytes: PEER_LIST_BYTES,
@@ -121,6 +118,6 @@ fn exchange(node: &Node, up: &[String]) {
     }
     if !candidates.is_empty() {
         debug!("peer exchange: asking {} new addresses", candidates.len());
-        join::discover(node, &candidates);
+        join::discover(node, network, &candidates);
     }
 }

@@ -56,7 +56,11 @@ pub struct Registered {
 /// `POST /nodes/register`: all or nothing. Asks each new address's `/inv` (several at
 /// once); refuses one on another network or that is this node; keeps a node reached
 /// under a second name once; registers one that does not answer.
-pub fn register(node: &Node, addresses: &[String]) -> Result<Registered, NodeError> {
+pub fn register(
+    node: &Node,
+    network: &Network,
+    addresses: &[String],
+) -> Result<Registered, NodeError> {
     let identity = node.identity();
     let registered = node.peers();
     let mut candidates: Vec<String> = Vec::new();
@@ -81,7 +85,6 @@ pub fn register(node: &Node, addresses: &[String]) -> Result<Registered, NodeErr
         )));
     }
     let probes = probe_all(node, &candidates);
-    let network = Network::of(node);
     let mut kept: Vec<String> = Vec::new();
     let mut merged = Vec::new();
     let mut kept_ids: Vec<String> = Vec::new();
@@ -98,8 +101,7 @@ pub fn register(node: &Node, addresses: &[String]) -> Result<Registered, NodeErr
                 )));
             }
             Probe::Same(inv) => {
-                let known =
-                    network.and_then(|n| n.book.peer_with_node_id(&registered, &inv.node_id));
+                let known = network.book.peer_with_node_id(&registered, &inv.node_id);
                 if let Some(known) = known {
                     merged.push(format!("{peer} is {known} (same node_id)"));
                 } else if kept_ids.contains(&inv.node_id) {
@@ -120,18 +122,15 @@ pub fn register(node: &Node, addresses: &[String]) -> Result<Registered, NodeErr
     } else {
         node.register_peers(&kept)?
     };
-    record_probes(node, &candidates, &probes);
+    record_probes(network, &candidates, &probes);
     Ok(Registered { peers, merged })
 }
 
 /// Peer exchange: registers those of `candidates` (addresses a peer listed) that answer
 /// on our network and are not already known under another name, up to the peer cap.
-pub fn discover(node: &Node, candidates: &[String]) {
+pub fn discover(node: &Node, network: &Network, candidates: &[String]) {
     let probes = probe_all(node, candidates);
-    record_probes(node, candidates, &probes);
-    let Some(network) = Network::of(node) else {
-        return;
-    };
+    record_probes(network, candidates, &probes);
     for (peer, probe) in candidates.iter().zip(&probes) {
         let Probe::Same(inv) = probe else { continue };
         let peers = node.peers();
@@ -167,10 +166,7 @@ fn probe_all(node: &Node, peers: &[String]) -> Vec<Probe> {
 }
 
 /// Puts what the probes learnt into the peer book.
-fn record_probes(node: &Node, peers: &[String], probes: &[Probe]) {
-    let Some(network) = Network::of(node) else {
-        return;
-    };
+fn record_probes(network: &Network, peers: &[String], probes: &[Probe]) {
     let now = now_ms();
     for (peer, probe) in peers.iter().zip(probes) {
         match probe {

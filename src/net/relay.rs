@@ -97,12 +97,6 @@ impl Network {
         }
     }
 
-    /// The network attached to `node` (always, once the server started it).
-    pub fn of(node: &Node) -> Option<&Network> {
-        let listener: &dyn std::any::Any = node.listener()?.as_ref();
-        listener.downcast_ref::<Network>()
-    }
-
     /// The peers this node pushes announcements to now (SPEC §6b).
     pub fn relay_set(&self, node: &Node) -> Vec<String> {
         self.relay_peers
@@ -192,39 +186,33 @@ impl Network {
     }
 }
 
-/// Attaches a [`Network`] to the node and, unless relay is off, starts the outbox
-/// threads, the batcher of transaction ids and the background sync. With `--no-relay`
-/// the network still keeps peer health and the single `/nodes/resolve` run, and sends
-/// nothing by itself.
-pub fn start(node: &Node, settings: Settings) {
-    node.attach_listener(Arc::new(Network::new(settings)));
+/// Makes the node's [`Network`], attaches it as the node's listener and, unless relay is
+/// off, starts the outbox threads, the batcher of transaction ids and the background
+/// sync; returns it for the routes. With `--no-relay` the network still keeps peer
+/// health and the single `/nodes/resolve` run, and sends nothing by itself.
+pub fn start(node: &Node, settings: Settings) -> Arc<Network> {
+    let network = Arc::new(Network::new(settings));
+    node.attach_listener(Arc::clone(&network) as Arc<dyn Listener>);
     if !settings.relay {
-        return;
+        return network;
     }
-    for number in 0..RELAY_WORKERS {
-        let node = node.clone();
+    let spawn = |name: String, job: fn(&Node, &Network)| {
+        let (node, network) = (node.clone(), Arc::clone(&network));
         std::thread::Builder::new()
-            .name(format!("relay-{number}"))
-            .spawn(move || work(&node))
-            .expect("can start a relay thread");
+            .name(name)
+            .spawn(move || job(&node, &network))
+            .expect("can start a network thread");
+    };
+    for number in 0..RELAY_WORKERS {
+        spawn(format!("relay-{number}"), work);
     }
-    let batcher = node.clone();
-    std::thread::Builder::new()
-        .name("relay-batch".into())
-        .spawn(move || txrelay::batch(&batcher))
-        .expect("can start the batch thread");
-    let node = node.clone();
-    std::thread::Builder::new()
-        .name("sync".into())
-        .spawn(move || crate::net::heal::run(&node))
-        .expect("can start the sync thread");
+    spawn("relay-batch".into(), txrelay::batch);
+    spawn("sync".into(), crate::net::heal::run);
+    network
 }
 
 /// `/nodes/resolve`: concurrent callers share one run; each outcome updates the book.
-pub fn resolve(node: &Node) -> ResolveReport {
-    let Some(network) = Network::of(node) else {
-        return sync::resolve(node, &|_| 0);
-    };
+pub fn resolve(node: &Node, network: &Network) -> ResolveReport {
     network.resolving.run(|| {
         let report = sync::resolve(node, &|peer| network.book.rank(peer));
         let now = now_ms();
@@ -236,13 +224,10 @@ pub fn resolve(node: &Node) -> ResolveReport {
 }
 
 /// `/getblocks`: concurrent callers share one run (SPEC §6b).
-pub fn getblocks(node: &Node) -> Vec<PeerInventory> {
-    match Network::of(node) {
-        Some(network) => network
-            .asking
-            .run(|| sync::getblocks(node, &|peer| network.book.rank(peer))),
-        None => sync::getblocks(node, &|_| 0),
-    }
+pub fn getblocks(node: &Node, network: &Network) -> Vec<PeerInventory> {
+    network
+        .asking
+        .run(|| sync::getblocks(node, &|peer| network.book.rank(peer)))
 }
 
 impl Listener for Network {
@@ -285,10 +270,7 @@ impl Listener for Network {
 }
 
 /// A relay thread: takes turns from the outbox for ever.
-fn work(node: &Node) {
-    let Some(network) = Network::of(node) else {
-        return;
-    };
+fn work(node: &Node, network: &Network) {
     loop {
         let turn = network.outbox.take();
         if let Some((length, tip)) = turn.fetch

@@ -16,10 +16,7 @@ use std::collections::HashSet;
 
 /// The batcher thread: waits for newly pooled ids, lets `--relay-batch-ms` gather more,
 /// then queues each relay peer the ids it has not been told and did not send.
-pub fn batch(node: &Node) {
-    let Some(network) = Network::of(node) else {
-        return;
-    };
+pub fn batch(node: &Node, network: &Network) {
     loop {
         {
             let mut pending = network.pending.lock().unwrap_or_else(|p| p.into_inner());

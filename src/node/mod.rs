@@ -81,7 +81,7 @@ struct Shared {
 /// Hears of the changes other nodes should learn about (SPEC §6a): a trait so that
 /// `node` does not depend on the relay that implements it. Called without the lock; an
 /// implementation must only queue work, never call a peer on the caller's thread.
-pub trait Listener: std::any::Any + Send + Sync {
+pub trait Listener: Send + Sync {
     /// The tip moved: a block was mined or a branch adopted.
     fn tip_changed(&self, node: &Node);
     /// Transactions entered the pool: admitted from a client or a peer (`from`: that
@@ -243,7 +243,7 @@ impl Node {
     }
 
     /// The attached listener, if any.
-    pub fn listener(&self) -> Option<&Arc<dyn Listener>> {
+    fn listener(&self) -> Option<&Arc<dyn Listener>> {
         self.shared.listener.get()
     }
 

@@ -3,6 +3,7 @@
 //! each other in a circle.
 
 use crate::http::owner::Owner;
+use crate::net::relay::Network;
 use crate::node::Node;
 use rouille::Request;
 
@@ -14,4 +15,6 @@ pub struct Call<'a> {
     pub node: &'a Node,
     /// The owner's credentials, for `Access::OwnerToSign`.
     pub owner: &'a Owner,
+    /// The node's network: peer health, the relay, the single-flight runs.
+    pub network: &'a Network,
 }

@@ -65,7 +65,7 @@ pub(super) fn inv(call: &Call) -> Reply {
 pub(super) fn announced(call: &Call) -> Reply {
     let (request, node) = (call.request, call.node);
     let body = read_json_object(request)?;
-    let message = announce::receive(node, Value::Object(body))?;
+    let message = announce::receive(node, call.network, Value::Object(body))?;
     Ok((202, to_json(&json!({ "message": message }))))
 }
 
@@ -75,7 +75,7 @@ pub(super) fn getblocks(call: &Call) -> Reply {
     Ok((
         200,
         to_json(&GetblocksAnswer {
-            information: relay::getblocks(node),
+            information: relay::getblocks(node, call.network),
         }),
     ))
 }

@@ -22,6 +22,7 @@ use crate::http::brief;
 use crate::http::owner::Owner;
 use crate::http::page::{self, PageAnswer, PageFile};
 use crate::http::reply::{ApiError, Reply, json_response, to_json};
+use crate::net::relay::Network;
 use crate::node::Node;
 use call::Call;
 use log::info;
@@ -41,7 +42,7 @@ const PAGE_ALLOW: &str = "GET, HEAD, OPTIONS";
 /// never panics on bad input. `HEAD` is answered as `GET` (the front leaves the body
 /// out) where the `GET` only reads; `OPTIONS` lists a path's methods (RFC 9110 §9.3.2,
 /// §9.3.7); an owner action from anyone but the owner is 403 before it runs (SPEC §5a).
-pub fn handle(request: &Request, node: &Node, owner: &Owner) -> Response {
+pub fn handle(request: &Request, node: &Node, owner: &Owner, network: &Network) -> Response {
     let started = Instant::now();
     let method = request.method();
     // A page file answers HEAD like GET (the front leaves the body out).
@@ -64,6 +65,7 @@ pub fn handle(request: &Request, node: &Node, owner: &Owner) -> Response {
             request,
             node,
             owner,
+            network,
         }),
     };
     info!(

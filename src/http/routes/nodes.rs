@@ -12,7 +12,7 @@ use serde_json::json;
 pub(super) fn register(call: &Call) -> Reply {
     let (request, node) = (call.request, call.node);
     let addresses = node_list(&read_json_object(request)?)?;
-    let registered = join::register(node, &addresses)?;
+    let registered = join::register(node, call.network, &addresses)?;
     let message = if registered.merged.is_empty() {
         "New nodes have been added".to_string()
     } else {
@@ -42,10 +42,7 @@ pub(super) fn unregister(call: &Call) -> Reply {
 pub(super) fn nodes(call: &Call) -> Reply {
     let node = call.node;
     let peers = node.peers();
-    let view = match relay::Network::of(node) {
-        Some(network) => network.book.view(&peers),
-        None => crate::net::peer_book::PeerBook::default().view(&peers),
-    };
+    let view = call.network.book.view(&peers);
     #[derive(Serialize)]
     struct Answer {
         nodes: Vec<crate::net::peer_book::PeerView>,
@@ -55,8 +52,7 @@ pub(super) fn nodes(call: &Call) -> Reply {
 
 /// `/nodes/resolve`: consensus with every peer (SPEC §6).
 pub(super) fn resolve(call: &Call) -> Reply {
-    let node = call.node;
-    Ok((200, to_json(&relay::resolve(node))))
+    Ok((200, to_json(&relay::resolve(call.node, call.network))))
 }
 
 /// `GET /nodes/register`: the peer list.

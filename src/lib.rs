@@ -31,7 +31,8 @@
 //! | [`wire::client`] | HTTP calls to other nodes with time limits and size caps |
 //! | [`wire::protocol`] | the wire types: `/inv`, `/chain` pages, compact blocks, `/getdata` |
 //! | [`net::sync`] | `/nodes/resolve` and `/getblocks`: locator, inv, paged fetch, adopt |
-//! | [`net::relay`] | the live network (§6a, §6b): the `Network` beside the node, its outbox and relay threads |
+//! | [`net::network`] | the `Network` beside the node (§6a, §6b): peer health, outbox, relay peers, single-flight runs; the node's listener |
+//! | [`net::relay`] | the live network's threads: relay workers, the id batcher, the background sync |
 //! | [`net::relay_peers`] | which few peers announcements go to, and whom each sync asks (§6b) |
 //! | [`net::txrelay`] | transactions by id: batched announcements, `/getdata` fetches (§6b) |
 //! | [`net::outbox`] | the relay's bounded per-peer queue, and seen-sets |

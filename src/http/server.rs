@@ -5,7 +5,8 @@ use crate::http::guard::{Guard, Limits};
 use crate::http::owner::Owner;
 use crate::http::routes;
 use crate::net::join;
-use crate::net::relay::{self, Network};
+use crate::net::network::{self, Network};
+use crate::net::relay;
 use crate::node::{Identity, Node};
 use crate::store::owner_token;
 use crate::wire::address::{is_own_address, normalize_peer, own_url};
@@ -64,7 +65,7 @@ pub fn run(config: Config) -> Result<(), RunError> {
     // Attached before the first request is served; its threads start here too.
     let network = relay::start(
         &node,
-        relay::Settings {
+        network::Settings {
             relay: config.relay,
             sync_interval: config.sync_interval,
             peer_expiry: config.peer_expiry,

@@ -12,8 +12,8 @@
 
 use crate::core::block::{Block, Transaction};
 use crate::core::hash::{BlockHash, TxId};
+use crate::net::network::Network;
 use crate::net::outbox::IDS_PER_MESSAGE;
-use crate::net::relay::Network;
 use crate::net::sync::{self, Outcome};
 use crate::net::txrelay;
 use crate::node::{Adoption, Node, NodeError, now_ms};

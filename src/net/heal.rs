@@ -6,7 +6,7 @@
 
 use crate::net::flight::{MAX_PARALLEL, map_bounded};
 use crate::net::join;
-use crate::net::relay::Network;
+use crate::net::network::Network;
 use crate::net::sync::{self, Outcome};
 use crate::node::{Node, now_ms};
 use crate::wire::address::normalize_peer;

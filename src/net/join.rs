@@ -5,8 +5,8 @@
 //! No lock is held during any of these calls.
 
 use crate::net::flight::{MAX_PARALLEL, map_bounded};
+use crate::net::network::Network;
 use crate::net::peer_book::MAX_PEERS;
-use crate::net::relay::Network;
 use crate::node::{Node, NodeError, now_ms};
 use crate::wire::address::{is_own_address, normalize_peer};
 use crate::wire::protocol::InvAnswer;

@@ -7,6 +7,7 @@ pub mod announce;
 pub mod flight;
 pub mod heal;
 pub mod join;
+pub mod network;
 pub mod outbox;
 pub mod peer_book;
 pub mod relay;

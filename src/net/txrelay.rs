@@ -6,8 +6,8 @@
 //! announce its id.
 
 use crate::core::hash::TxId;
+use crate::net::network::Network;
 use crate::net::outbox::IDS_PER_MESSAGE;
-use crate::net::relay::Network;
 use crate::node::{NewTransaction, Node, Source, now_ms};
 use crate::wire::protocol::GetdataAnswer;
 use log::debug;

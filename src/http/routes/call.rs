@@ -3,7 +3,7 @@
 //! each other in a circle.
 
 use crate::http::owner::Owner;
-use crate::net::relay::Network;
+use crate::net::network::Network;
 use crate::node::Node;
 use rouille::Request;
 

@@ -5,7 +5,7 @@ use super::call::Call;
 use super::input::{query_number, read_json_object};
 use crate::core::hash::BlockHash;
 use crate::http::reply::{ApiError, Reply, to_json};
-use crate::net::{announce, relay, sync};
+use crate::net::{announce, sync};
 use crate::wire::protocol::{InvAnswer, InvItem};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -75,7 +75,7 @@ pub(super) fn getblocks(call: &Call) -> Reply {
     Ok((
         200,
         to_json(&GetblocksAnswer {
-            information: relay::getblocks(node, call.network),
+            information: call.network.getblocks(node),
         }),
     ))
 }

@@ -22,7 +22,7 @@ use crate::http::brief;
 use crate::http::owner::Owner;
 use crate::http::page::{self, PageAnswer, PageFile};
 use crate::http::reply::{ApiError, Reply, json_response, to_json};
-use crate::net::relay::Network;
+use crate::net::network::Network;
 use crate::node::Node;
 use call::Call;
 use log::info;

@@ -4,7 +4,7 @@
 use super::call::Call;
 use super::input::{node_list, read_json_object};
 use crate::http::reply::{Reply, to_json};
-use crate::net::{join, relay};
+use crate::net::join;
 use serde::Serialize;
 use serde_json::json;
 
@@ -52,7 +52,7 @@ pub(super) fn nodes(call: &Call) -> Reply {
 
 /// `/nodes/resolve`: consensus with every peer (SPEC §6).
 pub(super) fn resolve(call: &Call) -> Reply {
-    Ok((200, to_json(&relay::resolve(call.node, call.network))))
+    Ok((200, to_json(&call.network.resolve(call.node))))
 }
 
 /// `GET /nodes/register`: the peer list.

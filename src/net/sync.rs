@@ -11,7 +11,7 @@ use crate::core::hash::{BlockHash, TxId};
 use crate::net::flight::{MAX_PARALLEL, map_bounded_until};
 use crate::node::{Adoption, Node, NodeError};
 use crate::wire::client::PeerError;
-use crate::wire::protocol::{ChainPage, InvAnswer};
+use crate::wire::protocol::{ChainPage, InvAnswer, short_page};
 use log::{debug, info, warn};
 use serde::Serialize;
 use std::fmt;
@@ -368,6 +368,11 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
                 ),
             ).with_inv(&inv);
         }
+        if inv.fork_index == our_length {
+            // It extends our chain: adopt page by page, so memory holds one page at a
+            // time however long the chain it serves (SPEC §6b).
+            return extend(node, peer, &inv).with_inv(&inv);
+        }
         let branch = match fetch_branch(node, peer, inv.fork_index, inv.length) {
             Ok(branch) => branch,
             Err(error) => {
@@ -432,6 +437,93 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
     )
 }
 
+/// Appends `peer`'s blocks after our tip a page at a time, each page validated and
+/// adopted (durably) before the next is asked for, up to its claimed length.
+fn extend(node: &Node, peer: &str, inv: &InvAnswer) -> PeerOutcome {
+    let outcome = |status: Outcome, reason: String| PeerOutcome {
+        node: peer.to_string(),
+        status,
+        length: Some(inv.length),
+        reason: Some(reason),
+        node_id: None,
+        tip: None,
+        asked: true,
+    };
+    let (start, _) = node.tip();
+    let mut page_size = PAGE_SIZE;
+    // Blocks this run appended (another peer's resolve may grow the chain meanwhile).
+    let mut added = 0u64;
+    loop {
+        let (our_length, our_tip) = node.tip();
+        if our_length >= inv.length {
+            if added == 0 {
+                return outcome(
+                    Outcome::NotLonger,
+                    format!("its chain has {} blocks, ours {our_length}", inv.length),
+                );
+            }
+            info!(
+                "adopted {added} blocks from {peer}, page by page; our length is now {our_length}"
+            );
+            return PeerOutcome {
+                length: Some(our_length),
+                ..outcome(
+                    Outcome::Adopted,
+                    format!("appended {added} of its blocks after block {start}"),
+                )
+            };
+        }
+        let from = our_length + 1;
+        let (page, bytes, wanted) = loop {
+            let wanted = page_size.min(inv.length - our_length);
+            let url = format!("{peer}/chain?from={from}&limit={wanted}");
+            match node.client().get_sized::<ChainPage>(&url) {
+                Ok((page, bytes)) => break (page, bytes, wanted),
+                Err(PeerError::TooLarge(_)) if page_size > 1 => page_size /= 2,
+                Err(error) => return outcome(status_of(&error), error.to_string()),
+            }
+        };
+        if let Some(reason) = short_page(page.chain.len(), wanted, bytes, from, inv.length) {
+            return outcome(Outcome::Invalid, reason);
+        }
+        let blocks: Vec<Block> = page.chain.into_iter().take(wanted as usize).collect();
+        if let Some((offset, block)) = blocks
+            .iter()
+            .enumerate()
+            .find(|(offset, block)| block.index != from + *offset as u64)
+        {
+            return outcome(
+                Outcome::Invalid,
+                format!(
+                    "block {}: its /chain page sent block {} in its place",
+                    from + offset as u64,
+                    block.index
+                ),
+            );
+        }
+        match node.adopt_branch(our_length, our_tip, blocks) {
+            Ok(Adoption::Adopted { blocks, .. }) => added += blocks as u64,
+            Ok(Adoption::NotLonger { ours, theirs }) => {
+                return outcome(
+                    Outcome::NotLonger,
+                    format!("its chain has {theirs} blocks, ours {ours}"),
+                );
+            }
+            Ok(Adoption::ForkMoved) => {
+                return outcome(
+                    Outcome::NotLonger,
+                    "our own chain changed during the sync; resolve again".into(),
+                );
+            }
+            Ok(Adoption::Invalid(error)) => {
+                warn!("{peer} offered an invalid chain: {error}");
+                return outcome(Outcome::Invalid, error.to_string());
+            }
+            Err(error) => return outcome(Outcome::Invalid, error.to_string()),
+        }
+    }
+}
+
 /// Fetches the peer's blocks after `fork_index`, page by page, up to its claimed length.
 /// Each page must hold every block asked for that exists; a page over the size cap is
 /// asked again at half the size; all pages together may not exceed
@@ -466,11 +558,15 @@ fn fetch_branch(
             )));
         }
         let expected_count = page_size.min(wanted - branch.len() as u64);
-        if (page.chain.len() as u64) < expected_count {
-            return Err(PeerError::Invalid(format!(
-                "it claimed {claimed_length} blocks, but its /chain page from block {from} held {} of the {expected_count} asked for",
-                page.chain.len()
-            )));
+        // A page may stop early past 16 MiB of JSON (SPEC §6b): go on from there.
+        if let Some(reason) = short_page(
+            page.chain.len(),
+            expected_count,
+            bytes,
+            from,
+            claimed_length,
+        ) {
+            return Err(PeerError::Invalid(reason));
         }
         for (offset, block) in page
             .chain

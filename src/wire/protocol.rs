@@ -8,6 +8,26 @@ use crate::core::block::{Block, Transaction};
 use crate::core::hash::{BlockHash, MerkleRoot, TxId};
 use serde::{Deserialize, Serialize};
 
+/// Where a `/chain` page or a `/getdata` answer stops (SPEC §6b): after the item that
+/// takes its JSON past 16 MiB. A page shorter than asked for is honest only past this.
+pub const MAX_PAGE_JSON_BYTES: usize = 16 * 1024 * 1024;
+
+/// Why a `/chain` page of `got` blocks (`bytes` long) asked from block `from` for `asked`
+/// of a claimed `claimed` is unusable: empty, or short without being full (SPEC §6b).
+pub fn short_page(got: usize, asked: u64, bytes: usize, from: u64, claimed: u64) -> Option<String> {
+    if got == 0 {
+        return Some(format!(
+            "it claimed {claimed} blocks, but its /chain page from block {from} was empty"
+        ));
+    }
+    if (got as u64) < asked && bytes < MAX_PAGE_JSON_BYTES {
+        return Some(format!(
+            "it claimed {claimed} blocks, but its /chain page from block {from} held {got} of the {asked} asked for in {bytes} bytes (a page stops early only past 16 MiB)"
+        ));
+    }
+    None
+}
+
 /// A peer's `/inv` answer, as SPEC §5 defines it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct InvAnswer {

@@ -77,7 +77,104 @@ fn main() {
         bytes,
         ms(elapsed)
     );
+
+    // 4. Memory: a fresh node catching up on a chain of full blocks (2,000 transactions
+    //    each, long names): RSS against the chain's JSON size.
+    big_blocks(&root);
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Reward of the big-block chain: enough for 1,999 payments a block.
+const BIG_REWARD: u64 = 1_000_000;
+
+/// Syncs a fresh node from a peer holding 40 blocks of 2,000 transactions and prints its
+/// resident memory against the bytes of the chain's JSON.
+fn big_blocks(root: &Path) {
+    let mut chain = Chain::new(DIFFICULTY, BIG_REWARD);
+    let start = now_ms() - 3 * 60 * 60 * 1000;
+    let mut blocks = Vec::new();
+    let name = "n".repeat(180);
+    for b in 0..40u64 {
+        let parent = chain.tip().clone();
+        let timestamp = (parent.timestamp + 1).max(start) + 3;
+        let mut transactions = vec![Transaction::coinbase("m", BIG_REWARD, timestamp)];
+        if b > 0 {
+            transactions.extend((0..1999u64).map(|i| {
+                Transaction::new(
+                    "m",
+                    &format!("{name}{b}-{i}"),
+                    1,
+                    start - 10_000 + b * 2000 + i,
+                )
+            }));
+        }
+        let mut header = Header {
+            index: parent.index + 1,
+            timestamp,
+            previous_hash: parent.hash,
+            merkle_root: merkle_root_of(&transactions),
+            difficulty: DIFFICULTY,
+            proof: 0,
+        };
+        header.proof = search(&header, 1, &AtomicBool::new(false))
+            .expect("found")
+            .proof;
+        let block = Block::from_header(header, transactions);
+        chain.append(block.clone(), u64::MAX).expect("valid");
+        blocks.push(block);
+    }
+    let json_bytes: usize = blocks
+        .iter()
+        .map(|b| serde_json::to_string(b).unwrap().len())
+        .sum();
+    let dir = root.join("big-peer");
+    let (mut store, _) =
+        Store::open(&dir, DIFFICULTY, BIG_REWARD, || "bench-big".into()).expect("open store");
+    store.replace_chain(2, &blocks, &[]).expect("write chain");
+    drop(store);
+    let flags = [
+        "--difficulty",
+        "8",
+        "--reward",
+        "1000000",
+        "--peer-timeout-ms",
+        "60000",
+        "--no-relay",
+    ];
+    let peer = BenchNode::start(&dir, &flags);
+    let node = BenchNode::start(&root.join("big-node"), &flags);
+    let before = rss_kib(&node);
+    let body = format!(r#"{{"nodes": ["127.0.0.1:{}"]}}"#, peer.port);
+    assert_eq!(http(node.port, "POST", "/nodes/register", &body).0, 201);
+    let started = Instant::now();
+    let (status, answer) = http(node.port, "POST", "/nodes/resolve", "");
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer.contains("\"adopted\""),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    let elapsed = started.elapsed();
+    let after = rss_kib(&node);
+    println!(
+        "catch up on 40 blocks of 2,000 transactions ({:.1} MB of JSON) in {:.1} s: RSS {} -> {} KiB = {:.2} x the chain's JSON ({:.2} x counting only the growth)",
+        json_bytes as f64 / 1e6,
+        elapsed.as_secs_f64(),
+        before,
+        after,
+        after as f64 * 1024.0 / json_bytes as f64,
+        (after - before) as f64 * 1024.0 / json_bytes as f64
+    );
+}
+
+/// Resident memory of a bench node's process.
+fn rss_kib(node: &BenchNode) -> u64 {
+    std::fs::read_to_string(format!("/proc/{}/status", node.child.id()))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// Mines `count` blocks on top of `parent_chain`'s tip, each with a coinbase to `miner`.

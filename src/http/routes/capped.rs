@@ -4,8 +4,7 @@
 
 use serde::Serialize;
 
-/// Where a page or a `/getdata` answer stops: 16 MiB of JSON.
-pub const MAX_PAGE_JSON_BYTES: usize = 16 * 1024 * 1024;
+pub use crate::wire::protocol::MAX_PAGE_JSON_BYTES;
 
 /// The JSON array text of `items` up to the cap, and how many went in.
 pub fn json_list<T: Serialize>(items: impl IntoIterator<Item = T>, cap: usize) -> (String, usize) {

@@ -367,6 +367,8 @@ async function main() {
       (hash) => document.querySelector(`.tree-block.self-tip[data-hash="${hash}"]`) !== null, tipB.hash);
     await waitIn(page, 'the events list the reorganisation',
       () => /reorganised/.test(document.getElementById('events').textContent));
+    await waitIn(page, 'the fork tree says "1 orphaned block (dashed) was cut away."',
+      () => document.getElementById('fork-summary').textContent.includes('1 orphaned block (dashed) was cut away.'));
     await shot(page, 'network-resolved.png', 'Network after Resolve: one branch, the cut-away block dashed, the tip moved');
 
     say('The tamper view marks the edited block and every later one invalid');

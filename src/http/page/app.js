@@ -2,7 +2,7 @@
 // the Chain and Pool views, the actions, live polling and start-up; see hash.js (SPEC §3
 // in the browser), ui.js (shared helpers and state), network.js and tamper.js.
 import { blockMerkleRoot, bytesToHex, headerBytes, headerFields, sha256, sha256Js, transactionId } from './hash.js';
-import { markUnreachable, nodeLabel, refreshNetwork } from './network.js';
+import { markUnreachable, nodeLabel, orphanSentence, refreshNetwork } from './network.js';
 import { loadTamper, openTamper, renderTamper, tamperStarted } from './tamper.js';
 import { api, blockLabel, busy, clock, el, formatTime, hashCode, onLoopback, ORIGIN, ownerToken, setOwnerToken, short, showResult, state, TOKEN_PATTERN, $ } from './ui.js';
 
@@ -382,6 +382,6 @@ function start() {
 
 // Exposed for the browser test (scripts/browser-test.sh) to check the hashing against
 // known answers; the page itself does not use it.
-window.minichain = { transactionId, blockMerkleRoot, headerBytes, sha256, sha256Js, bytesToHex, refreshNetwork };
+window.minichain = { transactionId, blockMerkleRoot, headerBytes, sha256, sha256Js, bytesToHex, refreshNetwork, orphanSentence };
 
 start();

@@ -89,6 +89,11 @@ export async function refreshNetwork() {
   }
 }
 
+// "1 orphaned block (dashed) was cut away", "2 orphaned blocks (dashed) were cut away".
+export function orphanSentence(count) {
+  return count === 1 ? '1 orphaned block (dashed) was cut away.' : `${count} orphaned blocks (dashed) were cut away.`;
+}
+
 // This node stopped answering the page's polls: its row says so until it answers again.
 export function markUnreachable(url, message) {
   const node = state.nodes.get(url);
@@ -207,5 +212,5 @@ function renderTree(nodes) {
   }
   $('fork-summary').textContent = branchCount > 1 ?
     `${branchCount} branches: the nodes disagree from block #${forkAt} on. Ends: ${leaves.map(describe).join('; ')}. Resolve moves the shorter side to the longest chain.` :
-    `One branch: every node is on the same chain, the shorter ones only behind. Longest tip ${describe(best)}.${orphanCount ? ` ${orphanCount} orphaned block${orphanCount === 1 ? '' : 's'} (dashed) were cut away.` : ''}`;
+    `One branch: every node is on the same chain, the shorter ones only behind. Longest tip ${describe(best)}.${orphanCount ? ` ${orphanSentence(orphanCount)}` : ''}`;
 }

@@ -137,6 +137,19 @@ async function tipOf(base) {
   return json.chain[json.chain.length - 1];
 }
 
+// What the page should show for a key address: the 8 hex digits after the 16 of its two
+// type codes, and its last 6.
+const shortKey = (address) => `${address.slice(16, 24)}…${address.slice(-6)}`;
+
+// How an address appears on the page: [{text, label, kind, title}] of each element showing it
+// inside `scope` (a CSS selector).
+async function addressShown(page, scope, address) {
+  return page.$$eval(`${scope} .addr[data-address="${address}"]`, (nodes) => nodes.map((n) => ({
+    text: n.querySelector('.addr-text')?.textContent, label: n.querySelector('.addr-label')?.textContent || '',
+    kind: n.dataset.kind, title: n.title,
+  })));
+}
+
 async function shot(page, name, what) {
   const file = path.join(SHOTS, name);
   await page.screenshot({ path: file, fullPage: true });
@@ -339,7 +352,22 @@ async function main() {
       (id) => Boolean(document.querySelector(`#pool-table tr[data-id="${id}"]`)) &&
         !document.getElementById('view-pool').hidden, pool[0].id);
     await waitIn(page, 'the header counts 1 pending transaction', () => document.getElementById('pool-count').textContent === '1');
-    await shot(page, 'pool.png', 'Pool and balances: the payment alice -> bob pending, balances, wallet');
+
+    say('Addresses are labelled: this node\'s wallet, names as names');
+    const walletOfA = (await call(A, '/wallet')).json.address;
+    await waitIn(page, 'the wallet card labels A\'s key "this node\'s wallet"',
+      (a) => document.querySelector(`#wallet .addr[data-address="${a}"] .addr-label`)?.textContent === 'this node\'s wallet', walletOfA);
+    const [walletShown] = await addressShown(page, '#wallet', walletOfA);
+    check(walletShown && walletShown.text === shortKey(walletOfA) && walletShown.title.includes(walletOfA),
+      `it shows the key shortened (${shortKey(walletOfA)}), the whole key in its tooltip`, JSON.stringify(walletShown));
+    const [aliceShown] = await addressShown(page, '#pool-table', 'alice');
+    check(aliceShown && aliceShown.text === 'alice' && aliceShown.kind === 'name' && /^name/.test(aliceShown.label) &&
+      /this node's miner/.test(aliceShown.label), 'the pool shows the sender alice as a name, and as this node\'s miner (learnt from Mine)', JSON.stringify(aliceShown));
+    const [bobShown] = await addressShown(page, '#pool-table', 'bob');
+    check(bobShown && bobShown.text === 'bob' && bobShown.label === 'name', 'and the recipient bob as a name', JSON.stringify(bobShown));
+    const [coinbaseShown] = await addressShown(page, '#blocks', '0');
+    check(coinbaseShown && coinbaseShown.kind === 'coinbase', 'block #2\'s coinbase sender "0" is marked as the coinbase', JSON.stringify(coinbaseShown));
+    await shot(page, 'pool.png', 'Pool and balances: the payment alice -> bob pending, balances, wallet (labelled)');
 
     say('A longer fork on node B shows as two branches, then one after Resolve');
     for (let i = 0; i < 3; i++) await call(B, '/mine', 'POST');
@@ -369,6 +397,10 @@ async function main() {
       () => /reorganised/.test(document.getElementById('events').textContent));
     await waitIn(page, 'the fork tree says "1 orphaned block (dashed) was cut away."',
       () => document.getElementById('fork-summary').textContent.includes('1 orphaned block (dashed) was cut away.'));
+    const walletOfB = (await call(B, '/wallet')).json.address;
+    await waitIn(page, `the balances label B's key (its rewards for #2-#4) "wallet of ${B.replace('http://', '')}"`,
+      (a, label) => document.querySelector(`#balances-table .addr[data-address="${a}"] .addr-label`)?.textContent === label,
+      walletOfB, `wallet of ${B.replace('http://', '')}`);
     await shot(page, 'network-resolved.png', 'Network after Resolve: one branch, the cut-away block dashed, the tip moved');
 
     say('The tamper view marks the edited block and every later one invalid');
@@ -417,6 +449,15 @@ async function main() {
     await page.click('#page-newest');
     await waitIn(page, 'Newest goes back to the tip',
       (top) => Number(document.querySelector('#blocks .block-card')?.dataset.index) === top, length);
+
+    const rotated = await call(A, '/wallet/rotate', 'POST');
+    check(rotated.status === 200 && rotated.json.retired.includes(walletOfA), `A's wallet rotates to a new key (${rotated.status})`);
+    await call(A, '/mine', 'POST'); // the page reads /wallet again when the tip moves
+    await waitIn(page, 'the wallet card labels the old key "this node\'s earlier key", the new one "this node\'s wallet"',
+      (old, now) => {
+        const label = (address) => document.querySelector(`#wallet .addr[data-address="${address}"] .addr-label`)?.textContent;
+        return label(old) === 'this node\'s earlier key' && label(now) === 'this node\'s wallet';
+      }, walletOfA, rotated.json.address);
 
     check(wholeChainReads.length === 0, 'the page read the chain in pages only (/chain always with limit)', wholeChainReads.join(' '));
 

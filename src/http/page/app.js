@@ -4,7 +4,7 @@
 import { blockMerkleRoot, bytesToHex, headerBytes, headerFields, sha256, sha256Js, transactionId } from './hash.js';
 import { markUnreachable, nodeLabel, orphanSentence, refreshNetwork } from './network.js';
 import { loadTamper, openTamper, renderTamper, tamperStarted } from './tamper.js';
-import { api, blockLabel, busy, clock, el, formatTime, hashCode, onLoopback, ORIGIN, ownerToken, setOwnerToken, short, showResult, state, TOKEN_PATTERN, $ } from './ui.js';
+import { addressView, api, blockLabel, busy, clock, COINBASE_SENDER, el, formatTime, hashCode, onLoopback, ORIGIN, ownerToken, relabel, setOwnerToken, short, showResult, state, TOKEN_PATTERN, $ } from './ui.js';
 
 const PAGE_SIZE = 10; // blocks per chain page
 const POLL_MS = 1500; // this node: /inv?limit=0 (length, tip, pool ids)
@@ -141,8 +141,8 @@ function transactionsTable(transactions, caption) {
       el('th', { scope: 'col', class: h === 'amount' ? 'num' : null, text: h })))),
     el('tbody', {}, transactions.map((tx) => el('tr', { dataset: { id: tx.id } },
       el('td', {}, el('code', { title: tx.id, text: short(tx.id) }), tx.signature ? el('span', { class: 'tag', text: 'signed' }) : null),
-      el('td', { class: 'addr', title: tx.sender, text: tx.sender === '0' ? '0 (coinbase)' : tx.sender }),
-      el('td', { class: 'addr', title: tx.recipient, text: tx.recipient }),
+      el('td', { class: 'addr-cell' }, addressView(tx.sender)),
+      el('td', { class: 'addr-cell' }, addressView(tx.recipient)),
       el('td', { class: 'num', text: String(tx.amount) }),
       el('td', { text: formatTime(tx.timestamp) }))))));
 }
@@ -154,15 +154,15 @@ async function refreshPool() {
   const [pool, balances] = await Promise.all([api(ORIGIN, '/pool'), api(ORIGIN, '/balances')]);
   const poolRows = pool.pool.map((tx) => el('tr', { dataset: { id: tx.id } },
     el('td', {}, el('code', { title: tx.id, text: short(tx.id) })),
-    el('td', { class: 'addr', title: tx.sender, text: tx.sender }),
-    el('td', { class: 'addr', title: tx.recipient, text: tx.recipient }),
+    el('td', { class: 'addr-cell' }, addressView(tx.sender)),
+    el('td', { class: 'addr-cell' }, addressView(tx.recipient)),
     el('td', { class: 'num', text: String(tx.amount) }),
     el('td', { text: formatTime(tx.timestamp) })));
   $('pool-table').tBodies[0].replaceChildren(...(poolRows.length ? poolRows :
     [el('tr', {}, el('td', { colspan: 5, class: 'note', text: 'The pool is empty.' }))]));
   const entries = Object.entries(balances.balances).sort((a, b) => Number(b[1]) - Number(a[1]));
   $('balances-table').tBodies[0].replaceChildren(...(entries.length ? entries.map(([address, coins]) =>
-    el('tr', {}, el('td', { class: 'addr', title: address, text: address }), el('td', { class: 'num', text: String(coins) }))) :
+    el('tr', {}, el('td', { class: 'addr-cell' }, addressView(address)), el('td', { class: 'num', text: String(coins) }))) :
     [el('tr', {}, el('td', { colspan: 2, class: 'note', text: 'Nobody has coins yet: mine a block.' }))]));
   await refreshWallet();
 }
@@ -174,12 +174,17 @@ async function refreshWallet() {
     const wallet = await api(ORIGIN, '/wallet');
     if (state.walletRoute === null && !$('sender').value) $('from-wallet').checked = true;
     state.walletRoute = true;
+    state.selfWallet = { address: wallet.address, retired: wallet.retired || [] };
+    relabel();
     $('from-wallet').disabled = false;
+    const retired = state.selfWallet.retired;
     box.replaceChildren(
-      el('dt', { text: 'address' }), el('dd', {}, el('code', { class: 'addr', text: wallet.address })),
+      el('dt', { text: 'address' }), el('dd', {}, addressView(wallet.address),
+        el('details', { class: 'whole-key' }, el('summary', { text: 'whole key (to copy)' }),
+          el('code', { class: 'hex', text: wallet.address }))),
       el('dt', { text: 'balance' }), el('dd', { text: String(wallet.balance) }),
       el('dt', { text: 'signatures used / left' }), el('dd', { text: `${wallet.leaves_used} / ${wallet.leaves_left} (tree height ${wallet.height})` }),
-      el('dt', { text: 'earlier keys' }), el('dd', { text: (wallet.retired || []).length ? wallet.retired.map(short).join(', ') : 'none' }));
+      el('dt', { text: 'earlier keys' }), el('dd', { class: 'key-list' }, retired.length ? retired.map((a) => addressView(a)) : 'none'));
   } catch (error) {
     if (error.status === 404) {
       state.walletRoute = false;
@@ -250,6 +255,9 @@ async function mine() {
   await busy($('mine'), 'Mining…', async () => {
     try {
       const block = await api(ORIGIN, '/mine', { method: 'POST', timeout: 600000, owner: true });
+      // Its coinbase names who this node's rewards pay (--miner, else its wallet).
+      const coinbase = block.transactions[0];
+      if (coinbase && coinbase.sender === COINBASE_SENDER) { state.miner = coinbase.recipient; relabel(); }
       showResult(output, [`Block #${block.index} `, hashCode(block.hash),
         `: ${block.attempts} attempts in ${block.elapsed_ms} ms (${Number(block.hash_rate).toLocaleString('en')} hashes/s), ${block.transactions.length} transaction${block.transactions.length === 1 ? '' : 's'}.`]);
       await poll();
@@ -274,8 +282,8 @@ async function send(event) {
       // Without a sender the node's wallet signs: an owner action.
       const answer = await api(ORIGIN, '/transactions/new', { method: 'POST', body, owner: fromWallet });
       const tx = answer.transaction;
-      showResult(output, [`${answer.message}: ${tx.amount} from `, el('span', { class: 'addr', text: short(tx.sender) === tx.sender ? tx.sender : `${tx.sender.slice(0, 16)}…` }),
-        ` to ${tx.recipient} (id `, el('code', { text: short(tx.id) }), ').']);
+      showResult(output, [`${answer.message}: ${tx.amount} from `, addressView(tx.sender),
+        ' to ', addressView(tx.recipient), ' (id ', el('code', { text: short(tx.id) }), ').']);
       await poll();
     } catch (error) {
       showResult(output, refusal('Refused', error), true);

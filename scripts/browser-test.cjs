@@ -150,6 +150,42 @@ async function addressShown(page, scope, address) {
   })));
 }
 
+// The blocks that changed `address`'s balance, newest first, as the node's whole chain
+// (read here, not by the page) says: [{index, received, sent, balance}] as strings.
+function expectedHistory(chain, address) {
+  let balance = 0n;
+  const rows = [];
+  for (const block of chain) {
+    let received = 0n;
+    let sent = 0n;
+    for (const tx of block.transactions) {
+      if (tx.recipient === address) received += BigInt(tx.amount);
+      if (tx.sender !== '0' && tx.sender === address) sent += BigInt(tx.amount);
+    }
+    if (received || sent) {
+      balance += received - sent;
+      rows.push({ index: String(block.index), received: String(received), sent: String(sent), balance: String(balance) });
+    }
+  }
+  return rows.reverse();
+}
+
+// Opens the balance history of `address` by clicking it in the balances table and waits
+// until the page shows as many rows as the node's chain gives; returns what it shows.
+async function historyShown(page, address, expected) {
+  await page.click(`#balances-table button.addr[data-address="${address}"]`);
+  await page.waitForFunction((n) => document.getElementById('history').open &&
+    document.querySelectorAll('#history-table tbody tr[data-index]').length === n &&
+    /balances says/.test(document.getElementById('history-status').textContent), WAIT, expected.length).catch(() => {});
+  return page.evaluate(() => ({
+    open: document.getElementById('history').open,
+    status: document.getElementById('history-status').textContent,
+    rows: [...document.querySelectorAll('#history-table tbody tr[data-index]')].map((tr) => ({
+      index: tr.dataset.index, received: tr.dataset.received, sent: tr.dataset.sent, balance: tr.dataset.balance,
+    })),
+  }));
+}
+
 async function shot(page, name, what) {
   const file = path.join(SHOTS, name);
   await page.screenshot({ path: file, fullPage: true });
@@ -449,6 +485,35 @@ async function main() {
     await page.click('#page-newest');
     await waitIn(page, 'Newest goes back to the tip',
       (top) => Number(document.querySelector('#blocks .block-card')?.dataset.index) === top, length);
+
+    say('The balance history of an address lists the blocks that changed it');
+    const paid = await call(A, '/transactions/new', 'POST', { sender: 'alice', recipient: 'bob', amount: 30 });
+    const minedPaid = await call(A, '/mine', 'POST');
+    check(paid.status === 201 && minedPaid.status === 200, `alice pays bob 30, mined in block #${minedPaid.json.index} with alice's next reward`);
+    await waitIn(page, 'the page follows the new tip', (hash) => document.getElementById('chain-tip').title === hash, minedPaid.json.hash);
+    const wholeChain = (await call(A, '/chain')).json.chain;
+    await page.click('a[data-view="pool"]');
+    for (const [who, address] of [['alice', 'alice'], ['B\'s wallet', walletOfB]]) {
+      const expected = expectedHistory(wholeChain, address);
+      const shown = await historyShown(page, address, expected);
+      const balance = (await call(A, `/balances?address=${address}`)).json.balance;
+      check(shown.open && JSON.stringify(shown.rows) === JSON.stringify(expected),
+        `${who}: blocks ${expected.map((r) => `#${r.index} (+${r.received}/-${r.sent} = ${r.balance})`).join(', ')}, newest first`,
+        `shown ${JSON.stringify(shown.rows)}`);
+      check(String(expected[0]?.balance ?? '0') === String(balance) && /✓/.test(shown.status),
+        `${who}: its running balance ends at the node's /balances (${balance}), and the page says so`, shown.status);
+      if (who === 'alice') await shot(page, 'history.png', 'The balance history of alice (a name), newest first');
+      await page.click('#history-close');
+      await page.waitForFunction(() => !document.getElementById('history').open, WAIT);
+    }
+    const firstAlice = expectedHistory(wholeChain, 'alice').at(-1);
+    await page.click('#balances-table button.addr[data-address="alice"]');
+    await page.waitForSelector(`#history-table tr[data-index="${firstAlice.index}"] button`, WAIT);
+    await page.click(`#history-table tr[data-index="${firstAlice.index}"] button`);
+    await waitIn(page, `a block in the history (#${firstAlice.index}) opens its card in the Chain view`,
+      (index) => !document.getElementById('history').open && !document.getElementById('view-chain').hidden &&
+        document.querySelector(`#blocks .block-card[data-index="${index}"] .details:not([hidden]) .txs`) !== null, firstAlice.index);
+    await page.click('#page-newest');
 
     const rotated = await call(A, '/wallet/rotate', 'POST');
     check(rotated.status === 200 && rotated.json.retired.includes(walletOfA), `A's wallet rotates to a new key (${rotated.status})`);

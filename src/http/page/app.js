@@ -4,11 +4,12 @@
 import { blockMerkleRoot, bytesToHex, headerBytes, headerFields, sha256, sha256Js, transactionId } from './hash.js';
 import { markUnreachable, nodeLabel, orphanSentence, refreshNetwork } from './network.js';
 import { loadTamper, openTamper, renderTamper, tamperStarted } from './tamper.js';
-import { addressView, api, blockLabel, busy, clock, COINBASE_SENDER, el, formatTime, hashCode, onLoopback, ORIGIN, ownerToken, relabel, setOwnerToken, short, showResult, state, TOKEN_PATTERN, $ } from './ui.js';
+import { addressView, api, blockLabel, busy, clock, COINBASE_SENDER, describeAddress, el, formatTime, hashCode, onLoopback, ORIGIN, ownerToken, relabel, setOwnerToken, short, showResult, state, TOKEN_PATTERN, $ } from './ui.js';
 
 const PAGE_SIZE = 10; // blocks per chain page
 const POLL_MS = 1500; // this node: /inv?limit=0 (length, tip, pool ids)
 const PEER_POLL_MS = 3000; // peers: their /inv?limit=0, and their last blocks when the tip moved
+const HISTORY_PAGE = 500; // blocks per /chain read of the balance history
 
 // ---------------------------------------------------------------------------------------
 // Views
@@ -321,6 +322,142 @@ async function register(event) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Balance history of an address: the blocks that changed it. Blocks are read in pages of
+// HISTORY_PAGE (?brief=1: no signature hex) and kept, a prefix of this node's chain; a
+// later look asks the node which cached blocks it still holds (GET /inv, a locator of
+// cached hashes) and reads only the rest.
+
+const blockCache = []; // blockCache[i]: block i + 1 as {index, hash, previous_hash, timestamp, txs}
+let cacheQueue = Promise.resolve();
+let historyTicket = 0;
+
+function syncBlockCache(length, progress) {
+  const run = cacheQueue.then(() => readBlocks(length, progress));
+  cacheQueue = run.catch(() => {});
+  return run;
+}
+
+async function readBlocks(length, progress) {
+  if (blockCache.length) {
+    const locator = [];
+    for (let i = blockCache.length - 1, step = 1; i >= 0; i -= step, step = locator.length < 8 ? 1 : step * 2) {
+      locator.push(blockCache[i].hash);
+    }
+    const held = await api(ORIGIN, `/inv?limit=0&locator=${locator.join(',')}`, { timeout: 10000 });
+    blockCache.length = Math.min(blockCache.length, Number(held.fork_index));
+  }
+  for (let restarts = 0; blockCache.length < length;) {
+    const from = blockCache.length + 1;
+    const limit = Math.min(HISTORY_PAGE, length - from + 1);
+    const page = await api(ORIGIN, `/chain?from=${from}&limit=${limit}&brief=1`, { timeout: 30000 });
+    if (page.chain.length === 0) break; // the chain is shorter now
+    for (const block of page.chain) {
+      const last = blockCache[blockCache.length - 1];
+      if (last && block.previous_hash !== last.hash) {
+        // The chain changed between two reads: read it again from the start (twice at most).
+        if (++restarts > 2) throw new Error('the chain keeps changing while it is read; try again');
+        blockCache.length = 0;
+        break;
+      }
+      blockCache.push({
+        index: Number(block.index), hash: block.hash, previous_hash: block.previous_hash, timestamp: block.timestamp,
+        txs: block.transactions.map((tx) => ({ id: tx.id, sender: tx.sender, recipient: tx.recipient, amount: BigInt(tx.amount) })),
+      });
+    }
+    progress(blockCache.length, length);
+  }
+}
+
+// The blocks that changed `address`'s balance, oldest first, with the balance after each.
+function historyOf(address) {
+  let balance = 0n;
+  const rows = [];
+  for (const block of blockCache) {
+    let received = 0n;
+    let sent = 0n;
+    let reward = false;
+    const from = new Set();
+    const to = new Set();
+    for (const tx of block.txs) {
+      const coinbase = tx.sender === COINBASE_SENDER;
+      if (tx.recipient === address) {
+        received += tx.amount;
+        if (coinbase) reward = true; else from.add(tx.sender);
+      }
+      if (!coinbase && tx.sender === address) { sent += tx.amount; to.add(tx.recipient); }
+    }
+    if (received || sent) {
+      balance += received - sent;
+      rows.push({ block, received, sent, balance, reward, from: [...from], to: [...to] });
+    }
+  }
+  return { rows, balance };
+}
+
+function openHistory(address) {
+  state.historyAddress = address;
+  const dialog = $('history');
+  if (!dialog.open) dialog.showModal();
+  $('history-table').tBodies[0].replaceChildren();
+  renderHistory();
+}
+
+async function renderHistory() {
+  const ticket = ++historyTicket;
+  const address = state.historyAddress;
+  const about = describeAddress(address);
+  $('history-who').replaceChildren(addressView(address, { history: false }),
+    about.kind === 'name' ? ' — a name: an open account, anyone may spend from it' : el('code', { class: 'hex', text: address }));
+  const status = $('history-status');
+  const length = state.inv.length;
+  status.textContent = `Reading this node's chain (${length} blocks, ${HISTORY_PAGE} a read)…`;
+  try {
+    await syncBlockCache(length, (done, of) => {
+      if (ticket === historyTicket) status.textContent = `Read blocks 1–${done} of ${of}…`;
+    });
+    const node = await api(ORIGIN, `/balances?address=${encodeURIComponent(address)}`);
+    if (ticket !== historyTicket) return;
+    const { rows, balance } = historyOf(address);
+    const agrees = String(node.balance) === String(balance);
+    status.replaceChildren(`${rows.length} of ${blockCache.length} blocks changed this balance; balance after block #${blockCache.length}: ${balance}. `,
+      el('span', { class: agrees ? 'ok' : 'bad', text: agrees ? `✓ the node's /balances says ${node.balance} too.` :
+        `✗ the node's /balances says ${node.balance} (its chain moved while this was read?).` }));
+    $('history-table').tBodies[0].replaceChildren(...(rows.length ? rows.slice().reverse().map((row) => historyRow(row)) :
+      [el('tr', {}, el('td', { colspan: 6, class: 'note', text: 'No block has changed this balance.' }))]));
+  } catch (error) {
+    if (ticket === historyTicket) showResult(status, `Could not read the chain: ${error.message}`, true);
+  }
+}
+
+function historyRow({ block, received, sent, balance, reward, from, to }) {
+  const what = [];
+  if (reward) what.push(el('span', { class: 'what', text: 'block reward' }));
+  if (from.length) what.push(el('span', { class: 'what' }, 'from ', ...from.flatMap((a, i) => [i ? ', ' : '', addressView(a)])));
+  if (to.length) what.push(el('span', { class: 'what' }, 'to ', ...to.flatMap((a, i) => [i ? ', ' : '', addressView(a)])));
+  return el('tr', { dataset: { index: block.index, received: String(received), sent: String(sent), balance: String(balance) } },
+    el('td', {}, el('button', { type: 'button', class: 'link-button', title: `Show block #${block.index} in the Chain view`,
+      text: `#${block.index}`, onclick: () => showBlock(block) })),
+    el('td', { text: formatTime(block.timestamp) }),
+    el('td', {}, what),
+    el('td', { class: 'num ok', text: received ? `+${received}` : '' }),
+    el('td', { class: 'num bad', text: sent ? `−${sent}` : '' }),
+    el('td', { class: 'num', text: String(balance) }));
+}
+
+// Closes the history and opens a block's card in the Chain view.
+async function showBlock(block) {
+  $('history').close();
+  const length = state.inv.length;
+  const top = Math.max(Math.min(PAGE_SIZE, length), block.index + 4);
+  state.chainTop = top >= length ? null : top;
+  state.open.add(block.hash);
+  if (location.hash !== '#chain') location.hash = '#chain';
+  await refreshChain();
+  const card = document.querySelector(`#blocks .block-card[data-hash="${block.hash}"]`);
+  if (card) { card.scrollIntoView({ block: 'start' }); card.querySelector('button')?.focus({ preventScroll: true }); }
+}
+
+// ---------------------------------------------------------------------------------------
 // Live polling
 
 let pollTimer = null;
@@ -339,6 +476,7 @@ async function poll() {
     renderHeader();
     if (tipMoved) await refreshChain();
     if (tipMoved || poolMoved) await refreshPool();
+    if (tipMoved && $('history').open) renderHistory();
     if (tipMoved || Date.now() - lastPeerPoll > PEER_POLL_MS) {
       lastPeerPoll = Date.now();
       refreshNetwork().catch(() => {});
@@ -371,6 +509,12 @@ function start() {
     renderTamper();
   });
   $('sender').addEventListener('focus', () => { $('from-name').checked = true; });
+  // Any address shown as a button opens its balance history.
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest('button.addr[data-address]');
+    if (button) openHistory(button.dataset.address);
+  });
+  $('history-close').addEventListener('click', () => $('history').close());
   $('page-newest').addEventListener('click', () => { state.chainTop = null; refreshChain(); });
   $('page-newer').addEventListener('click', () => {
     const top = (state.chainTop ?? state.inv.length) + PAGE_SIZE;

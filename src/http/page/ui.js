@@ -166,8 +166,9 @@ function fillAddress(node) {
     label ? el('span', { class: `addr-label ${kind}`, text: label }) : null);
 }
 
-// An address as the page shows it: short, labelled, the whole value in its tooltip.
-export function addressView(address, { history = false } = {}) {
+// An address as the page shows it: short, labelled, the whole value in its tooltip; a
+// button that opens its balance history (app.js listens), except the coinbase sender.
+export function addressView(address, { history = true } = {}) {
   const a = String(address);
   const clickable = history && a !== COINBASE_SENDER;
   const node = el(clickable ? 'button' : 'span', {
@@ -209,6 +210,7 @@ export const state = {
   selfWallet: null, // this node's {address, retired} from its GET /wallet
   peerWallets: new Map(), // peer url -> {address, retired, at}: its GET /wallet
   miner: null, // who this node's coinbases pay, learnt from a Mine answer
+  historyAddress: null, // the address whose balance history is open
 };
 
 // ---------------------------------------------------------------------------------------

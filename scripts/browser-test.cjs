@@ -433,11 +433,17 @@ async function main() {
       () => /reorganised/.test(document.getElementById('events').textContent));
     await waitIn(page, 'the fork tree says "1 orphaned block (dashed) was cut away."',
       () => document.getElementById('fork-summary').textContent.includes('1 orphaned block (dashed) was cut away.'));
+    await waitIn(page, 'the page says plainly that A\'s block #2 (mined with its Mine button) was orphaned',
+      () => /Your block #2 was orphaned: a peer's longer chain replaced it .*Its reward \(50 to alice.*\) is gone; it held no payments\.$/
+        .test(document.querySelector('#orphans .orphan-note')?.textContent || ''));
+    await waitIn(page, 'and the Mine result no longer has "Block #2 …" as its last word',
+      () => document.getElementById('mine-result').dataset.orphaned === 'true' &&
+        /^Your block #2 was orphaned/.test(document.getElementById('mine-result').textContent));
     const walletOfB = (await call(B, '/wallet')).json.address;
     await waitIn(page, `the balances label B's key (its rewards for #2-#4) "wallet of ${B.replace('http://', '')}"`,
       (a, label) => document.querySelector(`#balances-table .addr[data-address="${a}"] .addr-label`)?.textContent === label,
       walletOfB, `wallet of ${B.replace('http://', '')}`);
-    await shot(page, 'network-resolved.png', 'Network after Resolve: one branch, the cut-away block dashed, the tip moved');
+    await shot(page, 'network-resolved.png', 'Network after Resolve: one branch, the cut-away block dashed, the tip moved, the orphan note');
 
     say('The tamper view marks the edited block and every later one invalid');
     await page.click('a[data-view="tamper"]'); // opening the view loads blocks from #2
@@ -545,6 +551,37 @@ async function main() {
     await waitIn(page, 'Enter on a focused view link opens it', () => !document.getElementById('view-network').hidden);
     await waitIn(page, 'the fork tree is drawn again from the nodes alone (one branch)',
       () => document.getElementById('fork-figure').dataset.branches === '1');
+
+    say('Two blocks mined with the Mine button, cut away by B\'s longer fork: "were", "blocks"');
+    check(await page.evaluate(() => window.minichain.orphanSentence(1) === '1 orphaned block (dashed) was cut away.' &&
+      window.minichain.orphanSentence(2) === '2 orphaned blocks (dashed) were cut away.'), 'the fork tree\'s sentence: "1 … was", "2 … were"');
+    await call(B, '/nodes/register', 'POST', { nodes: [A] });
+    await call(B, '/nodes/resolve', 'POST');
+    const shared = await tipOf(A);
+    check((await tipOf(B)).hash === shared.hash, `B took A's chain (#${shared.index})`);
+    for (let i = 1; i <= 2; i++) {
+      await page.click('#mine');
+      await waitIn(page, `Mine: block #${shared.index + i} on A`,
+        (index) => new RegExp(`^Block #${index} .*attempts in`).test(document.getElementById('mine-result').textContent) &&
+          !document.getElementById('mine').disabled, shared.index + i);
+    }
+    const minedTip = await tipOf(A);
+    await waitIn(page, 'the fork tree shows A\'s two new blocks',
+      (hash) => document.querySelector(`.tree-block.self-tip[data-hash="${hash}"]`) !== null, minedTip.hash);
+    for (let i = 0; i < 3; i++) await call(B, '/mine', 'POST');
+    await waitIn(page, 'B\'s three blocks make a second branch', () => document.getElementById('fork-figure').dataset.branches === '2');
+    await page.click('#resolve');
+    await waitIn(page, 'Resolve adopts B\'s longer fork', () => /Replaced: yes/.test(document.getElementById('resolve-result').textContent));
+    const [first, second] = [shared.index + 1, shared.index + 2];
+    await waitIn(page, `the page says "Your blocks #${first} and #${second} were orphaned: a peer's longer chain replaced them"`,
+      (a, b) => new RegExp(`Your blocks #${a} and #${b} were orphaned: a peer's longer chain replaced them .*Their rewards \\(100 to alice.*\\) are gone; they held no payments\\.$`)
+        .test(document.querySelector('#orphans .orphan-note')?.textContent || ''), first, second);
+    await waitIn(page, 'the fork tree says "2 orphaned blocks (dashed) were cut away."',
+      () => document.getElementById('fork-figure').dataset.branches === '1' &&
+        document.getElementById('fork-summary').textContent.includes('2 orphaned blocks (dashed) were cut away.'));
+    await shot(page, 'network-orphans.png', 'Network: two blocks A mined were cut away by B\'s longer fork; the note in the header');
+    await page.click('#orphans button');
+    await waitIn(page, 'Dismiss clears the note', () => document.getElementById('orphans').children.length === 0);
 
     say('Owner token: from the node\'s own machine no token is needed, and a pasted one goes to this node alone');
     check(/own machine/.test(await page.$eval('#owner-where', (e) => e.textContent)),

@@ -4,12 +4,14 @@
 import { blockMerkleRoot, bytesToHex, headerBytes, headerFields, sha256, sha256Js, transactionId } from './hash.js';
 import { markUnreachable, nodeLabel, orphanSentence, refreshNetwork } from './network.js';
 import { loadTamper, openTamper, renderTamper, tamperStarted } from './tamper.js';
-import { addressView, api, blockLabel, busy, clock, COINBASE_SENDER, describeAddress, el, formatTime, hashCode, onLoopback, ORIGIN, ownerToken, relabel, setOwnerToken, short, showResult, state, TOKEN_PATTERN, $ } from './ui.js';
+import { addressView, api, blockLabel, busy, clock, COINBASE_SENDER, describeAddress, el, formatTime, hashCode, logEvent, onLoopback, ORIGIN, ownerToken, paysThisNode, relabel, setOwnerToken, short, showResult, state, TOKEN_PATTERN, $ } from './ui.js';
 
 const PAGE_SIZE = 10; // blocks per chain page
 const POLL_MS = 1500; // this node: /inv?limit=0 (length, tip, pool ids)
 const PEER_POLL_MS = 3000; // peers: their /inv?limit=0, and their last blocks when the tip moved
+const RECENT_BLOCKS = 60; // blocks of this node's chain remembered, to notice one cut away
 const HISTORY_PAGE = 500; // blocks per /chain read of the balance history
+const ORPHAN_NOTES = 3; // orphan notes kept in the header
 
 // ---------------------------------------------------------------------------------------
 // Views
@@ -69,6 +71,7 @@ async function refreshChain() {
   const top = state.chainTop === null ? length : Math.min(state.chainTop, length);
   const from = Math.max(1, top - PAGE_SIZE + 1);
   const page = await api(ORIGIN, `/chain?from=${from}&limit=${top - from + 1}`);
+  page.chain.forEach(remember);
   const blocks = page.chain.slice().reverse();
   $('page-label').textContent = `blocks ${from}–${top} of ${page.length}`;
   $('page-newer').disabled = top >= page.length;
@@ -259,6 +262,9 @@ async function mine() {
       // Its coinbase names who this node's rewards pay (--miner, else its wallet).
       const coinbase = block.transactions[0];
       if (coinbase && coinbase.sender === COINBASE_SENDER) { state.miner = coinbase.recipient; relabel(); }
+      remember(block);
+      state.lastMined = block.hash;
+      delete output.dataset.orphaned;
       showResult(output, [`Block #${block.index} `, hashCode(block.hash),
         `: ${block.attempts} attempts in ${block.elapsed_ms} ms (${Number(block.hash_rate).toLocaleString('en')} hashes/s), ${block.transactions.length} transaction${block.transactions.length === 1 ? '' : 's'}.`]);
       await poll();
@@ -318,6 +324,91 @@ async function register(event) {
     await refreshNetwork();
   } catch (error) {
     showResult(output, `Refused: ${error.message}`, true);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Orphaned blocks: a block this node mined that a longer chain from a peer cut away. The
+// page remembers the blocks it saw on this node's chain (chain pages, Mine answers); when
+// the tip moves it asks the node which of them it still holds (GET /inv with those hashes
+// as the locator: fork_index is the newest one held), and says so when a cut one paid
+// this node's miner.
+
+// Remembers a block seen on this node's chain.
+function remember(block) {
+  const coinbase = block.transactions[0];
+  const reward = coinbase && coinbase.sender === COINBASE_SENDER ? coinbase : null;
+  state.recent.set(block.hash, {
+    index: Number(block.index), hash: block.hash,
+    recipient: reward ? reward.recipient : null, reward: reward ? BigInt(reward.amount) : 0n,
+    payments: block.transactions.filter((tx) => tx.sender !== COINBASE_SENDER).map((tx) => tx.id),
+  });
+  if (state.recent.size > RECENT_BLOCKS) {
+    const oldest = [...state.recent.values()].reduce((a, b) => (b.index < a.index ? b : a));
+    state.recent.delete(oldest.hash);
+  }
+}
+
+async function findCutBlocks(inv) {
+  const known = [...state.recent.values()].sort((a, b) => b.index - a.index);
+  if (known.length === 0) return;
+  let held;
+  try {
+    held = await api(ORIGIN, `/inv?limit=0&locator=${known.map((b) => b.hash).join(',')}`, { timeout: 5000 });
+  } catch {
+    return; // asked again at the next tip move
+  }
+  // Forgotten as soon as found, so two polls never report a block twice.
+  const cut = known.filter((b) => b.index > held.fork_index && state.recent.delete(b.hash));
+  const ours = cut.filter((b) => b.recipient !== null && paysThisNode(b.recipient)).reverse();
+  if (ours.length) reportOrphans(ours, inv);
+}
+
+// "#5", "#5 and #6", "#4, #5 and #6"
+function listWords(words) {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
+}
+
+function orphanNote(blocks, inv) {
+  const one = blocks.length === 1;
+  const it = one ? 'it' : 'them';
+  const its = one ? 'its' : 'their';
+  const numbers = listWords(blocks.map((b) => `#${b.index}`));
+  const highest = Math.max(...blocks.map((b) => b.index));
+  const why = inv.length >= highest ?
+    `${one ? ' was' : ' were'} orphaned: a peer's longer chain replaced ${it} (this node's chain is now ${inv.length} blocks, tip ${blockLabel(inv.length, inv.tip)}).` :
+    `${one ? ' is' : ' are'} gone: this node's chain was started again (POST /restart) and has ${inv.length} block${inv.length === 1 ? '' : 's'} now.`;
+  const reward = blocks.reduce((sum, b) => sum + b.reward, 0n);
+  const paid = [...new Set(blocks.map((b) => b.recipient))].map((r) => {
+    const { text, label, kind } = describeAddress(r);
+    return kind === 'name' || !label ? text : `${text}, ${label}`;
+  }).join(', ');
+  const pool = new Set(inv.values.filter((v) => v.type === 'transaction').map((v) => v.value));
+  const payments = blocks.flatMap((b) => b.payments);
+  const back = payments.filter((id) => pool.has(id)).length;
+  const plural = (n) => `${n} payment${n === 1 ? '' : 's'}`;
+  let fate;
+  if (payments.length === 0) fate = `${one ? 'it' : 'they'} held no payments`;
+  else if (back === payments.length) fate = `${its} ${plural(back)} went back to the pool`;
+  else if (back === 0) fate = `${its} ${plural(payments.length)} did not go back to the pool: they are in the new chain already or no longer valid`;
+  else fate = `of ${its} ${plural(payments.length)}, ${back} went back to the pool; the others are in the new chain already or no longer valid`;
+  return `Your block${one ? '' : 's'} ${numbers}${why} ${one ? 'Its reward' : 'Their rewards'} (${reward} to ${paid}) ${one ? 'is' : 'are'} gone; ${fate}.`;
+}
+
+function reportOrphans(blocks, inv) {
+  const note = orphanNote(blocks, inv);
+  const box = $('orphans');
+  const notes = [el('p', { class: 'orphan-note', dataset: { blocks: blocks.map((b) => b.index).join(',') } },
+    el('time', { text: clock() }), ' ', note),
+  ...box.querySelectorAll('.orphan-note')].slice(0, ORPHAN_NOTES);
+  box.replaceChildren(...notes, el('button', { type: 'button', class: 'link-button', text: 'Dismiss',
+    onclick: () => box.replaceChildren() }));
+  logEvent(note, 'reorg');
+  // The Mine button's last word was "Block #N …"; it is not the last word when #N is gone.
+  if (blocks.some((b) => b.hash === state.lastMined)) {
+    const output = $('mine-result');
+    output.dataset.orphaned = 'true';
+    showResult(output, note);
   }
 }
 
@@ -471,9 +562,11 @@ async function poll() {
     const poolKey = inv.values.map((v) => v.value).join(',');
     const tipMoved = !state.inv || inv.tip !== state.inv.tip || inv.length !== state.inv.length;
     const poolMoved = poolKey !== state.poolKey;
+    const previous = state.inv;
     state.inv = inv;
     state.poolKey = poolKey;
     renderHeader();
+    if (tipMoved && previous) await findCutBlocks(inv);
     if (tipMoved) await refreshChain();
     if (tipMoved || poolMoved) await refreshPool();
     if (tipMoved && $('history').open) renderHistory();

@@ -154,6 +154,12 @@ export function describeAddress(address) {
   return { text: shortKey(a), label: miner ? 'this node\'s miner' : '', kind: 'key', mine: miner };
 }
 
+// Whether a block's reward went to this node: its miner (learned from a Mine answer), its
+// wallet or one of its earlier keys.
+export function paysThisNode(address) {
+  return describeAddress(address).mine;
+}
+
 function fillAddress(node) {
   const address = node.dataset.address;
   const { text, label, kind } = describeAddress(address);
@@ -210,6 +216,8 @@ export const state = {
   selfWallet: null, // this node's {address, retired} from its GET /wallet
   peerWallets: new Map(), // peer url -> {address, retired, at}: its GET /wallet
   miner: null, // who this node's coinbases pay, learnt from a Mine answer
+  recent: new Map(), // hash -> block summary: blocks seen on this node's chain (app.js)
+  lastMined: null, // hash of the block the Mine button reported last
   historyAddress: null, // the address whose balance history is open
 };
 

@@ -354,6 +354,11 @@ async function findCutBlocks(inv) {
   if (known.length === 0) return;
   let held;
   try {
+    // Most tip moves only extend the chain: the newest block seen is still there (and so are
+    // the ones before it). Only when it is gone are all the remembered hashes sent.
+    const newest = known[0];
+    held = await api(ORIGIN, `/inv?limit=0&locator=${newest.hash}`, { timeout: 5000 });
+    if (Number(held.fork_index) === newest.index) return;
     held = await api(ORIGIN, `/inv?limit=0&locator=${known.map((b) => b.hash).join(',')}`, { timeout: 5000 });
   } catch {
     return; // asked again at the next tip move

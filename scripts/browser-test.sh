@@ -62,7 +62,11 @@ say "Building the node (cargo build)"
 MC_BIN="$MC_TARGET/debug/minichain"
 
 FLAGS=(--difficulty 8)
-if "$MC_BIN" --help | grep -q -- '--no-relay'; then
+# Read the whole help first: `--help | grep -q` under pipefail fails at random (grep stops
+# at the first match and the node's --help dies of SIGPIPE), which started the nodes with
+# relay on, and their background sync then healed the forks the test stages.
+HELP=$("$MC_BIN" --help)
+if [[ "$HELP" == *--no-relay* ]]; then
   FLAGS+=(--no-relay)
 fi
 say "Starting two fresh nodes (${FLAGS[*]}); A pays its rewards to the name alice"

@@ -137,6 +137,55 @@ async function tipOf(base) {
   return json.chain[json.chain.length - 1];
 }
 
+// What the page should show for a key address: the 8 hex digits after the 16 of its two
+// type codes, and its last 6.
+const shortKey = (address) => `${address.slice(16, 24)}…${address.slice(-6)}`;
+
+// How an address appears on the page: [{text, label, kind, title}] of each element showing it
+// inside `scope` (a CSS selector).
+async function addressShown(page, scope, address) {
+  return page.$$eval(`${scope} .addr[data-address="${address}"]`, (nodes) => nodes.map((n) => ({
+    text: n.querySelector('.addr-text')?.textContent, label: n.querySelector('.addr-label')?.textContent || '',
+    kind: n.dataset.kind, title: n.title,
+  })));
+}
+
+// The blocks that changed `address`'s balance, newest first, as the node's whole chain
+// (read here, not by the page) says: [{index, received, sent, balance}] as strings.
+function expectedHistory(chain, address) {
+  let balance = 0n;
+  const rows = [];
+  for (const block of chain) {
+    let received = 0n;
+    let sent = 0n;
+    for (const tx of block.transactions) {
+      if (tx.recipient === address) received += BigInt(tx.amount);
+      if (tx.sender !== '0' && tx.sender === address) sent += BigInt(tx.amount);
+    }
+    if (received || sent) {
+      balance += received - sent;
+      rows.push({ index: String(block.index), received: String(received), sent: String(sent), balance: String(balance) });
+    }
+  }
+  return rows.reverse();
+}
+
+// Opens the balance history of `address` by clicking it in the balances table and waits
+// until the page shows as many rows as the node's chain gives; returns what it shows.
+async function historyShown(page, address, expected) {
+  await page.click(`#balances-table button.addr[data-address="${address}"]`);
+  await page.waitForFunction((n) => document.getElementById('history').open &&
+    document.querySelectorAll('#history-table tbody tr[data-index]').length === n &&
+    /balances says/.test(document.getElementById('history-status').textContent), WAIT, expected.length).catch(() => {});
+  return page.evaluate(() => ({
+    open: document.getElementById('history').open,
+    status: document.getElementById('history-status').textContent,
+    rows: [...document.querySelectorAll('#history-table tbody tr[data-index]')].map((tr) => ({
+      index: tr.dataset.index, received: tr.dataset.received, sent: tr.dataset.sent, balance: tr.dataset.balance,
+    })),
+  }));
+}
+
 async function shot(page, name, what) {
   const file = path.join(SHOTS, name);
   await page.screenshot({ path: file, fullPage: true });
@@ -339,7 +388,22 @@ async function main() {
       (id) => Boolean(document.querySelector(`#pool-table tr[data-id="${id}"]`)) &&
         !document.getElementById('view-pool').hidden, pool[0].id);
     await waitIn(page, 'the header counts 1 pending transaction', () => document.getElementById('pool-count').textContent === '1');
-    await shot(page, 'pool.png', 'Pool and balances: the payment alice -> bob pending, balances, wallet');
+
+    say('Addresses are labelled: this node\'s wallet, names as names');
+    const walletOfA = (await call(A, '/wallet')).json.address;
+    await waitIn(page, 'the wallet card labels A\'s key "this node\'s wallet"',
+      (a) => document.querySelector(`#wallet .addr[data-address="${a}"] .addr-label`)?.textContent === 'this node\'s wallet', walletOfA);
+    const [walletShown] = await addressShown(page, '#wallet', walletOfA);
+    check(walletShown && walletShown.text === shortKey(walletOfA) && walletShown.title.includes(walletOfA),
+      `it shows the key shortened (${shortKey(walletOfA)}), the whole key in its tooltip`, JSON.stringify(walletShown));
+    const [aliceShown] = await addressShown(page, '#pool-table', 'alice');
+    check(aliceShown && aliceShown.text === 'alice' && aliceShown.kind === 'name' && /^name/.test(aliceShown.label) &&
+      /this node's miner/.test(aliceShown.label), 'the pool shows the sender alice as a name, and as this node\'s miner (learnt from Mine)', JSON.stringify(aliceShown));
+    const [bobShown] = await addressShown(page, '#pool-table', 'bob');
+    check(bobShown && bobShown.text === 'bob' && bobShown.label === 'name', 'and the recipient bob as a name', JSON.stringify(bobShown));
+    const [coinbaseShown] = await addressShown(page, '#blocks', '0');
+    check(coinbaseShown && coinbaseShown.kind === 'coinbase', 'block #2\'s coinbase sender "0" is marked as the coinbase', JSON.stringify(coinbaseShown));
+    await shot(page, 'pool.png', 'Pool and balances: the payment alice -> bob pending, balances, wallet (labelled)');
 
     say('A longer fork on node B shows as two branches, then one after Resolve');
     for (let i = 0; i < 3; i++) await call(B, '/mine', 'POST');
@@ -367,7 +431,19 @@ async function main() {
       (hash) => document.querySelector(`.tree-block.self-tip[data-hash="${hash}"]`) !== null, tipB.hash);
     await waitIn(page, 'the events list the reorganisation',
       () => /reorganised/.test(document.getElementById('events').textContent));
-    await shot(page, 'network-resolved.png', 'Network after Resolve: one branch, the cut-away block dashed, the tip moved');
+    await waitIn(page, 'the fork tree says "1 orphaned block (dashed) was cut away."',
+      () => document.getElementById('fork-summary').textContent.includes('1 orphaned block (dashed) was cut away.'));
+    await waitIn(page, 'the page says plainly that A\'s block #2 (mined with its Mine button) was orphaned',
+      () => /Your block #2 was orphaned: a peer's longer chain replaced it .*Its reward \(50 to alice.*\) is gone; it held no payments\.$/
+        .test(document.querySelector('#orphans .orphan-note')?.textContent || ''));
+    await waitIn(page, 'and the Mine result no longer has "Block #2 …" as its last word',
+      () => document.getElementById('mine-result').dataset.orphaned === 'true' &&
+        /^Your block #2 was orphaned/.test(document.getElementById('mine-result').textContent));
+    const walletOfB = (await call(B, '/wallet')).json.address;
+    await waitIn(page, `the balances label B's key (its rewards for #2-#4) "wallet of ${B.replace('http://', '')}"`,
+      (a, label) => document.querySelector(`#balances-table .addr[data-address="${a}"] .addr-label`)?.textContent === label,
+      walletOfB, `wallet of ${B.replace('http://', '')}`);
+    await shot(page, 'network-resolved.png', 'Network after Resolve: one branch, the cut-away block dashed, the tip moved, the orphan note');
 
     say('The tamper view marks the edited block and every later one invalid');
     await page.click('a[data-view="tamper"]'); // opening the view loads blocks from #2
@@ -416,6 +492,44 @@ async function main() {
     await waitIn(page, 'Newest goes back to the tip',
       (top) => Number(document.querySelector('#blocks .block-card')?.dataset.index) === top, length);
 
+    say('The balance history of an address lists the blocks that changed it');
+    const paid = await call(A, '/transactions/new', 'POST', { sender: 'alice', recipient: 'bob', amount: 30 });
+    const minedPaid = await call(A, '/mine', 'POST');
+    check(paid.status === 201 && minedPaid.status === 200, `alice pays bob 30, mined in block #${minedPaid.json.index} with alice's next reward`);
+    await waitIn(page, 'the page follows the new tip', (hash) => document.getElementById('chain-tip').title === hash, minedPaid.json.hash);
+    const wholeChain = (await call(A, '/chain')).json.chain;
+    await page.click('a[data-view="pool"]');
+    for (const [who, address] of [['alice', 'alice'], ['B\'s wallet', walletOfB]]) {
+      const expected = expectedHistory(wholeChain, address);
+      const shown = await historyShown(page, address, expected);
+      const balance = (await call(A, `/balances?address=${address}`)).json.balance;
+      check(shown.open && JSON.stringify(shown.rows) === JSON.stringify(expected),
+        `${who}: blocks ${expected.map((r) => `#${r.index} (+${r.received}/-${r.sent} = ${r.balance})`).join(', ')}, newest first`,
+        `shown ${JSON.stringify(shown.rows)}`);
+      check(String(expected[0]?.balance ?? '0') === String(balance) && /✓/.test(shown.status),
+        `${who}: its running balance ends at the node's /balances (${balance}), and the page says so`, shown.status);
+      if (who === 'alice') await shot(page, 'history.png', 'The balance history of alice (a name), newest first');
+      await page.click('#history-close');
+      await page.waitForFunction(() => !document.getElementById('history').open, WAIT);
+    }
+    const firstAlice = expectedHistory(wholeChain, 'alice').at(-1);
+    await page.click('#balances-table button.addr[data-address="alice"]');
+    await page.waitForSelector(`#history-table tr[data-index="${firstAlice.index}"] button`, WAIT);
+    await page.click(`#history-table tr[data-index="${firstAlice.index}"] button`);
+    await waitIn(page, `a block in the history (#${firstAlice.index}) opens its card in the Chain view`,
+      (index) => !document.getElementById('history').open && !document.getElementById('view-chain').hidden &&
+        document.querySelector(`#blocks .block-card[data-index="${index}"] .details:not([hidden]) .txs`) !== null, firstAlice.index);
+    await page.click('#page-newest');
+
+    const rotated = await call(A, '/wallet/rotate', 'POST');
+    check(rotated.status === 200 && rotated.json.retired.includes(walletOfA), `A's wallet rotates to a new key (${rotated.status})`);
+    await call(A, '/mine', 'POST'); // the page reads /wallet again when the tip moves
+    await waitIn(page, 'the wallet card labels the old key "this node\'s earlier key", the new one "this node\'s wallet"',
+      (old, now) => {
+        const label = (address) => document.querySelector(`#wallet .addr[data-address="${address}"] .addr-label`)?.textContent;
+        return label(old) === 'this node\'s earlier key' && label(now) === 'this node\'s wallet';
+      }, walletOfA, rotated.json.address);
+
     check(wholeChainReads.length === 0, 'the page read the chain in pages only (/chain always with limit)', wholeChainReads.join(' '));
 
     say('Phone width');
@@ -437,6 +551,37 @@ async function main() {
     await waitIn(page, 'Enter on a focused view link opens it', () => !document.getElementById('view-network').hidden);
     await waitIn(page, 'the fork tree is drawn again from the nodes alone (one branch)',
       () => document.getElementById('fork-figure').dataset.branches === '1');
+
+    say('Two blocks mined with the Mine button, cut away by B\'s longer fork: "were", "blocks"');
+    check(await page.evaluate(() => window.minichain.orphanSentence(1) === '1 orphaned block (dashed) was cut away.' &&
+      window.minichain.orphanSentence(2) === '2 orphaned blocks (dashed) were cut away.'), 'the fork tree\'s sentence: "1 … was", "2 … were"');
+    await call(B, '/nodes/register', 'POST', { nodes: [A] });
+    await call(B, '/nodes/resolve', 'POST');
+    const shared = await tipOf(A);
+    check((await tipOf(B)).hash === shared.hash, `B took A's chain (#${shared.index})`);
+    for (let i = 1; i <= 2; i++) {
+      await page.click('#mine');
+      await waitIn(page, `Mine: block #${shared.index + i} on A`,
+        (index) => new RegExp(`^Block #${index} .*attempts in`).test(document.getElementById('mine-result').textContent) &&
+          !document.getElementById('mine').disabled, shared.index + i);
+    }
+    const minedTip = await tipOf(A);
+    await waitIn(page, 'the fork tree shows A\'s two new blocks',
+      (hash) => document.querySelector(`.tree-block.self-tip[data-hash="${hash}"]`) !== null, minedTip.hash);
+    for (let i = 0; i < 3; i++) await call(B, '/mine', 'POST');
+    await waitIn(page, 'B\'s three blocks make a second branch', () => document.getElementById('fork-figure').dataset.branches === '2');
+    await page.click('#resolve');
+    await waitIn(page, 'Resolve adopts B\'s longer fork', () => /Replaced: yes/.test(document.getElementById('resolve-result').textContent));
+    const [first, second] = [shared.index + 1, shared.index + 2];
+    await waitIn(page, `the page says "Your blocks #${first} and #${second} were orphaned: a peer's longer chain replaced them"`,
+      (a, b) => new RegExp(`Your blocks #${a} and #${b} were orphaned: a peer's longer chain replaced them .*Their rewards \\(100 to alice.*\\) are gone; they held no payments\\.$`)
+        .test(document.querySelector('#orphans .orphan-note')?.textContent || ''), first, second);
+    await waitIn(page, 'the fork tree says "2 orphaned blocks (dashed) were cut away."',
+      () => document.getElementById('fork-figure').dataset.branches === '1' &&
+        document.getElementById('fork-summary').textContent.includes('2 orphaned blocks (dashed) were cut away.'));
+    await shot(page, 'network-orphans.png', 'Network: two blocks A mined were cut away by B\'s longer fork; the note in the header');
+    await page.click('#orphans button');
+    await waitIn(page, 'Dismiss clears the note', () => document.getElementById('orphans').children.length === 0);
 
     say('Owner token: from the node\'s own machine no token is needed, and a pasted one goes to this node alone');
     check(/own machine/.test(await page.$eval('#owner-where', (e) => e.textContent)),

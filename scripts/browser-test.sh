@@ -12,7 +12,11 @@
 #    equals /chain's; Mine adds a block card; a payment shows in the pool; node B's longer
 #    fork makes the fork tree show two branches, then one after Resolve; the tamper view
 #    marks the edited block and every later one invalid; phone width; the page notices a
-#    stopped node; the Owner token field (sessionStorage only, sent to this node alone)
+#    stopped node; the Owner token field (sessionStorage only, sent to this node alone);
+#    addresses labelled (this node's wallet, B's wallet, names); an address's balance
+#    history equals what the chain says; the note "Your block #2 was orphaned" when B's
+#    fork replaces the block A's Mine button made, and for two blocks ("blocks … were",
+#    and the fork tree's "1 orphaned block … was" / "2 orphaned blocks … were")
 # 5. owner actions (SPEC §5a): a page on another origin (a small server inside the .cjs, on
 #    another 127.0.0.1 port) opened in the same Chromium tries to spend from and wipe node A
 #    (no-cors fetches, <img>, an auto-submitted form): A's chain, pool, wallet and peers stay
@@ -58,7 +62,11 @@ say "Building the node (cargo build)"
 MC_BIN="$MC_TARGET/debug/minichain"
 
 FLAGS=(--difficulty 8)
-if "$MC_BIN" --help | grep -q -- '--no-relay'; then
+# Read the whole help first: `--help | grep -q` under pipefail fails at random (grep stops
+# at the first match and the node's --help dies of SIGPIPE), which started the nodes with
+# relay on, and their background sync then healed the forks the test stages.
+HELP=$("$MC_BIN" --help)
+if [[ "$HELP" == *--no-relay* ]]; then
   FLAGS+=(--no-relay)
 fi
 say "Starting two fresh nodes (${FLAGS[*]}); A pays its rewards to the name alice"

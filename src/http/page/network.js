@@ -1,9 +1,10 @@
 // The Network view: this node and its peers (GET /nodes, or GET /nodes/register on a node
 // without it), each peer's tip read directly from the browser (its public reads carry
 // CORS), and the fork tree of every node's last TREE_WINDOW blocks.
-import { api, blockLabel, el, formatTime, logEvent, ORIGIN, state, svg, $ } from './ui.js';
+import { api, blockLabel, el, formatTime, logEvent, ORIGIN, relabel, state, svg, $ } from './ui.js';
 
 const TREE_WINDOW = 20; // blocks of every node in the fork tree
+const WALLET_EVERY_MS = 30000; // a peer's GET /wallet is read again after this (or when its tip moves)
 
 // ---------------------------------------------------------------------------------------
 // Network and fork tree
@@ -84,9 +85,30 @@ export async function refreshNetwork() {
     const nodes = await Promise.all(urls.map(probeNode));
     renderNodes(nodes);
     renderTree(nodes);
+    for (const url of state.peerWallets.keys()) if (!peers.includes(url)) state.peerWallets.delete(url);
+    await Promise.all(nodes.filter((n) => !n.self && !n.error).map(readPeerWallet));
+    relabel();
   } finally {
     state.networkBusy = false;
   }
+}
+
+// A peer's wallet (its GET /wallet, readable from any page), to label its addresses.
+async function readPeerWallet(node) {
+  const known = state.peerWallets.get(node.url);
+  if (known && known.tip === node.tip && Date.now() - known.at < WALLET_EVERY_MS) return;
+  try {
+    const wallet = await api(node.url, '/wallet', { timeout: 4000 });
+    state.peerWallets.set(node.url, { address: wallet.address, retired: wallet.retired || [], tip: node.tip, at: Date.now() });
+  } catch (error) {
+    // No /wallet there (an older node) or no answer: its addresses stay unlabelled.
+    state.peerWallets.set(node.url, { address: known?.address ?? null, retired: known?.retired ?? [], tip: node.tip, at: Date.now() });
+  }
+}
+
+// "1 orphaned block (dashed) was cut away", "2 orphaned blocks (dashed) were cut away".
+export function orphanSentence(count) {
+  return count === 1 ? '1 orphaned block (dashed) was cut away.' : `${count} orphaned blocks (dashed) were cut away.`;
 }
 
 // This node stopped answering the page's polls: its row says so until it answers again.
@@ -207,5 +229,5 @@ function renderTree(nodes) {
   }
   $('fork-summary').textContent = branchCount > 1 ?
     `${branchCount} branches: the nodes disagree from block #${forkAt} on. Ends: ${leaves.map(describe).join('; ')}. Resolve moves the shorter side to the longest chain.` :
-    `One branch: every node is on the same chain, the shorter ones only behind. Longest tip ${describe(best)}.${orphanCount ? ` ${orphanCount} orphaned block${orphanCount === 1 ? '' : 's'} (dashed) were cut away.` : ''}`;
+    `One branch: every node is on the same chain, the shorter ones only behind. Longest tip ${describe(best)}.${orphanCount ? ` ${orphanSentence(orphanCount)}` : ''}`;
 }

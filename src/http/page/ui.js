@@ -124,6 +124,78 @@ export function showResult(output, text, isError) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Addresses (SPEC §3a): a key address is 112 hex digits (an LMS public key); anything else
+// is a name, an open account. Keys are labelled with what the page knows (this node's
+// wallet, a peer's wallet) and shortened: their first 16 hex digits are two type codes,
+// the same for every key of a tree height, so the short form is the 8 digits after them
+// and the last 6 (the whole key is in the tooltip).
+
+export const COINBASE_SENDER = '0';
+export const isKey = (address) => /^[0-9a-f]{112}$/.test(address);
+export const shortKey = (address) => `${address.slice(16, 24)}…${address.slice(-6)}`;
+export const hostOf = (url) => url.replace(/^https?:\/\//, '');
+
+// What the page knows about an address: { text (shown), label (or ''), kind, mine }.
+// `kind`: coinbase, self, self-old (a retired key of this node), peer, peer-old, name, key.
+export function describeAddress(address) {
+  const a = String(address);
+  const miner = state.miner === a;
+  if (a === COINBASE_SENDER) return { text: '0', label: 'coinbase: new coins', kind: 'coinbase', mine: false };
+  if (!isKey(a)) {
+    return { text: a, label: miner ? 'name · this node\'s miner' : 'name', kind: 'name', mine: miner };
+  }
+  const self = state.selfWallet;
+  if (self && self.address === a) return { text: shortKey(a), label: 'this node\'s wallet', kind: 'self', mine: true };
+  if (self && self.retired.includes(a)) return { text: shortKey(a), label: 'this node\'s earlier key', kind: 'self-old', mine: true };
+  for (const [url, wallet] of state.peerWallets) {
+    if (wallet.address === a) return { text: shortKey(a), label: `wallet of ${hostOf(url)}`, kind: 'peer', mine: false };
+    if (wallet.retired.includes(a)) return { text: shortKey(a), label: `earlier key of ${hostOf(url)}`, kind: 'peer-old', mine: false };
+  }
+  return { text: shortKey(a), label: miner ? 'this node\'s miner' : '', kind: 'key', mine: miner };
+}
+
+// Whether a block's reward went to this node: its miner (learned from a Mine answer), its
+// wallet or one of its earlier keys.
+export function paysThisNode(address) {
+  return describeAddress(address).mine;
+}
+
+function fillAddress(node) {
+  const address = node.dataset.address;
+  const { text, label, kind } = describeAddress(address);
+  node.dataset.kind = kind;
+  const what = kind === 'coinbase' ? 'the coinbase sender: a block\'s reward is new coins' :
+    kind === 'name' ? `the name "${address}": an open account, anyone may spend from it` :
+    `key address ${address}${label ? ` (${label})` : ''}`;
+  node.title = node.tagName === 'BUTTON' ? `${what}. Select for its balance history.` : what;
+  node.replaceChildren(el('span', { class: 'addr-text', text }),
+    label ? el('span', { class: `addr-label ${kind}`, text: label }) : null);
+}
+
+// An address as the page shows it: short, labelled, the whole value in its tooltip; a
+// button that opens its balance history (app.js listens), except the coinbase sender.
+export function addressView(address, { history = true } = {}) {
+  const a = String(address);
+  const clickable = history && a !== COINBASE_SENDER;
+  const node = el(clickable ? 'button' : 'span', {
+    class: 'addr', type: clickable ? 'button' : null, dataset: { address: a },
+  });
+  fillAddress(node);
+  return node;
+}
+
+let labelKey = '';
+
+// Redraws every address on the page after the page learnt something about addresses
+// (this node's wallet, a peer's, the miner); a no-op when nothing changed.
+export function relabel() {
+  const key = JSON.stringify([state.miner, state.selfWallet, [...state.peerWallets].map(([url, w]) => [url, w.address, w.retired])]);
+  if (key === labelKey) return;
+  labelKey = key;
+  for (const node of document.querySelectorAll('.addr[data-address]')) fillAddress(node);
+}
+
+// ---------------------------------------------------------------------------------------
 // State
 
 export const ORIGIN = location.origin;
@@ -141,6 +213,12 @@ export const state = {
   networkBusy: false,
   tamper: { anchor: null, original: [], blocks: [] },
   down: null, // time the node stopped answering
+  selfWallet: null, // this node's {address, retired} from its GET /wallet
+  peerWallets: new Map(), // peer url -> {address, retired, at}: its GET /wallet
+  miner: null, // who this node's coinbases pay, learnt from a Mine answer
+  recent: new Map(), // hash -> block summary: blocks seen on this node's chain (app.js)
+  lastMined: null, // hash of the block the Mine button reported last
+  historyAddress: null, // the address whose balance history is open
 };
 
 // ---------------------------------------------------------------------------------------

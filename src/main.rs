@@ -2,6 +2,7 @@
 
 use minichain::config::{Command, USAGE, parse_args};
 use minichain::http::server::{RunError, run};
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -12,7 +13,8 @@ fn main() -> ExitCode {
     let config = match parse_args(args) {
         Ok(Command::Run(config)) => config,
         Ok(Command::Help) => {
-            println!("{USAGE}");
+            // A reader that stops early (`--help | grep -q …`) is not an error.
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
             return ExitCode::SUCCESS;
         }
         Err(error) => {

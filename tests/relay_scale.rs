@@ -4,96 +4,24 @@
 //! bounds announcements; `/getdata` and compact pages; the 2,000-transaction block; and a
 //! node with 1,000 hanging peers still answering.
 
+use crate::support::SplitProxy;
 use crate::sync_util::{FakePeer, Forge, fake_node_id, inv_answer};
 use crate::util::*;
 use minichain::core::block::Transaction;
 use serde_json::{Value, json};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::TcpListener;
+use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// How long spreading may take on a busy test machine.
 const SPREAD: Duration = Duration::from_secs(30);
 
-/// What crossed one directed link `a → b` (a proxy in front of `b`, registered at `a`).
-#[derive(Default)]
-struct Counts {
-    /// Request bytes: what `b` received from `a`.
-    requests: AtomicU64,
-    /// Answer bytes: what `a` received from `b`.
-    answers: AtomicU64,
-    /// `POST /inv` requests: `a`'s announcements to `b`.
-    announcements: AtomicU64,
-}
-
-/// A TCP proxy on a free port in front of `127.0.0.1:target`, counting both ways.
-struct LinkProxy {
-    port: u16,
-    counts: Arc<Counts>,
-}
-
-impl LinkProxy {
-    fn start(target: u16) -> LinkProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let counts = Arc::new(Counts::default());
-        let shared = Arc::clone(&counts);
-        thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
-                    continue;
-                };
-                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-                let up = Arc::clone(&shared);
-                thread::spawn(move || pump(client, server, &up, true));
-                let down = Arc::clone(&shared);
-                thread::spawn(move || pump(s2, c2, &down, false));
-            }
-        });
-        LinkProxy { port, counts }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-fn pump(mut from: TcpStream, mut to: TcpStream, counts: &Counts, requests: bool) {
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut tail: Vec<u8> = Vec::new();
-    loop {
-        let n = match from.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        if requests {
-            counts.requests.fetch_add(n as u64, Ordering::SeqCst);
-            // Request lines can straddle reads: look at the last few bytes too.
-            tail.extend_from_slice(&buffer[..n]);
-            let found = tail.windows(10).filter(|w| w == b"POST /inv ").count();
-            counts
-                .announcements
-                .fetch_add(found as u64, Ordering::SeqCst);
-            let keep = tail.len().min(9);
-            tail.drain(..tail.len() - keep);
-        } else {
-            counts.answers.fetch_add(n as u64, Ordering::SeqCst);
-        }
-        if to.write_all(&buffer[..n]).is_err() {
-            break;
-        }
-    }
-    let _ = to.shutdown(std::net::Shutdown::Write);
-}
-
 /// `count` nodes, each registering every other through its own proxy.
 struct Mesh {
     nodes: Vec<TestNode>,
     /// `links[a][b]`: the proxy `a` uses to reach `b` (none for `a == b`).
-    links: Vec<Vec<Option<LinkProxy>>>,
+    links: Vec<Vec<Option<SplitProxy>>>,
 }
 
 impl Mesh {
@@ -101,15 +29,15 @@ impl Mesh {
         let mut args = vec!["--sync-interval-ms", "600000"];
         args.extend_from_slice(extra);
         let nodes: Vec<TestNode> = (0..count).map(|_| TestNode::start(&args)).collect();
-        let links: Vec<Vec<Option<LinkProxy>>> = (0..count)
+        let links: Vec<Vec<Option<SplitProxy>>> = (0..count)
             .map(|a| {
                 (0..count)
-                    .map(|b| (a != b).then(|| LinkProxy::start(nodes[b].port)))
+                    .map(|b| (a != b).then(|| SplitProxy::start(nodes[b].port)))
                     .collect()
             })
             .collect();
         for (a, node) in nodes.iter().enumerate() {
-            let urls: Vec<String> = links[a].iter().flatten().map(LinkProxy::url).collect();
+            let urls: Vec<String> = links[a].iter().flatten().map(SplitProxy::url).collect();
             let (status, answer) = node.post("/nodes/register", &json!({ "nodes": urls }));
             assert_eq!(status, 201, "{answer}");
         }
@@ -120,12 +48,12 @@ impl Mesh {
     fn received(&self, i: usize) -> u64 {
         let into: u64 = (0..self.nodes.len())
             .filter_map(|a| self.links[a][i].as_ref())
-            .map(|link| link.counts.requests.load(Ordering::SeqCst))
+            .map(|link| link.traffic.requests.load(Ordering::SeqCst))
             .sum();
         let answers: u64 = self.links[i]
             .iter()
             .flatten()
-            .map(|link| link.counts.answers.load(Ordering::SeqCst))
+            .map(|link| link.traffic.answers.load(Ordering::SeqCst))
             .sum();
         into + answers
     }
@@ -135,7 +63,7 @@ impl Mesh {
         self.links[a]
             .iter()
             .flatten()
-            .map(|link| link.counts.announcements.load(Ordering::SeqCst))
+            .map(|link| link.traffic.announcements.load(Ordering::SeqCst))
             .sum()
     }
 

@@ -5,6 +5,10 @@
 
 mod util;
 
+/// What the benchmarks share (a counting proxy), shared with the tests that count bytes.
+#[path = "benches/support.rs"]
+mod support;
+
 /// Issue 9: the command-line wallet against a real node.
 mod wallet_cli;
 

@@ -124,17 +124,10 @@ pub fn fetch(node: &Node, network: &Network, peer: &str, wanted: &[TxId]) {
             );
             continue;
         }
-        let request = NewTransaction {
-            sender: tx.sender,
-            recipient: tx.recipient,
-            amount: tx.amount,
-            timestamp: Some(tx.timestamp),
-            id: Some(tx.id),
-            signature: tx.signature,
-        };
-        match node.add_transaction(request, Source::Peer(peer)) {
-            Ok((tx, _)) => debug!("pooled transaction {} from {peer}", tx.id),
-            Err(error) => debug!("transaction {} from {peer} refused: {error}", tx.id),
+        let id = tx.id;
+        match node.add_transaction(NewTransaction::from(tx), Source::Peer(peer)) {
+            Ok(_) => debug!("pooled transaction {id} from {peer}"),
+            Err(error) => debug!("transaction {id} from {peer} refused: {error}"),
         }
     }
     let absent = wanted.iter().filter(|id| !received.contains(id)).count();

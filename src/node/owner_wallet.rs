@@ -87,17 +87,7 @@ impl Node {
             sweep
         };
         if let Some(tx) = &sweep {
-            self.add_transaction(
-                NewTransaction {
-                    sender: tx.sender.clone(),
-                    recipient: tx.recipient.clone(),
-                    amount: tx.amount,
-                    timestamp: Some(tx.timestamp),
-                    id: Some(tx.id),
-                    signature: tx.signature.clone(),
-                },
-                Source::Client,
-            )?;
+            self.add_transaction(NewTransaction::from(tx.clone()), Source::Client)?;
         }
         Ok(sweep)
     }
@@ -173,13 +163,6 @@ impl Node {
         if let Some(warning) = wallet.warning() {
             warn!("{warning}");
         }
-        Ok(NewTransaction {
-            sender: tx.sender,
-            recipient: tx.recipient,
-            amount: tx.amount,
-            timestamp: Some(tx.timestamp),
-            id: Some(tx.id),
-            signature: tx.signature,
-        })
+        Ok(NewTransaction::from(tx))
     }
 }

@@ -26,6 +26,21 @@ pub struct NewTransaction {
     pub signature: Option<Signature>,
 }
 
+impl From<Transaction> for NewTransaction {
+    /// A whole transaction in its relayed form (every stored field): admitted as it is,
+    /// its id checked against its fields.
+    fn from(tx: Transaction) -> NewTransaction {
+        NewTransaction {
+            sender: tx.sender,
+            recipient: tx.recipient,
+            amount: tx.amount,
+            timestamp: Some(tx.timestamp),
+            id: Some(tx.id),
+            signature: tx.signature,
+        }
+    }
+}
+
 /// Who handed the node a transaction: decides what the listener (the relay) hears.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source<'a> {

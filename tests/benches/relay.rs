@@ -15,14 +15,11 @@
 mod support;
 
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
-use support::{BenchNode, http};
+use support::{BenchNode, SplitProxy, http};
 
 const PAYMENTS: usize = 20;
 const PAYERS: usize = 5;
@@ -47,70 +44,6 @@ fn main() {
     }
 }
 
-/// Bytes and requests crossing into one node's proxy.
-#[derive(Default)]
-struct Counts {
-    /// Request bytes (what the node received from its callers).
-    requests: AtomicU64,
-    /// Answer bytes (what its callers received from it).
-    answers: AtomicU64,
-    /// Requests (request lines seen).
-    calls: AtomicU64,
-}
-
-impl Counts {
-    fn total(&self) -> (u64, u64) {
-        (
-            self.requests.load(Ordering::SeqCst) + self.answers.load(Ordering::SeqCst),
-            self.calls.load(Ordering::SeqCst),
-        )
-    }
-}
-
-/// A proxy on a free port in front of `127.0.0.1:target`.
-fn proxy(target: u16) -> (u16, Arc<Counts>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a proxy");
-    let port = listener.local_addr().unwrap().port();
-    let counts = Arc::new(Counts::default());
-    let shared = Arc::clone(&counts);
-    thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
-                continue;
-            };
-            let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-            let (up, down) = (Arc::clone(&shared), Arc::clone(&shared));
-            thread::spawn(move || pump(client, server, &up, true));
-            thread::spawn(move || pump(s2, c2, &down, false));
-        }
-    });
-    (port, counts)
-}
-
-fn pump(mut from: TcpStream, mut to: TcpStream, counts: &Counts, requests: bool) {
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        let n = match from.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        if requests {
-            counts.requests.fetch_add(n as u64, Ordering::SeqCst);
-            let lines = buffer[..n]
-                .windows(11)
-                .filter(|w| w == b" HTTP/1.1\r\n")
-                .count();
-            counts.calls.fetch_add(lines as u64, Ordering::SeqCst);
-        } else {
-            counts.answers.fetch_add(n as u64, Ordering::SeqCst);
-        }
-        if to.write_all(&buffer[..n]).is_err() {
-            break;
-        }
-    }
-    let _ = to.shutdown(std::net::Shutdown::Write);
-}
-
 fn run(count: usize) {
     let root = std::env::temp_dir().join(format!(
         "minichain-relay-bench-{}-{count}",
@@ -128,11 +61,11 @@ fn run(count: usize) {
     let nodes: Vec<BenchNode> = (0..count)
         .map(|i| BenchNode::start(&root.join(i.to_string()), &flags))
         .collect();
-    let proxies: Vec<(u16, Arc<Counts>)> = nodes.iter().map(|n| proxy(n.port)).collect();
+    let proxies: Vec<SplitProxy> = nodes.iter().map(|n| SplitProxy::start(n.port)).collect();
     for (i, node) in nodes.iter().enumerate() {
         let others: Vec<String> = (0..count)
             .filter(|&j| j != i)
-            .map(|j| format!("\"127.0.0.1:{}\"", proxies[j].0))
+            .map(|j| format!("\"{}\"", proxies[j].url()))
             .collect();
         let body = format!("{{\"nodes\": [{}]}}", others.join(", "));
         let (status, answer) = http(node.port, "POST", "/nodes/register", &body);
@@ -145,10 +78,13 @@ fn run(count: usize) {
     }
     thread::sleep(Duration::from_millis(500));
     let totals = || -> (u64, u64) {
-        proxies
-            .iter()
-            .map(|(_, c)| c.total())
-            .fold((0, 0), |(b, r), (b2, r2)| (b + b2, r + r2))
+        proxies.iter().fold((0, 0), |(bytes, calls), proxy| {
+            let t = &proxy.traffic;
+            (
+                bytes + t.requests.load(Ordering::SeqCst) + t.answers.load(Ordering::SeqCst),
+                calls + t.calls.load(Ordering::SeqCst),
+            )
+        })
     };
 
     let (bytes_before, calls_before) = totals();

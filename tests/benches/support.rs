@@ -161,3 +161,84 @@ pub fn raw_compression_rate(measure_for: Duration) -> f64 {
     black_box(state);
     count as f64 / started.elapsed().as_secs_f64()
 }
+
+/// What crossed a [`SplitProxy`]: each direction apart, and what the requests were.
+#[derive(Default)]
+pub struct Traffic {
+    /// Request bytes: what the node behind the proxy received.
+    pub requests: AtomicU64,
+    /// Answer bytes: what its callers received.
+    pub answers: AtomicU64,
+    /// Requests (HTTP/1.1 request lines).
+    pub calls: AtomicU64,
+    /// `POST /inv` requests: announcements to the node behind the proxy.
+    pub announcements: AtomicU64,
+}
+
+/// Forwards connections to a node, counting each direction and the requests apart, so
+/// what a node receives (requests into it, answers to its own calls) is known.
+pub struct SplitProxy {
+    /// Where clients connect.
+    pub port: u16,
+    /// What crossed it so far.
+    pub traffic: Arc<Traffic>,
+}
+
+impl SplitProxy {
+    /// A proxy on a free port in front of `127.0.0.1:target_port`.
+    pub fn start(target_port: u16) -> SplitProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let traffic = Arc::new(Traffic::default());
+        let shared = Arc::clone(&traffic);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+                    continue;
+                };
+                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (up, down) = (Arc::clone(&shared), Arc::clone(&shared));
+                std::thread::spawn(move || split_pump(client, server, &up, true));
+                std::thread::spawn(move || split_pump(s2, c2, &down, false));
+            }
+        });
+        SplitProxy { port, traffic }
+    }
+
+    /// `http://127.0.0.1:PORT`, to register with a node.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+fn split_pump(mut from: TcpStream, mut to: TcpStream, traffic: &Traffic, requests: bool) {
+    let mut buffer = vec![0u8; 64 * 1024];
+    // The last bytes of the previous read: a request line may straddle two reads.
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let n = match from.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if requests {
+            traffic.requests.fetch_add(n as u64, Ordering::SeqCst);
+            carry.extend_from_slice(&buffer[..n]);
+            let count =
+                |needle: &[u8]| carry.windows(needle.len()).filter(|w| *w == needle).count() as u64;
+            traffic
+                .calls
+                .fetch_add(count(b" HTTP/1.1\r\n"), Ordering::SeqCst);
+            traffic
+                .announcements
+                .fetch_add(count(b"POST /inv "), Ordering::SeqCst);
+            let keep = carry.len().min(10);
+            carry.drain(..carry.len() - keep);
+        } else {
+            traffic.answers.fetch_add(n as u64, Ordering::SeqCst);
+        }
+        if to.write_all(&buffer[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Write);
+}

@@ -1,5 +1,5 @@
 //! Issue 8: durable transaction ingest — group commit under kill -9, a batch whose write
-//! fails, a large pool across a restart, the pool cap.
+//! fails, a large pool across a restart, the pool cap. Issue 16: identical payments at once.
 
 #[path = "keepalive.rs"]
 mod keepalive;
@@ -285,4 +285,64 @@ fn a_full_pool_refuses_payments_with_400_until_a_block_is_mined() {
     node.pay_ok("alice", "e", 1);
     let value: Value = node.pool()[0].clone();
     assert_eq!(value["recipient"], "e");
+}
+
+/// Issue 16 (SPEC §3, §9): identical payments (same sender, recipient, amount) posted at
+/// once are each a payment of their own, each with a fresh timestamp the node chose.
+#[test]
+fn identical_payments_from_8_concurrent_clients_are_300_distinct_payments() {
+    const PAYMENTS: usize = 300;
+    const THREADS: usize = 8;
+    let node = funded_node(&[]);
+    let ids = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for client in 0..THREADS {
+            let (node, ids) = (&node, &ids);
+            scope.spawn(move || {
+                let mut connection = Connection::open(node.port).unwrap();
+                for _ in (client..PAYMENTS).step_by(THREADS) {
+                    let body = json!({"sender": "alice", "recipient": "bob", "amount": 1});
+                    let (status, answer) = connection.post("/transactions/new", &body).unwrap();
+                    assert_eq!(status, 201, "{answer}");
+                    let id = answer["transaction"]["id"].as_str().unwrap().to_string();
+                    ids.lock().unwrap().push(id);
+                }
+            });
+        }
+    });
+    let answered: HashSet<String> = ids.into_inner().unwrap().into_iter().collect();
+    assert_eq!(answered.len(), PAYMENTS, "every 201 names an id of its own");
+    let pool = node.pool();
+    let pooled: HashSet<String> = pool
+        .iter()
+        .map(|tx| tx["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        pooled, answered,
+        "the pool holds exactly the answered payments"
+    );
+    let stamps: HashSet<u64> = pool
+        .iter()
+        .map(|tx| tx["timestamp"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        stamps.len(),
+        PAYMENTS,
+        "one millisecond per identical payment"
+    );
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let latest = *stamps.iter().max().unwrap();
+    assert!(
+        latest <= now + PAYMENTS as u64,
+        "stamps run at most one millisecond per payment ahead of the clock: {latest} vs {now}"
+    );
+    // They are ordinary payments: mined like any other.
+    let block = node.mine();
+    assert_eq!(
+        block["transactions"].as_array().unwrap().len(),
+        PAYMENTS + 1
+    );
 }

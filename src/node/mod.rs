@@ -13,6 +13,7 @@ mod mining;
 mod owner_wallet;
 mod peers;
 mod reads;
+mod stamps;
 mod transactions;
 
 pub use adopt::Adoption;
@@ -102,6 +103,9 @@ struct State {
     /// Raised (and replaced by a fresh flag) whenever the tip moves: the cancel flag of
     /// every nonce search running on the old tip.
     tip_moved: Arc<AtomicBool>,
+    /// Where the next identical payment's timestamp starts (SPEC §9: a fresh stamp costs
+    /// the same however many identical payments came before).
+    stamps: stamps::FreshStamps,
 }
 
 /// Milliseconds since the Unix epoch, the unit of every timestamp.
@@ -214,6 +218,7 @@ impl Node {
                     peers,
                     store,
                     tip_moved: Arc::default(),
+                    stamps: stamps::FreshStamps::default(),
                 }),
                 ingest: ingest::Ingest::new(pool_log),
                 wallet: Mutex::new(wallet),

@@ -91,19 +91,27 @@ impl Node {
         }
         let request = self.signed_by_wallet(request)?;
         let mut state = self.lock();
+        let now = now_ms();
+        // A stamp this node chooses starts where the last identical payment's stopped
+        // (`stamps`), so finding it costs the same however many came before (SPEC §9).
+        let mut fresh = None;
         let timestamp = match request.timestamp {
             Some(timestamp) => timestamp,
             None => {
-                // Move forward a millisecond at a time until the id is new.
-                let mut timestamp = now_ms();
-                while state.knows_transaction(&Transaction::compute_id(
-                    &request.sender,
-                    &request.recipient,
+                let triple = (
+                    request.sender.clone(),
+                    request.recipient.clone(),
                     request.amount,
-                    timestamp,
-                )) {
-                    timestamp += 1;
-                }
+                );
+                let timestamp = state.stamps.pick(&triple, now, |timestamp| {
+                    state.knows_transaction(&Transaction::compute_id(
+                        &request.sender,
+                        &request.recipient,
+                        request.amount,
+                        timestamp,
+                    ))
+                });
+                fresh = Some(triple);
                 timestamp
             }
         };
@@ -122,7 +130,12 @@ impl Node {
                 tx.id
             )));
         }
-        let State { chain, pool, .. } = &mut *state;
+        let State {
+            chain,
+            pool,
+            stamps,
+            ..
+        } = &mut *state;
         let genesis = chain.genesis().hash;
         pool.admit_within(
             chain.ledger(),
@@ -135,6 +148,9 @@ impl Node {
             other => NodeError::BadRequest(other.to_string()),
         })?;
         let index = chain.len() + 1;
+        if let Some(triple) = fresh {
+            stamps.used(triple, timestamp, now);
+        }
         // Durable (or rolled back) by the group commit, without the chain mutex.
         let ticket = self.shared.ingest.enqueue(tx.clone());
         drop(state);

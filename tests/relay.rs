@@ -51,9 +51,17 @@ fn nodes_view(node: &TestNode) -> Vec<Value> {
     answer["nodes"].as_array().unwrap().clone()
 }
 
-/// Requests a node answered, counted from its one-line-per-request log.
+/// Requests a node answered, counted from its one-line-per-request log (`… routes]
+/// CLIENT-ADDRESS METHOD TARGET -> STATUS`); `request` is a method and the target's start.
 fn answered(node: &TestNode, request: &str) -> usize {
-    node.stderr().matches(&format!("] {request}")).count()
+    node.stderr()
+        .lines()
+        .filter_map(|line| line.split_once("minichain::http::routes] "))
+        .filter(|(_, rest)| {
+            rest.split_once(' ')
+                .is_some_and(|(_, asked)| asked.starts_with(request))
+        })
+        .count()
 }
 
 fn register(node: &TestNode, peer: &str) {

@@ -23,6 +23,9 @@ pub const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 pub const TEST_DIFFICULTY: &str = "8";
 /// Wallet tree height of every test node unless a test passes its own: 31 signatures.
 pub const TEST_WALLET_HEIGHT: &str = "5";
+/// `RUST_LOG` of every test node unless a test asks for the default: this crate at debug,
+/// so each request has its log line (tests count them), reads included.
+pub const TEST_RUST_LOG: &str = "info,minichain=debug";
 
 /// The path of the binary under test, built by cargo for this integration target.
 pub fn binary() -> &'static str {
@@ -92,6 +95,8 @@ pub struct TestNode {
     command_line: String,
     /// The data directory was made by `start` and is removed when the test passes.
     owns_dir: bool,
+    /// The node's `RUST_LOG`; `None`: unset, the level a user gets by default.
+    rust_log: Option<String>,
 }
 
 impl TestNode {
@@ -100,6 +105,17 @@ impl TestNode {
     pub fn start(extra_args: &[&str]) -> TestNode {
         let dir = fresh_dir("node");
         let mut node = TestNode::start_in(&dir, extra_args);
+        node.owns_dir = true;
+        node
+    }
+
+    /// Like [`TestNode::start`], with `RUST_LOG` unset: the node logs what a user sees by
+    /// default (not [`TEST_RUST_LOG`]).
+    pub fn start_with_default_log(extra_args: &[&str]) -> TestNode {
+        let dir = fresh_dir("node");
+        let extra: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        let mut node = TestNode::try_spawn_from(Some(&dir), None, "0", extra, None)
+            .unwrap_or_else(|why| panic!("{why}"));
         node.owns_dir = true;
         node
     }
@@ -115,7 +131,7 @@ impl TestNode {
     /// `data/<port>` there. `restart` then names that directory explicitly.
     pub fn start_without_data_dir(working_dir: &Path, extra_args: &[&str]) -> TestNode {
         let extra: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
-        TestNode::try_spawn_from(None, Some(working_dir), "0", extra)
+        TestNode::try_spawn_from(None, Some(working_dir), "0", extra, Some(TEST_RUST_LOG))
             .unwrap_or_else(|why| panic!("{why}"))
     }
 
@@ -157,11 +173,13 @@ impl TestNode {
         let dir = self.data_dir.clone();
         let port = self.port.to_string();
         let extra = self.extra_args.clone();
+        let log = self.rust_log.clone();
         // The old process is dead, so its port is free again (Rust's listener sets
         // SO_REUSEADDR); should another test's node have taken it meanwhile, any port will do.
-        let fresh = TestNode::try_spawn(&dir, &port, extra.clone())
-            .or_else(|_| TestNode::try_spawn(&dir, "0", extra))
-            .unwrap_or_else(|why| panic!("restart: {why}"));
+        let fresh =
+            TestNode::try_spawn_from(Some(&dir), None, &port, extra.clone(), log.as_deref())
+                .or_else(|_| TestNode::try_spawn_from(Some(&dir), None, "0", extra, log.as_deref()))
+                .unwrap_or_else(|why| panic!("restart: {why}"));
         let owns_dir = self.owns_dir;
         self.owns_dir = false; // the old value is dropped below and must not delete the dir
         let old = std::mem::replace(self, fresh);
@@ -311,16 +329,18 @@ impl TestNode {
     /// Starts the binary and reads its first stdout line; Err is a ready-made panic message
     /// with the command line, the exit status and the node's stderr.
     fn try_spawn(data_dir: &Path, port: &str, extra_args: Vec<String>) -> Result<TestNode, String> {
-        TestNode::try_spawn_from(Some(data_dir), None, port, extra_args)
+        TestNode::try_spawn_from(Some(data_dir), None, port, extra_args, Some(TEST_RUST_LOG))
     }
 
     /// Starts the binary in `working_dir` (or ours) with `--data-dir` when one is given; a
     /// node without one uses `data/<port>` under its working directory (SPEC §2).
+    /// `rust_log`: its `RUST_LOG`, or `None` to unset it.
     fn try_spawn_from(
         data_dir: Option<&Path>,
         working_dir: Option<&Path>,
         port: &str,
         extra_args: Vec<String>,
+        rust_log: Option<&str>,
     ) -> Result<TestNode, String> {
         let mut args: Vec<String> = vec!["--port".into(), port.into()];
         if let Some(data_dir) = data_dir {
@@ -348,6 +368,10 @@ impl TestNode {
         if let Some(working_dir) = working_dir {
             command.current_dir(working_dir);
         }
+        match rust_log {
+            Some(filter) => command.env("RUST_LOG", filter),
+            None => command.env_remove("RUST_LOG"),
+        };
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot spawn {command_line}: {e}"));
@@ -424,6 +448,7 @@ impl TestNode {
             stderr,
             command_line,
             owns_dir: false,
+            rust_log: rust_log.map(str::to_string),
         })
     }
 }

@@ -25,7 +25,7 @@ use crate::http::reply::{ApiError, Reply, json_response, to_json};
 use crate::net::network::Network;
 use crate::node::Node;
 use call::Call;
-use log::info;
+use log::{Level, log};
 use rouille::{Request, Response};
 use serde_json::json;
 use std::time::Instant;
@@ -38,37 +38,49 @@ pub use inv::{DEFAULT_INV_LIMIT, MAX_INV_LIMIT};
 /// The `Allow` of the page's own files.
 const PAGE_ALLOW: &str = "GET, HEAD, OPTIONS";
 
-/// Serves one request: routes it by the [`table`], logs one line naming the client,
-/// never panics on bad input. `HEAD` is answered as `GET` (the front leaves the body
-/// out) where the `GET` only reads; `OPTIONS` lists a path's methods (RFC 9110 §9.3.2,
-/// §9.3.7); an owner action from anyone but the owner is 403 before it runs (SPEC §5a).
+/// Serves one request: routes it by the [`table`], logs one line naming the client first
+/// (SPEC §5a), never panics on bad input. `HEAD` is answered as `GET` (the front leaves
+/// the body out) where the `GET` only reads; `OPTIONS` lists a path's methods (RFC 9110
+/// §9.3.2, §9.3.7); an owner action from anyone but the owner is 403 before it runs
+/// (SPEC §5a).
 pub fn handle(request: &Request, node: &Node, owner: &Owner, network: &Network) -> Response {
     let started = Instant::now();
     let method = request.method();
     // A page file answers HEAD like GET (the front leaves the body out).
     let page_method = if method == "HEAD" { "GET" } else { method };
-    let response = match page::answer(page_method, &request.url(), request.header("Accept")) {
-        Some(PageAnswer::File(file)) => page_response(file),
-        Some(_) if method == "OPTIONS" => allow_204(PAGE_ALLOW),
-        Some(PageAnswer::Missing) => error_response(&ApiError::NotFound(format!(
-            "no page file {}; the explorer page is at / (from a browser)",
-            request.url()
-        ))),
-        Some(PageAnswer::WrongMethod) => with_allow(
-            error_response(&ApiError::MethodNotAllowed {
-                method: method.to_string(),
-                allowed: "GET".into(),
-            }),
-            PAGE_ALLOW,
-        ),
-        None => route(&Call {
-            request,
-            node,
-            owner,
-            network,
-        }),
-    };
-    info!(
+    let (response, reads) =
+        match page::answer(page_method, &request.url(), request.header("Accept")) {
+            Some(PageAnswer::File(file)) => (page_response(file), true),
+            Some(_) if method == "OPTIONS" => (allow_204(PAGE_ALLOW), true),
+            Some(PageAnswer::Missing) => (
+                error_response(&ApiError::NotFound(format!(
+                    "no page file {}; the explorer page is at / (from a browser)",
+                    request.url()
+                ))),
+                true,
+            ),
+            Some(PageAnswer::WrongMethod) => (
+                with_allow(
+                    error_response(&ApiError::MethodNotAllowed {
+                        method: method.to_string(),
+                        allowed: "GET".into(),
+                    }),
+                    PAGE_ALLOW,
+                ),
+                false,
+            ),
+            None => (
+                route(&Call {
+                    request,
+                    node,
+                    owner,
+                    network,
+                }),
+                only_reads(request),
+            ),
+        };
+    log!(
+        log_level(reads, response.status_code),
         "{} {} {} -> {} ({} ms)",
         request.remote_addr(),
         request.method(),
@@ -77,6 +89,28 @@ pub fn handle(request: &Request, node: &Node, owner: &Owner, network: &Network) 
         started.elapsed().as_millis()
     );
     response
+}
+
+/// How loud a request's line is: a read that succeeded is polling (an open explorer
+/// tab, a peer's background sync) and goes to `RUST_LOG=debug`; what acts, and every
+/// refusal (4xx, 5xx), is a change or a problem a person wants to see at the default level.
+fn log_level(reads: bool, status: u16) -> Level {
+    if reads && status < 400 {
+        Level::Debug
+    } else {
+        Level::Info
+    }
+}
+
+/// Whether the request asks a route of the API that only reads (the table's
+/// `reads_only`), or only asks which methods a path has (`OPTIONS`).
+fn only_reads(request: &Request) -> bool {
+    let method = request.method();
+    method == "OPTIONS"
+        || matches!(
+            table::find(&clean_path(request), method),
+            Lookup::Found(route) if route.reads_only
+        )
 }
 
 /// The answer given while the node is still loading its data directory.
@@ -169,4 +203,49 @@ fn page_response(file: PageFile) -> Response {
         .with_additional_header("Cache-Control", "no-cache")
         .with_additional_header("X-Content-Type-Options", "nosniff")
         .with_additional_header("Content-Security-Policy", page::CONTENT_SECURITY_POLICY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reads(method: &str, url: &str) -> bool {
+        only_reads(&Request::fake_http(method, url, vec![], vec![]))
+    }
+
+    #[test]
+    fn polling_is_debug_and_actions_and_refusals_are_info() {
+        for (method, url) in [
+            ("GET", "/chain?from=3&limit=10"),
+            ("GET", "/pool"),
+            ("GET", "/inv?locator=00ab&limit=1"),
+            ("GET", "/nodes"),
+            ("GET", "/nodes/register"),
+            ("GET", "/wallet"),
+            ("GET", "/balances?address=bob"),
+            ("GET", "/getblocks"),
+            ("HEAD", "/chain"),
+            ("OPTIONS", "/mine"),
+        ] {
+            assert!(reads(method, url), "{method} {url} only reads");
+        }
+        assert_eq!(log_level(true, 200), Level::Debug);
+        for (method, url) in [
+            ("POST", "/transactions/new"),
+            ("GET", "/mine"),
+            ("POST", "/mine"),
+            ("GET", "/restart"),
+            ("GET", "/nodes/resolve"),
+            ("POST", "/inv"),
+            ("POST", "/nodes/register"),
+            ("DELETE", "/nodes/register"),
+            ("POST", "/chain"),
+            ("GET", "/nowhere"),
+        ] {
+            assert!(!reads(method, url), "{method} {url} is not a read");
+        }
+        assert_eq!(log_level(false, 201), Level::Info);
+        assert_eq!(log_level(true, 404), Level::Info, "a refused read is shown");
+        assert_eq!(log_level(true, 503), Level::Info);
+    }
 }

@@ -672,7 +672,7 @@ async function main() {
     // Request lines name the routes; what changes state logs its own lines (mining, restart,
     // rotation, peers, the wallet signing).
     const changes = lines.filter((line) => !/minichain::http::routes\]/.test(line) &&
-      /mined block|restarted|rotat|peers are now|searching for a proof|sweep|signed/i.test(line));
+      /mined block|restarted|rotat|peers? joined|peers? left|searching for a proof|was orphaned|sweep|signed/i.test(line));
     check(changes.length === 0, 'A\'s log shows no chain, wallet or peer change', changes.join(' | '));
 
     await lanChecks(browser);

@@ -24,6 +24,8 @@ mod docs;
 mod hardening;
 /// Issue 8: group commit under kill -9, a failing write, a large pool, the pool cap.
 mod ingest;
+/// Issue 16: what a node logs at the default level; orphaned blocks.
+mod logs;
 /// Issue 14 (SPEC §5a): owner actions, the token, cross-site requests, one port.
 mod owner;
 /// The explorer page at `/`, its assets, and JSON for everyone else (issue 11).

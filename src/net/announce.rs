@@ -19,7 +19,7 @@ use crate::net::txrelay;
 use crate::node::{Adoption, Node, NodeError, now_ms};
 use crate::wire::address::{is_own_address, normalize_peer};
 use crate::wire::protocol::{ChainPage, CompactBlock, CompactPage, GetdataAnswer};
-use log::{debug, info, warn};
+use log::{Level, debug, log, warn};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -219,7 +219,8 @@ pub fn fetch_announced(node: &Node, network: &Network, peer: &str, length: u64, 
                 blocks,
                 length: now,
             })) => {
-                info!("adopted {blocks} announced blocks from {peer}; our length is now {now}");
+                // `adopt_branch` logged the switch.
+                debug!("adopted {blocks} announced blocks from {peer}; our length is now {now}");
                 network
                     .book
                     .seen(peer, None, Some(length), Some(tip), now_ms());
@@ -238,7 +239,14 @@ pub fn fetch_announced(node: &Node, network: &Network, peer: &str, length: u64, 
         }
     }
     let outcome = sync::resolve_with(node, peer);
-    info!(
+    // An adoption was logged by the switch itself; a peer that cannot back its
+    // announcement is worth a warning; anything else changed nothing.
+    let level = match outcome.status {
+        Outcome::Invalid | Outcome::OtherNetwork => Level::Warn,
+        _ => Level::Debug,
+    };
+    log!(
+        level,
         "resolve with {peer} after its announcement: {}{}",
         outcome.status,
         outcome
@@ -295,7 +303,7 @@ fn fetch_direct(
             page.chain.into_iter().take(wanted as usize).collect()
         }
     };
-    node.adopt_branch(our_length, our_tip, blocks)
+    node.adopt_branch(our_length, our_tip, blocks, peer)
         .map(Some)
         .map_err(|e| e.to_string())
 }

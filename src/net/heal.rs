@@ -7,7 +7,8 @@
 use crate::net::flight::{MAX_PARALLEL, map_bounded};
 use crate::net::join;
 use crate::net::network::Network;
-use crate::net::sync::{self, Outcome};
+use crate::net::peer_book::PeerView;
+use crate::net::sync::{self, Outcome, PeerOutcome};
 use crate::node::{Node, now_ms};
 use crate::wire::address::normalize_peer;
 use crate::wire::client::PeerClient;
@@ -40,17 +41,11 @@ pub fn round(node: &Node, network: &Network) {
         .collect();
     let outcomes = map_bounded(&due, MAX_PARALLEL, |peer| sync::resolve_with(node, peer));
     for outcome in &outcomes {
+        let before = network.book.view(std::slice::from_ref(&outcome.node)).pop();
         network
             .book
             .record(outcome, now_ms(), network.backoff_base());
-        let reason = outcome.reason.as_deref().unwrap_or("");
-        match outcome.status {
-            Outcome::Adopted => info!("sync with {}: adopted ({reason})", outcome.node),
-            Outcome::Invalid | Outcome::OtherNetwork => {
-                warn!("sync with {}: {} ({reason})", outcome.node, outcome.status)
-            }
-            status => debug!("sync with {}: {status} ({reason})", outcome.node),
-        }
+        say(outcome, before.as_ref());
     }
     expire(node, network);
     let up: Vec<String> = node
@@ -59,6 +54,28 @@ pub fn round(node: &Node, network: &Network) {
         .filter(|peer| network.book.is_up(peer))
         .collect();
     exchange(node, network, &up);
+}
+
+/// Logs one peer's sync outcome at info only when something changed: the peer stopped
+/// answering, answers again, or has a new problem. A round that changes nothing (every
+/// 10 s by default) is debug; an adoption was logged by the chain switch itself.
+fn say(outcome: &PeerOutcome, before: Option<&PeerView>) {
+    let peer = &outcome.node;
+    let reason = outcome.reason.as_deref().unwrap_or("");
+    let was = before.map_or("unknown", |view| view.status);
+    let new_reason = before.and_then(|view| view.reason.as_deref()) != outcome.reason.as_deref();
+    match outcome.status {
+        Outcome::Unreachable if was != "down" => {
+            info!("peer {peer} does not answer ({reason}); retrying with backoff")
+        }
+        Outcome::Invalid | Outcome::OtherNetwork if new_reason => {
+            warn!("sync with {peer}: {} ({reason})", outcome.status)
+        }
+        Outcome::Adopted | Outcome::NotLonger if was == "down" => {
+            info!("peer {peer} answers again")
+        }
+        status => debug!("sync with {peer}: {status} ({reason})"),
+    }
 }
 
 /// Drops peers unreachable for the expiry time.

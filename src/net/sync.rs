@@ -384,9 +384,10 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
             branch.len(),
             inv.fork_index
         );
-        match node.adopt_branch(inv.fork_index, *fork_hash, branch) {
+        match node.adopt_branch(inv.fork_index, *fork_hash, branch, peer) {
             Ok(Adoption::Adopted { blocks, length }) => {
-                info!("adopted {blocks} blocks from {peer}; our length is now {length}");
+                // `adopt_branch` logged the switch and any block of ours it cut away.
+                debug!("sync with {peer}: adopted {blocks} blocks");
                 return PeerOutcome {
                     node: peer.to_string(),
                     status: Outcome::Adopted,
@@ -462,7 +463,8 @@ fn extend(node: &Node, peer: &str, inv: &InvAnswer) -> PeerOutcome {
                     format!("its chain has {} blocks, ours {our_length}", inv.length),
                 );
             }
-            info!(
+            // Each page's switch was logged by `adopt_branch`.
+            debug!(
                 "adopted {added} blocks from {peer}, page by page; our length is now {our_length}"
             );
             return PeerOutcome {
@@ -501,7 +503,7 @@ fn extend(node: &Node, peer: &str, inv: &InvAnswer) -> PeerOutcome {
                 ),
             );
         }
-        match node.adopt_branch(our_length, our_tip, blocks) {
+        match node.adopt_branch(our_length, our_tip, blocks, peer) {
             Ok(Adoption::Adopted { blocks, .. }) => added += blocks as u64,
             Ok(Adoption::NotLonger { ours, theirs }) => {
                 return outcome(

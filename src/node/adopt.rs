@@ -25,13 +25,17 @@ impl Node {
     /// Switches to a peer's branch after our block at `fork_index` (which must still be
     /// `fork_hash`) if it is valid and longer than our chain is now. Persists the new chain
     /// and pool before returning; transactions of the blocks cut away go back to the pool
-    /// where still valid.
+    /// where still valid. `from` (the peer it came from) is for the log, which names each
+    /// cut block this node mined.
     pub fn adopt_branch(
         &self,
         fork_index: u64,
         fork_hash: BlockHash,
         branch: Vec<Block>,
+        from: &str,
     ) -> Result<Adoption, NodeError> {
+        // The wallet before the chain (lock order), to know which cut blocks were ours.
+        let ours = self.coinbase_addresses();
         let mut state = self.lock();
         let mut log = self.shared.ingest.flush(&mut state);
         let State {
@@ -87,6 +91,7 @@ impl Node {
             .cloned()
             .collect();
         *pool = new_pool;
+        super::orphans::log_switch(from, fork_index, adopted, &cut, chain, pool, &ours);
         let length = chain.len();
         state.tip_changed();
         // Both guards go before the listener runs: it may take the chain lock.

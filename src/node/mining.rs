@@ -5,7 +5,7 @@ use crate::core::block::{Block, Header, Transaction, merkle_root_of};
 use crate::core::chain::MAX_BLOCK_TRANSACTIONS;
 use crate::core::pool::Pool;
 use crate::core::pow::{self, Found};
-use log::{info, warn};
+use log::{debug, info, warn};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,7 +53,7 @@ impl Node {
                 difficulty,
                 proof: 0,
             };
-            info!(
+            debug!(
                 "searching for a proof for block {} at difficulty {difficulty}",
                 header.index
             );
@@ -85,7 +85,7 @@ impl Node {
                 .get(..transactions.len())
                 .is_some_and(|prefix| prefix == transactions.as_slice());
             if state.chain.tip().hash != parent.hash || !pool_unchanged {
-                info!(
+                debug!(
                     "the tip or pool changed while mining block {}; mining again on the new tip",
                     block.index
                 );

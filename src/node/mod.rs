@@ -10,6 +10,7 @@ mod adopt;
 mod error;
 mod ingest;
 mod mining;
+mod orphans;
 mod owner_wallet;
 mod peers;
 mod reads;

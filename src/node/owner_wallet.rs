@@ -38,6 +38,20 @@ impl Node {
         }
     }
 
+    /// Every address this node's coinbases may have paid: `--miner`, or the wallet's keys
+    /// (retired ones too), to recognise the blocks it mined.
+    pub(super) fn coinbase_addresses(&self) -> Vec<String> {
+        match &self.identity().miner {
+            Some(miner) => vec![miner.clone()],
+            None => {
+                let wallet = self.wallet();
+                let mut addresses = wallet.retired();
+                addresses.push(wallet.address().to_string());
+                addresses
+            }
+        }
+    }
+
     fn wallet(&self) -> MutexGuard<'_, NodeWallet> {
         self.shared
             .wallet

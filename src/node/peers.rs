@@ -29,7 +29,13 @@ impl Node {
         }
         if peers != state.peers {
             state.store.save_peers(&peers)?;
-            info!("peers are now {peers:?}");
+            let joined = &peers[state.peers.len()..];
+            info!(
+                "peer{} joined: {}; {} peers now",
+                if joined.len() == 1 { "" } else { "s" },
+                joined.join(", "),
+                peers.len()
+            );
             state.peers = peers;
         }
         Ok(state.peers.clone())
@@ -57,7 +63,12 @@ impl Node {
             .cloned()
             .collect();
         state.store.save_peers(&peers)?;
-        info!("peers are now {peers:?}");
+        info!(
+            "peer{} left: {}; {} peers now",
+            if normalised.len() == 1 { "" } else { "s" },
+            normalised.join(", "),
+            peers.len()
+        );
         state.peers = peers;
         Ok(state.peers.clone())
     }

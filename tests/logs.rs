@@ -1,0 +1,160 @@
+//! Issue 16: logs a person can read. At the default level (`RUST_LOG` unset) a node logs
+//! what changed and what it refused, not the polling of an open explorer tab or a peer's
+//! sync; a block it mined and then lost to a longer chain is named as orphaned.
+
+use crate::util::{TestNode, wait_until};
+use serde_json::json;
+use std::time::Duration;
+
+/// Sends a request the node refuses (so it is logged at every level) and waits for its
+/// line; returns the log up to and including it.
+fn log_through_marker(node: &TestNode, marker: &str) -> String {
+    let path = format!("/log-marker-{marker}");
+    let (status, _) = node.get(&path);
+    assert_eq!(status, 404);
+    assert!(
+        wait_until(Duration::from_secs(10), || node.stderr().contains(&path)),
+        "the refused {path} was not logged:\n{}",
+        node.stderr()
+    );
+    let log = node.stderr();
+    let end = log.find(&path).unwrap();
+    let end = end + log[end..].find('\n').map_or(log.len() - end, |n| n + 1);
+    log[..end].to_string()
+}
+
+/// The log lines after `before` (a prefix of `after`).
+fn lines_between(before: &str, after: &str) -> Vec<String> {
+    assert!(after.starts_with(before), "the log only grows");
+    after[before.len()..].lines().map(str::to_string).collect()
+}
+
+#[test]
+fn at_the_default_level_polling_logs_nothing_and_a_mined_block_does() {
+    let node = TestNode::start_with_default_log(&["--no-relay", "--miner", "m"]);
+    // The last line of the start (written after the `listening on` the test waited for).
+    assert!(
+        wait_until(Duration::from_secs(10), || node
+            .stderr()
+            .contains("explorer page: open")),
+        "{}",
+        node.stderr()
+    );
+    let first = log_through_marker(&node, "1");
+    // What an open explorer tab and a peer's background sync ask, over and over.
+    for path in [
+        "/chain",
+        "/chain?from=1&limit=10",
+        "/pool",
+        "/inv?limit=1",
+        "/nodes",
+        "/nodes/register",
+        "/wallet",
+        "/balances",
+    ] {
+        for _ in 0..3 {
+            let (status, answer) = node.get(path);
+            assert_eq!(status, 200, "GET {path}: {answer}");
+        }
+    }
+    let polled = log_through_marker(&node, "2");
+    let marker = "/log-marker-2";
+    let lines: Vec<String> = lines_between(&first, &polled)
+        .into_iter()
+        .filter(|line| !line.contains(marker))
+        .collect();
+    assert_eq!(lines, Vec::<String>::new(), "polling printed lines");
+
+    let block = node.mine();
+    let mined = log_through_marker(&node, "3");
+    let lines = lines_between(&polled, &mined);
+    let about_block: Vec<&String> = lines
+        .iter()
+        .filter(|line| line.contains("mined block 2"))
+        .collect();
+    assert_eq!(
+        about_block.len(),
+        1,
+        "one line for the mined block: {lines:?}"
+    );
+    assert!(
+        about_block[0].contains(block["hash"].as_str().unwrap()),
+        "{about_block:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains("127.0.0.1:") && line.contains("POST /mine -> 200")),
+        "the action's request line, naming the client first: {lines:?}"
+    );
+
+    // A payment changes the pool: its request line stays at the default level; so does a
+    // refusal.
+    node.pay_ok("m", "bob", 1);
+    let (status, _) = node.pay("nobody", "bob", 1);
+    assert_eq!(status, 400);
+    let paid = log_through_marker(&node, "4");
+    let lines = lines_between(&mined, &paid);
+    for answer in [
+        "POST /transactions/new -> 201",
+        "POST /transactions/new -> 400",
+    ] {
+        assert!(
+            lines.iter().any(|line| line.contains(answer)),
+            "{answer} is logged: {lines:?}"
+        );
+    }
+}
+
+#[test]
+fn a_block_this_node_mined_cut_away_by_a_longer_chain_is_logged_as_orphaned() {
+    let a = TestNode::start_with_default_log(&["--no-relay", "--miner", "miner-a"]);
+    let b = TestNode::start(&["--no-relay", "--miner", "miner-b"]);
+    for (node, peer) in [(&a, &b), (&b, &a)] {
+        let (status, answer) = node.post("/nodes/register", &json!({ "nodes": [peer.url] }));
+        assert_eq!(status, 201, "{answer}");
+    }
+    // A shared block 2 (A's, kept by both), then apart: A mines block 3 with a payment,
+    // B mines blocks 3 and 4.
+    a.mine();
+    let (status, report) = b.post("/nodes/resolve", &json!(null));
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["replaced"], true, "{report}");
+    a.pay_ok("miner-a", "carol", 5);
+    let lost = a.mine();
+    b.mine();
+    b.mine();
+
+    let (status, report) = a.post("/nodes/resolve", &json!(null));
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["replaced"], true, "{report}");
+    assert_eq!(a.pool().len(), 1, "the cut payment waits again");
+
+    let hash = lost["hash"].as_str().unwrap();
+    let log = a.stderr();
+    let orphaned: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("was orphaned"))
+        .collect();
+    assert_eq!(orphaned.len(), 1, "one block of A's was cut: {orphaned:?}");
+    let line = orphaned[0];
+    for part in [
+        "your block #3 (",
+        &hash[..16],
+        &format!("peer {}'s longer chain replaced it", b.url),
+        "its payment went back to the pool",
+    ] {
+        assert!(line.contains(part), "{part:?} missing from {line:?}");
+    }
+    assert!(
+        log.lines().any(|line| line.contains(&format!(
+            "adopted 2 blocks from {} after block #2, replacing our block #3",
+            b.url
+        ))),
+        "the switch is logged:\n{log}"
+    );
+    assert!(
+        !b.stderr().contains("was orphaned"),
+        "B's adoption of A's block 2 cut nothing of B's"
+    );
+}

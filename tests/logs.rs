@@ -88,11 +88,18 @@ fn at_the_default_level_polling_logs_nothing_and_a_mined_block_does() {
         "the action's request line, naming the client first: {lines:?}"
     );
 
-    // A payment changes the pool: its request line stays at the default level; so does a
-    // refusal.
+    // A payment changes the pool: its request line stays at the default level; so does
+    // every refusal.
     node.pay_ok("m", "bob", 1);
     let (status, _) = node.pay("nobody", "bob", 1);
     assert_eq!(status, 400);
+    // Refused by the front before any route sees it: logged too, the client first.
+    let reply = node.post_raw(
+        "/transactions/new",
+        vec![b' '; 1_048_577],
+        Some("application/json"),
+    );
+    assert_eq!(reply.status, 413);
     let paid = log_through_marker(&node, "4");
     let lines = lines_between(&mined, &paid);
     for answer in [
@@ -104,6 +111,11 @@ fn at_the_default_level_polling_logs_nothing_and_a_mined_block_does() {
             "{answer} is logged: {lines:?}"
         );
     }
+    assert!(
+        lines.iter().any(|line| line.contains("] 127.0.0.1:")
+            && line.contains(" request refused before routing -> 413")),
+        "the front's refusal is logged, the client first: {lines:?}"
+    );
 }
 
 #[test]

@@ -70,6 +70,7 @@ impl Node {
             return Err(error.into());
         }
         log.log.logs_folded_into_base();
+        super::orphans::log_switch(from, fork_index, adopted, &cut, chain, &new_pool, &ours);
         for (tx, reason) in dropped {
             if !matches!(
                 reason,
@@ -91,7 +92,6 @@ impl Node {
             .cloned()
             .collect();
         *pool = new_pool;
-        super::orphans::log_switch(from, fork_index, adopted, &cut, chain, pool, &ours);
         let length = chain.len();
         state.tip_changed();
         // Both guards go before the listener runs: it may take the chain lock.

@@ -21,7 +21,7 @@ mod respond;
 
 use client::{Client, Refusal};
 use head::{Framing, Head, Outcome};
-use log::{debug, error, warn};
+use log::{debug, error, info, warn};
 use rouille::{Request, Response};
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -266,9 +266,11 @@ fn answer(handler: &Handler, request: Request) -> Response {
     })
 }
 
+/// Answers a request the front refuses (and closes the connection); logged at info like
+/// every refusal, naming the client first (SPEC §5a).
 fn refuse(client: Client, peer: SocketAddr, refusal: &Refusal) {
-    debug!(
-        "refused a request from {peer}: {} {}",
+    info!(
+        "{peer} request refused before routing -> {}: {}",
         refusal.status, refusal.message
     );
     client.refuse(refusal);

@@ -224,6 +224,7 @@ mod tests {
             ("GET", "/wallet"),
             ("GET", "/balances?address=bob"),
             ("GET", "/getblocks"),
+            ("POST", "/getdata"),
             ("HEAD", "/chain"),
             ("OPTIONS", "/mine"),
         ] {

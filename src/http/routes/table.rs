@@ -62,8 +62,9 @@ pub struct Route {
     pub method: Method,
     /// Who may call it.
     pub access: Access,
-    /// Only reads: a `HEAD` answers like it (a `GET` that acts, like `/mine`, is 405 for
-    /// `HEAD`, which must not act).
+    /// Only reads: a `HEAD` answers a `GET` like it (a `GET` that acts, like `/mine`, is
+    /// 405 for `HEAD`, which must not act), and a successful call is polling, logged at
+    /// debug only (a change or a refusal is logged at info).
     pub reads_only: bool,
     /// The function that answers.
     pub answer: fn(&Call) -> Reply,
@@ -85,6 +86,18 @@ const fn ask(path: &'static str, answer: fn(&Call) -> Reply) -> Route {
     Route {
         path,
         method: Method::Get,
+        access: Access::Public,
+        reads_only: true,
+        answer,
+    }
+}
+
+/// A `POST` that changes nothing: the question is too long for a query (`/getdata`'s
+/// list of ids). Public, not read across origins.
+const fn fetch(path: &'static str, answer: fn(&Call) -> Reply) -> Route {
+    Route {
+        path,
+        method: Method::Post,
         access: Access::Public,
         reads_only: true,
         answer,
@@ -127,7 +140,7 @@ pub const ROUTES: [Route; 20] = [
     read("/balances", wallet::balances),
     read("/inv", inv::inv),
     act(Post, "/inv", Public, inv::announced),
-    act(Post, "/getdata", Public, getdata::getdata),
+    fetch("/getdata", getdata::getdata),
     read("/nodes", nodes::nodes),
     act(Get, "/nodes/resolve", Public, nodes::resolve),
     act(Post, "/nodes/resolve", Public, nodes::resolve),

@@ -172,6 +172,9 @@ fn a_ring_of_five_converges_and_nothing_crosses_a_link_twice() {
 
     nodes[0].mine();
     assert_converges(&all, &nodes[0], "a block on the ring");
+    // Let any stray echo arrive before counting.
+    thread::sleep(Duration::from_millis(500));
+    let after_block: Vec<usize> = all.iter().map(|n| answered(n, "POST /inv")).collect();
     let tx = nodes[2].pay_ok("m", "carol", 3);
     let id = tx["id"].as_str().unwrap().to_string();
     assert!(
@@ -180,7 +183,6 @@ fn a_ring_of_five_converges_and_nothing_crosses_a_link_twice() {
             .all(|node| pool_ids(node) == [id.clone()])),
         "the payment went round the ring"
     );
-    // Let any stray echo arrive before counting.
     thread::sleep(Duration::from_millis(500));
 
     let mut total_chain = 0;
@@ -190,12 +192,19 @@ fn a_ring_of_five_converges_and_nothing_crosses_a_link_twice() {
             .iter()
             .filter(|other| peer_urls(other).contains(&node.url))
             .count();
-        let inv = answered(node, "POST /inv") - before_inv[i];
+        // POST /inv carries a tip (SPEC §6a) or a batch of transaction ids (§6b).
+        let block_inv = after_block[i] - before_inv[i];
+        let tx_inv = answered(node, "POST /inv") - after_block[i];
         let txs = answered(node, "POST /transactions/new") - before_tx[i];
         total_chain += answered(node, "GET /chain") - before_chain[i];
         assert!(
-            inv <= peers,
-            "{}: {inv} announcements for one block over {peers} links",
+            block_inv <= peers,
+            "{}: {block_inv} announcements for one block over {peers} links",
+            node.url
+        );
+        assert!(
+            tx_inv <= peers,
+            "{}: the payment's id was announced {tx_inv} times over {peers} links",
             node.url
         );
         let client = usize::from(i == 2);

@@ -50,10 +50,13 @@
 //! | `node::reads` | read-only views of chain and pool: `/chain`, `/pool`, `/balances`, `/inv` |
 //! | `node::peers` | registering and forgetting peers, all or nothing |
 //! | `node::adopt` | replacing the chain: a peer's longer branch, or the restart to genesis |
+//! | `node::orphans` | what a chain switch logs: the switch, and each of this node's blocks it cut away |
+//! | `node::stamps` | fresh timestamps for identical payments in constant time |
 //! | [`http`] | the HTTP face |
 //! | [`http::guard`] | the one listening socket: deadlines and size caps, then the routes in-process (`Request::fake_http_from`) |
 //! | `http::guard::respond` | writes a route's `rouille::Response` to the client (one write up to 4 MiB) |
 //! | [`http::routes`] | routes, one file per resource: parse requests, call `Node`, answer JSON |
+//! | `http::routes::capped` | JSON lists that stop after 16 MiB (`/chain` pages, `/getdata`) |
 //! | [`http::routes::table`] | the route table: path, method, who may call it, the answering function; `Allow`, `HEAD`, `OPTIONS` |
 //! | [`http::owner`] | who may command the node (§5a): the owner token, or loopback and not cross-site |
 //! | [`http::brief`] | `?brief=1`: long signatures shortened for a person at a terminal |

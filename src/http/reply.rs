@@ -1,5 +1,5 @@
 //! A route's result and how it becomes an answer: [`ApiError`] (the one place errors
-//! become status codes), [`Reply`] and the JSON response helpers.
+//! become status codes), `Reply` and the JSON response helpers.
 
 use crate::node::NodeError;
 use rouille::Response;

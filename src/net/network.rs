@@ -70,7 +70,7 @@ pub struct Network {
 }
 
 impl Network {
-    /// A network with nothing queued; [`start`] attaches it and starts its threads.
+    /// A network with nothing queued; `net::relay::start` attaches it and starts its threads.
     pub fn new(settings: Settings) -> Network {
         Network {
             settings,

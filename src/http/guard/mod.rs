@@ -8,7 +8,7 @@
 //! closes). A complete request is then handed to the routes in this process through
 //! rouille's public door: [`rouille::Request::fake_http_from`] builds the request from
 //! its parts (with the client's real address), the routes answer a [`rouille::Response`],
-//! and [`respond`] writes it to the client.
+//! and `respond` writes it to the client.
 //!
 //! One thread per connection (reused when idle), at most `--max-connections` at once
 //! (beyond: 503 and close); the route runs on that thread. An idle keep-alive connection

@@ -381,3 +381,19 @@ fn a_thousand_hanging_peers_cost_about_one_timeout_and_reads_stay_fast() {
     }
     drop(hang);
 }
+
+#[test]
+fn a_node_with_another_reward_is_another_network() {
+    let ours = TestNode::start(&["--no-relay"]);
+    let theirs = TestNode::start(&["--no-relay", "--reward", "51"]);
+    let (_, inv) = theirs.get("/inv?limit=0");
+    assert_eq!(inv["reward"], 51);
+    let (status, answer) = ours.post("/nodes/register", &json!({ "nodes": [theirs.url] }));
+    assert_eq!(status, 400, "{answer}");
+    let error = answer["error"].as_str().unwrap();
+    assert!(
+        error.contains("another network") && error.contains("reward is 51 coins a block, ours 50"),
+        "{error}"
+    );
+    assert!(ours.peers().is_empty());
+}

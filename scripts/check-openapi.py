@@ -10,13 +10,16 @@ matches its schema, every x-check names a documented example and a documented st
 every documented status is exercised by some x-check.
 
 Then, with --url, each operation's x-checks run in document order against the node. A
-check names a request body example ("body"), a set of query parameter examples ("params":
-every parameter that has an example of that name), a raw body ("raw", sent as is), or an
-oversized body ("oversize": its size in bytes), and may add request headers ("headers",
-e.g. a wrong Authorization or another site's Origin for the 403 of an owner action). The
-answer must have the documented
-status, Content-Type application/json, and a JSON body matching the schema documented for
-that status (plus any extra "required" fields). Examples are written for the documented
+check names a request body example ("body"; "repeat": N stretches each of its lists to N
+entries by repeating them, e.g. 1,001 ids where 1,000 is the most), a set of query
+parameter examples ("params": every parameter that has an example of that name), a raw
+body ("raw", sent as is), or an oversized body ("oversize": its size in bytes), and may
+add request headers ("headers", e.g. a wrong Authorization or another site's Origin for
+the 403 of an owner action). The answer must have the documented status, Content-Type
+application/json, and a JSON body matching the schema documented for that status, or the
+component schema the check names ("schema": one branch of an anyOf answer, such as
+CompactChain), plus any extra "required" fields and the values in "expect" (JSON pointer
+-> the value found there, compared as JSON). Examples are written for the documented
 server (servers[0].url); that address is replaced by --url in what is sent. Every path is
 also sent the methods it does not document (405 expected), and an unknown path (404).
 
@@ -311,9 +314,22 @@ class Spec:
                     problems.append("%s: field %r is not documented (no other fields allowed)" % (where, name))
                 elif isinstance(extra, dict):
                     problems += self.validate(extra, v, "%s[%r]" % (where, name))
-        if isinstance(value, list) and "items" in schema:
-            for n, v in enumerate(value):
-                problems += self.validate(schema["items"], v, "%s[%d]" % (where, n))
+        if isinstance(value, list):
+            if "minItems" in schema and len(value) < schema["minItems"]:
+                problems.append("%s: fewer than %d items" % (where, schema["minItems"]))
+            if "maxItems" in schema and len(value) > schema["maxItems"]:
+                problems.append("%s: more than %d items" % (where, schema["maxItems"]))
+            if "items" in schema:
+                for n, v in enumerate(value):
+                    problems += self.validate(schema["items"], v, "%s[%d]" % (where, n))
+        for sub in schema.get("allOf", []):
+            problems += self.validate(sub, value, where)
+        if "anyOf" in schema:
+            branches = [self.validate(sub, value, where) for sub in schema["anyOf"]]
+            if all(branches):
+                problems.append("%s: matches none of the anyOf schemas: %s" % (where, short(value)))
+                for n, why in enumerate(branches):
+                    problems += ["  (anyOf #%d) %s" % (n + 1, w) for w in why]
         return problems
 
 
@@ -395,7 +411,7 @@ def lint(doc):
                 for p in spec.validate(media["schema"], value, "example %r" % ex_name):
                     problems.append("%s %s: %s" % (name, code, p))
         body_examples = examples_of(json_content(op.get("requestBody")))
-        params = {p["name"]: p for p in op.get("parameters", [])}
+        params = {p["name"]: p for p in (spec.resolve(p) for p in op.get("parameters", []))}
         checks = op.get("x-checks") or []
         if not checks:
             problems.append("%s: no x-checks" % name)
@@ -412,10 +428,23 @@ def lint(doc):
                 problems.append("%s: x-check names body example %r, which is not documented" % (name, check["body"]))
             if "params" in check and not any(check["params"] in examples_of(p) for p in params.values()):
                 problems.append("%s: x-check names parameter example %r, which no parameter has" % (name, check["params"]))
-            if "body" in check and status.startswith("2"):
+            if "body" in check and status.startswith("2") and "repeat" not in check:
                 schema = json_content(op.get("requestBody")).get("schema")
                 for p in spec.validate(schema, body_examples[check["body"]], "body %r" % check["body"]):
                     problems.append("%s: %s" % (name, p))
+            if "repeat" in check and not (isinstance(check["repeat"], int) and check.get("body") in body_examples
+                                          and any(isinstance(v, list) and v for v in body_examples[check["body"]].values())):
+                problems.append("%s: x-check repeat needs a whole number and a body example with a non-empty list" % name)
+            if "schema" in check:
+                documented = json_content(spec.resolve(responses.get(status, {}))).get("schema") or {}
+                wanted = "#/components/schemas/%s" % check["schema"]
+                branches = [documented] + documented.get("anyOf", []) + documented.get("oneOf", [])
+                if not any(isinstance(b, dict) and b.get("$ref") == wanted for b in branches):
+                    problems.append("%s: x-check schema %r is not the documented %s schema nor one of its anyOf/oneOf" % (
+                        name, check["schema"], status))
+            if "expect" in check and not (isinstance(check["expect"], dict) and all(
+                    isinstance(k, str) and (k == "" or k.startswith("/")) for k in check["expect"])):
+                problems.append("%s: x-check expect must map JSON pointers (\"/a/0/b\") to values" % name)
         for code in responses:
             if code not in exercised:
                 problems.append("%s: documented status %s is exercised by no x-check" % (name, code))
@@ -436,6 +465,19 @@ def substitute(value, old, new):
     return value
 
 
+def pointer_get(value, pointer):
+    """(True, what JSON pointer `pointer` ("/chain/0/index") names in value) or (False, None)."""
+    for part in pointer.split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return False, None
+    return True, value
+
+
 def call(method, url, data=None, timeout=120, headers=None, token=None):
     sent = {"Content-Type": "application/json"} if data is not None else {}
     if token:
@@ -454,7 +496,7 @@ def run_checks(doc, base, verbose=False, token=None):
     server = doc["servers"][0]["url"].rstrip("/")
     results = []  # (ok, line)
 
-    def check_answer(label, want_status, got, schema, extra_required=()):
+    def check_answer(label, want_status, got, schema, extra_required=(), expect=None):
         status, content_type, raw = got
         problems = []
         if status != want_status:
@@ -471,6 +513,12 @@ def run_checks(doc, base, verbose=False, token=None):
             for name in extra_required:
                 if not isinstance(body, dict) or name not in body:
                     problems.append("required field %r is missing" % name)
+            for pointer, value in (expect or {}).items():
+                found, here = pointer_get(body, pointer)
+                if not found:
+                    problems.append("expected %s = %s, but there is nothing there" % (pointer, short(value, 80)))
+                elif json.dumps(here, sort_keys=True) != json.dumps(value, sort_keys=True):
+                    problems.append("expected %s = %s, got %s" % (pointer, short(value, 80), short(here, 80)))
         if (problems or verbose) and body is not None:
             problems.append("answer: " + short(body, 400))
         results.append((not [p for p in problems if not p.startswith("answer: ")], label, problems))
@@ -482,15 +530,22 @@ def run_checks(doc, base, verbose=False, token=None):
             data = None
             label_bits = []
             if "params" in check:
-                for p in op.get("parameters", []):
+                for p in (spec.resolve(p) for p in op.get("parameters", [])):
                     named = examples_of(p)
                     if check["params"] in named and p.get("in") == "query":
                         value = substitute(named[check["params"]], server, base)
                         query.append((p["name"], str(value)))
                 label_bits.append("?" + "&".join("%s=%s" % q for q in query))
             if "body" in check:
-                data = json.dumps(substitute(body_examples[check["body"]], server, base)).encode("utf-8")
-                label_bits.append("[%s]" % check["body"])
+                body = substitute(body_examples[check["body"]], server, base)
+                if "repeat" in check:
+                    n = int(check["repeat"])
+                    body = {k: [v[i % len(v)] for i in range(n)] if isinstance(v, list) and v else v
+                            for k, v in body.items()}
+                    label_bits.append("[%s, its lists repeated to %d entries]" % (check["body"], n))
+                else:
+                    label_bits.append("[%s]" % check["body"])
+                data = json.dumps(body).encode("utf-8")
             if "raw" in check:
                 data = check["raw"].encode("utf-8")
                 label_bits.append("[raw %s]" % short(check["raw"], 40))
@@ -508,6 +563,10 @@ def run_checks(doc, base, verbose=False, token=None):
             want = int(check["status"])
             label = "%s %s%s -> %d" % (method.upper(), path, " ".join([""] + label_bits), want)
             media = json_content(spec.resolve(op["responses"].get(str(want))))
+            schema = media.get("schema")
+            if "schema" in check:
+                schema = {"$ref": "#/components/schemas/%s" % check["schema"]}
+                label += " (%s)" % check["schema"]
             try:
                 # A check with its own headers is a stranger's request: no owner token.
                 got = call(method.upper(), url, data, headers=check.get("headers"),
@@ -515,7 +574,7 @@ def run_checks(doc, base, verbose=False, token=None):
             except (urllib.error.URLError, OSError) as e:
                 results.append((False, label, ["no answer: %s" % e]))
                 continue
-            check_answer(label, want, got, media.get("schema"), check.get("required", ()))
+            check_answer(label, want, got, schema, check.get("required", ()), check.get("expect", {}))
 
     shared = doc["components"]["responses"]
     for path, item in doc["paths"].items():

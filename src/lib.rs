@@ -19,7 +19,8 @@
 //! | [`core::ledger`] | balances and ids at the tip; `Changes` layered on top for what-if checks |
 //! | [`core::chain`] | validity rules, append, locator, fork point, branch check and switch |
 //! | [`core::pool`] | pending transactions, admitted in arrival order |
-//! | [`core::signed`] | key addresses, the `signature` field, leaf hashes, the signature rule |
+//! | [`core::signed`] | key addresses, the `signature` field, the message a key signs |
+//! | [`core::signature_rule`] | a transaction's leaf hash, its leaf, and whether its signature verifies |
 //! | [`crypto`] | LMS / LM-OTS signatures (RFC 8554) on SHA-256: verify, generate, sign; **no I/O** |
 //! | [`store`] | pickledb files: block segments, pool, peers, journal, directory lock |
 //! | [`store::pool_log`] | the pool as a base file plus append-only log files (flat cost per admission) |

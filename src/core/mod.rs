@@ -9,4 +9,5 @@ pub mod hash;
 pub mod ledger;
 pub mod pool;
 pub mod pow;
+pub mod signature_rule;
 pub mod signed;

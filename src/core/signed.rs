@@ -4,8 +4,7 @@
 //! **Invariant:** no I/O. Which leaves a key has used is the ledger's business
 //! (`ledger::Ledger`, `ledger::Changes`); this file checks one transaction on its own.
 
-use crate::core::block::Transaction;
-use crate::core::hash::{BlockHash, TxId, sha256, to_hex};
+use crate::core::hash::{BlockHash, TxId, to_hex};
 use crate::crypto::{self, PublicKey, VerifyError};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -158,45 +157,6 @@ impl fmt::Display for SignatureError {
 }
 
 impl std::error::Error for SignatureError {}
-
-impl Transaction {
-    /// The value the merkle tree commits to: the id, or `SHA-256(id ‖ signature bytes)` for
-    /// a signed transaction, so a block commits to its signatures (SPEC §3).
-    pub fn leaf_hash(&self) -> [u8; 32] {
-        match &self.signature {
-            None => self.id.0,
-            Some(signature) => {
-                let mut bytes = Vec::with_capacity(32 + signature.0.len());
-                bytes.extend_from_slice(self.id.as_bytes());
-                bytes.extend_from_slice(signature.as_bytes());
-                sha256(&bytes)
-            }
-        }
-    }
-
-    /// The leaf this transaction's signature uses, if it is signed.
-    pub fn leaf(&self) -> Option<u32> {
-        self.signature.as_ref().and_then(Signature::leaf)
-    }
-
-    /// Checks the signature rule of SPEC §3a on network `genesis`: a key-address sender's
-    /// transaction carries a signature that verifies (RFC 8554 Algorithm 6), a name
-    /// sender's carries none. The sender must already have passed `check` (address form).
-    pub fn check_signature(&self, genesis: &BlockHash) -> Result<(), SignatureError> {
-        let kind = parse_address(&self.sender).map_err(|error| match error {
-            AddressError::NotAKey(error) => SignatureError::Invalid(error),
-            AddressError::Uppercase => SignatureError::Invalid(VerifyError::WrongRoot),
-        })?;
-        match (kind, &self.signature) {
-            (AddressKind::Name, None) => Ok(()),
-            (AddressKind::Name, Some(_)) => Err(SignatureError::OnName),
-            (AddressKind::Key(_), None) => Err(SignatureError::Missing),
-            (AddressKind::Key(key), Some(signature)) => key
-                .verify(&signing_message(genesis, &self.id), signature.as_bytes())
-                .map_err(SignatureError::Invalid),
-        }
-    }
-}
 
 #[cfg(test)]
 #[path = "signed_tests.rs"]

@@ -32,6 +32,8 @@
 //! | [`wire::client`] | HTTP calls to other nodes with time limits and size caps |
 //! | [`wire::protocol`] | the wire types: `/inv`, `/chain` pages, compact blocks, `/getdata` |
 //! | [`net::sync`] | `/nodes/resolve` and `/getblocks`: locator, inv, paged fetch, adopt |
+//! | [`net::fetch`] | a peer's blocks after the fork, page by page (appended a page at a time when they extend ours) |
+//! | [`net::outcome`] | what asking peers gives: `Outcome`, `PeerOutcome`, the resolve report, `/getblocks` entries |
 //! | [`net::network`] | the `Network` beside the node (§6a, §6b): peer health, outbox, relay peers, single-flight runs; the node's listener |
 //! | [`net::relay`] | the live network's threads: relay workers, the id batcher, the background sync |
 //! | [`net::relay_peers`] | which few peers announcements go to, and whom each sync asks (§6b) |

@@ -4,11 +4,13 @@
 //! the HTTP client, the wire types) is the floor below, [`crate::wire`].
 
 pub mod announce;
+pub mod fetch;
 pub mod flight;
 pub mod heal;
 pub mod join;
 pub mod network;
 pub mod outbox;
+pub mod outcome;
 pub mod peer_book;
 pub mod relay;
 pub mod relay_peers;

@@ -122,22 +122,6 @@ impl PeerBook {
         });
     }
 
-    /// The peer announced its tip (SPEC §6a): we now know it holds `tip`.
-    pub fn heard(&self, peer: &str, node_id: &str, length: u64, tip: BlockHash, now: u64) {
-        self.with(peer, |health| {
-            health.node_id = Some(node_id.to_string());
-            health.length = Some(length);
-            health.tip = Some(tip);
-            health.last_seen_ms = Some(now);
-            if health.status != PeerStatus::OtherNetwork {
-                // It is alive: stop backing off.
-                health.status = PeerStatus::Up;
-                health.down_since_ms = None;
-                health.next_try_ms = 0;
-            }
-        });
-    }
-
     /// We told the peer about `tip` (or learnt it has it): no need to tell it again.
     pub fn has_tip(&self, peer: &str, length: u64, tip: BlockHash) {
         self.with(peer, |health| {

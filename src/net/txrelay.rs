@@ -66,8 +66,9 @@ pub fn receive(node: &Node, network: &Network, peer: &str, ids: &[TxId]) -> usiz
     }
     let wanted: Vec<TxId> = ids
         .iter()
-        .filter(|id| !node.holds_transaction(id))
-        .copied()
+        .zip(node.holds_transactions(ids))
+        .filter(|(_, held)| !held)
+        .map(|(id, _)| *id)
         .collect();
     let wanted: Vec<TxId> = {
         let mut requested = network.requested.lock().unwrap_or_else(|p| p.into_inner());

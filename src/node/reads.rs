@@ -56,10 +56,13 @@ impl Node {
             .collect()
     }
 
-    /// Whether this node holds a transaction with this id, in its pool or its chain.
-    pub fn holds_transaction(&self, id: &TxId) -> bool {
+    /// Which of these ids this node holds, in its pool or its chain (one look under the
+    /// lock for a whole announcement).
+    pub fn holds_transactions(&self, ids: &[TxId]) -> Vec<bool> {
         let state = self.lock();
-        state.pool.get(id).is_some() || state.chain.ledger().block_of(id).is_some()
+        ids.iter()
+            .map(|id| state.pool.get(id).is_some() || state.chain.ledger().block_of(id).is_some())
+            .collect()
     }
 
     /// Pending transactions, oldest first.

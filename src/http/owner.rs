@@ -6,9 +6,10 @@
 //! is not a cross-site browser request. The second rule is what lets the README's `curl`,
 //! the demos, Postman and the command-line wallet work unchanged on `127.0.0.1`; the
 //! cross-site test keeps a web page the owner happens to have open (on any other origin,
-//! another port included) from commanding the node through the owner's browser, and a
-//! browser's request must also name a loopback `Host`, which keeps out a page that
-//! re-points its own name at 127.0.0.1 (DNS rebinding). Bitcoin Core answers the same problem with its cookie file
+//! another port included) from commanding the node through the owner's browser, and the
+//! request must also name a loopback `Host`, which keeps out a page that re-points its
+//! own name at 127.0.0.1 (DNS rebinding: its GETs carry neither `Origin` nor
+//! `Sec-Fetch-Site`). Bitcoin Core answers the same problem with its cookie file
 //! and an RPC port bound to localhost.
 
 use crate::http::reply::ApiError;
@@ -111,8 +112,7 @@ fn is_loopback(address: IpAddr) -> bool {
 
 /// Why a request from this machine is a browser's cross-site request, if it is one: an
 /// `Origin` other than the node's own (from its `Host`), a `Sec-Fetch-Site` other than
-/// `same-origin` or `none`, or a browser's request whose `Host` is not a loopback name (a
-/// rebound DNS name).
+/// `same-origin` or `none`, or a `Host` that is not a loopback name (a rebound DNS name).
 fn cross_site(request: &Request) -> Option<String> {
     let host = request.header("Host");
     if let Some(origin) = request.header("Origin") {
@@ -130,12 +130,11 @@ fn cross_site(request: &Request) -> Option<String> {
     {
         return Some(format!("Sec-Fetch-Site: {site}"));
     }
-    // A browser marks its requests (`Origin`, `Sec-Fetch-Site`); one that does and names
-    // another host reached this machine through a name re-pointed at it (DNS rebinding).
-    // Clients that are not browsers (curl, scripts) may send any `Host`.
-    let from_a_browser =
-        request.header("Origin").is_some() || request.header("Sec-Fetch-Site").is_some();
-    if let Some(host) = host.filter(|_| from_a_browser)
+    // A request that names another host reached this machine through a name re-pointed
+    // at it (DNS rebinding). Browsers send no `Origin` on a same-origin GET and no
+    // `Sec-Fetch-Site` to a plain-http name, so the `Host` alone must tell: it has to name
+    // a loopback address (a script using another name sends the token instead).
+    if let Some(host) = host
         && !is_loopback_host(host)
     {
         return Some(format!(
@@ -192,9 +191,8 @@ mod tests {
         assert_eq!(owner.check(&request("127.0.0.1:4000", &curl)), Ok(()));
         let localhost = [("Host", "localhost:5000")];
         assert_eq!(owner.check(&request("127.0.0.1:4000", &localhost)), Ok(()));
-        // A client that is not a browser may name any host (an /etc/hosts alias, a script).
-        let alias = [("Host", "mynode:5000")];
-        assert_eq!(owner.check(&request("127.0.0.1:4000", &alias)), Ok(()));
+        // No Host at all (an HTTP/1.0 client) names no other host either.
+        assert_eq!(owner.check(&request("127.0.0.1:4000", &[])), Ok(()));
     }
 
     #[test]
@@ -268,6 +266,9 @@ mod tests {
                 ("Host", "evil.example:5000"),
                 ("Origin", "http://evil.example:5000"),
             ],
+            // A rebound page's same-origin GET on plain http: no Origin, no Sec-Fetch-Site.
+            vec![("Host", "evil.example:5000")],
+            vec![("Host", "mynode:5000")],
         ] {
             assert!(
                 matches!(

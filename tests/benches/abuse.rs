@@ -22,9 +22,9 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("minichain-abuse-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut node = Node::start(&dir);
-    call(node.front, "POST /mine HTTP/1.1\r\nHost: x\r\n\r\n");
+    call(node.front, "POST /mine HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     for _ in 0..5 {
-        call(node.front, "POST /mine HTTP/1.1\r\nHost: x\r\n\r\n");
+        call(node.front, "POST /mine HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     }
 
     for (label, keep_alive) in [("keep-alive", true), ("new connection", false)] {

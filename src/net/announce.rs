@@ -260,12 +260,12 @@ pub fn fetch_announced(node: &Node, network: &Network, peer: &str, length: u64, 
         .record(&outcome, now_ms(), network.backoff_base());
     if outcome.status == Outcome::NotLonger && outcome.length.is_some_and(|theirs| theirs < length)
     {
-        let reason = format!(
-            "announced length {length} but its inv says {}",
+        // The announcement may not have been the peer's (anyone can name it, SPEC §5a):
+        // its own answer was honest, so nothing is held against it.
+        debug!(
+            "an announcement in {peer}'s name claimed length {length}; its inv says {}",
             outcome.length.unwrap_or(0)
         );
-        warn!("{peer} {reason}");
-        network.book.misbehaved(peer, &reason);
     }
 }
 
@@ -294,18 +294,35 @@ fn fetch_direct(
     if !links {
         return Ok(None);
     }
+    let whole = || -> Result<Vec<Block>, String> {
+        let url = format!("{peer}/chain?from={from}&limit={wanted}");
+        let page: ChainPage = node.client().get(&url).map_err(|e| e.to_string())?;
+        Ok(page.chain.into_iter().take(wanted as usize).collect())
+    };
     let blocks = match rebuild(node, peer, compact) {
         Ok(blocks) => blocks,
         Err(reason) => {
             debug!("could not rebuild {peer}'s compact blocks ({reason}); fetching them whole");
-            let url = format!("{peer}/chain?from={from}&limit={wanted}");
-            let page: ChainPage = node.client().get(&url).map_err(|e| e.to_string())?;
-            page.chain.into_iter().take(wanted as usize).collect()
+            return node
+                .adopt_branch(our_length, our_tip, whole()?, peer)
+                .map(Some)
+                .map_err(|e| e.to_string());
         }
     };
-    node.adopt_branch(our_length, our_tip, blocks, peer)
-        .map(Some)
-        .map_err(|e| e.to_string())
+    match node.adopt_branch(our_length, our_tip, blocks, peer) {
+        // One id can stand for two versions of a payment signed with different leaves:
+        // a block rebuilt with our version fails its merkle root. Only the blocks as the
+        // peer has them can say whether the peer is at fault.
+        Ok(Adoption::Invalid(error)) => {
+            debug!(
+                "{peer}'s blocks rebuilt from our pool are invalid ({error}); fetching them whole"
+            );
+            node.adopt_branch(our_length, our_tip, whole()?, peer)
+                .map(Some)
+                .map_err(|e| e.to_string())
+        }
+        other => other.map(Some).map_err(|e| e.to_string()),
+    }
 }
 
 /// Compact blocks made whole: each payment from our pool or chain, the rest asked of

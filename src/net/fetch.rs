@@ -32,25 +32,16 @@ pub(crate) fn extend(node: &Node, peer: &str, inv: &InvAnswer) -> PeerOutcome {
     let mut page_size = PAGE_SIZE;
     // Blocks this run appended (another peer's resolve may grow the chain meanwhile).
     let mut added = 0u64;
-    loop {
+    let (status, reason) = 'run: loop {
         let (our_length, our_tip) = node.tip();
         if our_length >= inv.length {
-            if added == 0 {
-                return outcome(
+            break if added == 0 {
+                (
                     Outcome::NotLonger,
                     format!("its chain has {} blocks, ours {our_length}", inv.length),
-                );
-            }
-            // Each page's switch was logged by `adopt_branch`.
-            debug!(
-                "adopted {added} blocks from {peer}, page by page; our length is now {our_length}"
-            );
-            return PeerOutcome {
-                length: Some(our_length),
-                ..outcome(
-                    Outcome::Adopted,
-                    format!("appended {added} of its blocks after block {start}"),
                 )
+            } else {
+                (Outcome::Adopted, String::new())
             };
         }
         let from = our_length + 1;
@@ -60,11 +51,11 @@ pub(crate) fn extend(node: &Node, peer: &str, inv: &InvAnswer) -> PeerOutcome {
             match node.client().get_sized::<ChainPage>(&url) {
                 Ok((page, bytes)) => break (page, bytes, wanted),
                 Err(PeerError::TooLarge(_)) if page_size > 1 => page_size /= 2,
-                Err(error) => return outcome(status_of(&error), error.to_string()),
+                Err(error) => break 'run (status_of(&error), error.to_string()),
             }
         };
         if let Some(reason) = short_page(page.chain.len(), wanted, bytes, from, inv.length) {
-            return outcome(Outcome::Invalid, reason);
+            break (Outcome::Invalid, reason);
         }
         let blocks: Vec<Block> = page.chain.into_iter().take(wanted as usize).collect();
         if let Some((offset, block)) = blocks
@@ -72,7 +63,7 @@ pub(crate) fn extend(node: &Node, peer: &str, inv: &InvAnswer) -> PeerOutcome {
             .enumerate()
             .find(|(offset, block)| block.index != from + *offset as u64)
         {
-            return outcome(
+            break (
                 Outcome::Invalid,
                 format!(
                     "block {}: its /chain page sent block {} in its place",
@@ -84,23 +75,42 @@ pub(crate) fn extend(node: &Node, peer: &str, inv: &InvAnswer) -> PeerOutcome {
         match node.adopt_branch(our_length, our_tip, blocks, peer) {
             Ok(Adoption::Adopted { blocks, .. }) => added += blocks as u64,
             Ok(Adoption::NotLonger { ours, theirs }) => {
-                return outcome(
+                break (
                     Outcome::NotLonger,
                     format!("its chain has {theirs} blocks, ours {ours}"),
                 );
             }
             Ok(Adoption::ForkMoved) => {
-                return outcome(
+                break (
                     Outcome::NotLonger,
                     "our own chain changed during the sync; resolve again".into(),
                 );
             }
             Ok(Adoption::Invalid(error)) => {
                 warn!("{peer} offered an invalid chain: {error}");
-                return outcome(Outcome::Invalid, error.to_string());
+                break (Outcome::Invalid, error.to_string());
             }
-            Err(error) => return outcome(Outcome::Invalid, error.to_string()),
+            Err(error) => break (Outcome::Invalid, error.to_string()),
         }
+    };
+    if added == 0 {
+        return outcome(status, reason);
+    }
+    // Pages already appended stay: they were valid and made our chain longer (each
+    // page's switch was logged by `adopt_branch`); what stopped the rest is said too.
+    let (length, _) = node.tip();
+    debug!("adopted {added} blocks from {peer}, page by page; our length is now {length}");
+    let stopped = if status == Outcome::Adopted {
+        String::new()
+    } else {
+        format!(", then stopped: {status}: {reason}")
+    };
+    PeerOutcome {
+        length: Some(length),
+        ..outcome(
+            Outcome::Adopted,
+            format!("appended {added} of its blocks after block {start}{stopped}"),
+        )
     }
 }
 

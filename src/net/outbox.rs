@@ -19,6 +19,9 @@ pub const MAX_QUEUED_IDS: usize = 200_000;
 /// Most ids in one announcement or one `/getdata` (SPEC §6b).
 pub const IDS_PER_MESSAGE: usize = 1000;
 
+/// Most ids of one kind (to announce, to ask for) waiting for one peer.
+pub const MAX_IDS_PER_SLOT: usize = 4 * IDS_PER_MESSAGE;
+
 /// Entries kept in each seen-set before the oldest are forgotten.
 pub const SEEN_CAPACITY: usize = 100_000;
 
@@ -106,26 +109,32 @@ impl Outbox {
     }
 
     /// Queues ids for `peer`, to announce (`wanted` false) or to fetch; returns how many
-    /// did not fit under [`MAX_QUEUED_IDS`].
+    /// did not fit: past [`MAX_QUEUED_IDS`] in all, or [`MAX_IDS_PER_SLOT`] of one kind
+    /// for this peer (so one peer, or one announcer, cannot fill the outbox for all).
     pub fn push_ids(&self, peer: &str, ids: Vec<TxId>, wanted: bool) -> usize {
-        let room = MAX_QUEUED_IDS.saturating_sub(self.lock().ids);
-        let dropped = ids.len().saturating_sub(room);
-        let mut ids = ids;
-        ids.truncate(room);
-        if !ids.is_empty() {
-            let count = ids.len();
-            let pushed = self.push(peer, |slot| {
-                if wanted {
-                    slot.wanted.extend(ids);
-                } else {
-                    slot.ids.extend(ids);
-                }
-            });
-            if !pushed {
-                return dropped + count;
-            }
+        let offered = ids.len();
+        let mut state = self.lock();
+        if !state.slots.contains_key(peer) && state.slots.len() >= MAX_PEERS {
+            debug!("relay outbox holds {MAX_PEERS} peers; nothing queued for {peer}");
+            return offered;
         }
-        dropped
+        let global_room = MAX_QUEUED_IDS.saturating_sub(state.ids);
+        let slot = state.slots.entry(peer.to_string()).or_default();
+        let list = if wanted {
+            &mut slot.wanted
+        } else {
+            &mut slot.ids
+        };
+        let room = global_room.min(MAX_IDS_PER_SLOT.saturating_sub(list.len()));
+        let taken = offered.min(room);
+        list.extend(ids.into_iter().take(taken));
+        if !slot.busy && !slot.queued && slot.has_work() {
+            slot.queued = true;
+            state.ready.push_back(peer.to_string());
+            self.wake.notify_one();
+        }
+        state.ids += taken;
+        offered - taken
     }
 
     /// Waits for a peer with work and takes one turn of it.
@@ -240,6 +249,17 @@ mod tests {
         outbox.done("http://a:1");
         let again = outbox.take();
         assert_eq!((again.peer.as_str(), again.announce), ("http://a:1", true));
+    }
+
+    #[test]
+    fn one_peer_cannot_fill_the_outbox_for_all() {
+        let outbox = Outbox::default();
+        let ids: Vec<TxId> = (0..(MAX_IDS_PER_SLOT as u64 + 10))
+            .map(|n| crate::core::block::Transaction::new("a", "b", 1, n).id)
+            .collect();
+        assert_eq!(outbox.push_ids("http://a:1", ids.clone(), true), 10);
+        assert_eq!(outbox.push_ids("http://a:1", ids[..5].to_vec(), true), 5);
+        assert_eq!(outbox.push_ids("http://b:1", ids[..5].to_vec(), true), 0);
     }
 
     #[test]

@@ -8,8 +8,11 @@
 //! they never wait for a peer. No lock is held during a peer call.
 
 use crate::net::network::{Network, Settings};
+use crate::net::outbox::Turn;
 use crate::net::{announce, heal, txrelay};
 use crate::node::{Listener, Node};
+use log::error;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 /// Background threads that talk to peers for the outbox.
@@ -44,19 +47,34 @@ pub fn start(node: &Node, settings: Settings) -> Arc<Network> {
 fn work(node: &Node, network: &Network) {
     loop {
         let turn = network.outbox.take();
-        if let Some((length, tip)) = turn.fetch
-            && network.start_fetch(tip)
-        {
-            announce::fetch_announced(node, network, &turn.peer, length, tip);
-            network.end_fetch(&tip);
-            network.retry_orphans(node);
+        let peer = turn.peer.clone();
+        let (fetch, wanted) = (turn.fetch, turn.wanted.clone());
+        // A bug in one turn must not wedge this peer's slot or strand its ids.
+        if catch_unwind(AssertUnwindSafe(|| take_turn(node, network, turn))).is_err() {
+            error!("a relay thread failed on work for {peer} (a bug); that work is dropped");
+            if let Some((_, tip)) = fetch {
+                network.end_fetch(&tip);
+            }
+            txrelay::release(network, &wanted);
         }
-        if !turn.wanted.is_empty() {
-            txrelay::fetch(node, network, &turn.peer, &turn.wanted);
-        }
-        if turn.announce || !turn.ids.is_empty() {
-            announce::send(node, network, &turn.peer, &turn.ids);
-        }
-        network.outbox.done(&turn.peer);
+        network.outbox.done(&peer);
+    }
+}
+
+/// One turn of work for one peer: fetch what it announced, ask it for the transactions
+/// we want, announce ours.
+fn take_turn(node: &Node, network: &Network, turn: Turn) {
+    if let Some((length, tip)) = turn.fetch
+        && network.start_fetch(tip)
+    {
+        announce::fetch_announced(node, network, &turn.peer, length, tip);
+        network.end_fetch(&tip);
+        network.retry_orphans(node);
+    }
+    if !turn.wanted.is_empty() {
+        txrelay::fetch(node, network, &turn.peer, &turn.wanted);
+    }
+    if turn.announce || !turn.ids.is_empty() {
+        announce::send(node, network, &turn.peer, &turn.ids);
     }
 }

@@ -131,18 +131,26 @@ pub fn fetch(node: &Node, network: &Network, peer: &str, wanted: &[TxId]) {
             Err(error) => debug!("transaction {id} from {peer} refused: {error}"),
         }
     }
-    let absent = wanted.iter().filter(|id| !received.contains(id)).count();
+    // An id the peer says it does not hold is no fault of its own: the announcement may
+    // have been made in its name (SPEC §5a). One it neither sent nor listed is.
+    let missing: HashSet<TxId> = answer.missing.iter().copied().collect();
+    let absent = wanted
+        .iter()
+        .filter(|id| !received.contains(id) && !missing.contains(id))
+        .count();
     if absent > 0 {
         network.book.misbehaved(
             peer,
-            &format!("announced {absent} transactions it did not send when asked (/getdata)"),
+            &format!(
+                "its /getdata answer left out {absent} transactions without listing them as missing"
+            ),
         );
     }
     release(network, wanted);
 }
 
 /// The fetch of these ids is over, whatever came of it.
-fn release(network: &Network, ids: &[TxId]) {
+pub(crate) fn release(network: &Network, ids: &[TxId]) {
     let mut requested = network.requested.lock().unwrap_or_else(|p| p.into_inner());
     for id in ids {
         requested.remove(id);

@@ -397,3 +397,62 @@ fn a_node_with_another_reward_is_another_network() {
     );
     assert!(ours.peers().is_empty());
 }
+
+#[test]
+fn an_announcer_that_does_not_deliver_cannot_keep_a_payment_from_us() {
+    let victim = TestNode::start(&["--sync-interval-ms", "600000"]);
+    let honest = TestNode::start(&["--no-relay"]);
+    honest.mine();
+    let (status, answer) = victim.post("/nodes/register", &json!({ "nodes": [honest.url] }));
+    assert_eq!(status, 201, "{answer}");
+    // A registered peer that is first to announce every id, then answers /getdata late
+    // and with nothing.
+    let blocks = victim_chain_blocks(&victim);
+    let liar_id = fake_node_id();
+    let liar = FakePeer::start({
+        let liar_id = liar_id.clone();
+        move |request| match request.path.as_str() {
+            "/inv" => crate::sync_util::PeerAnswer::Json(inv_answer(&blocks, request, &liar_id)),
+            "/getdata" => {
+                thread::sleep(Duration::from_millis(700));
+                crate::sync_util::PeerAnswer::Json(json!({ "transactions": [], "missing": [] }))
+            }
+            _ => crate::sync_util::not_found(request),
+        }
+    });
+    let (status, answer) = victim.post("/nodes/register", &json!({ "nodes": [liar.url] }));
+    assert_eq!(status, 201, "{answer}");
+
+    // The honest node's block (funding its wallet) reaches the victim first.
+    let (status, report) = victim.post("/nodes/resolve", &Value::Null);
+    assert_eq!(status, 200, "{report}");
+    let tx = honest.pay_from_wallet("bob", 1);
+    let id = tx["id"].clone();
+    let announce = |url: &str, node_id: &str| {
+        let body = json!({ "node": url, "node_id": node_id, "transactions": [id] });
+        let (status, answer) = victim.post("/inv", &body);
+        assert_eq!(status, 202, "{answer}");
+    };
+    let honest_id = honest.get("/inv?limit=0").1["node_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    announce(&liar.url, &liar_id);
+    thread::sleep(Duration::from_millis(100));
+    announce(&honest.url, &honest_id);
+    assert!(
+        wait_until(Duration::from_secs(10), || victim
+            .pool()
+            .iter()
+            .any(|pooled| pooled["id"] == id)),
+        "the payment came from the second announcer once the first delivered nothing"
+    );
+}
+
+/// The blocks of a node's chain, as the library reads them.
+fn victim_chain_blocks(node: &TestNode) -> Vec<minichain::core::block::Block> {
+    node.chain()
+        .into_iter()
+        .map(|block| serde_json::from_value(block).unwrap())
+        .collect()
+}

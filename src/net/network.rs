@@ -12,13 +12,17 @@ use crate::net::relay_peers::RelayPeers;
 use crate::net::sync::{self, PeerInventory, ResolveReport};
 use crate::node::{Listener, NewTransaction, Node, Source, now_ms};
 use log::{debug, warn};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 /// Refused relayed transactions kept for one more try.
 pub const MAX_ORPHANS: usize = 1000;
+
+/// Other announcers remembered for an id being fetched, asked in turn if the first one
+/// does not deliver it (so one slow or lying announcer cannot keep a payment from us).
+pub const MAX_OTHER_ANNOUNCERS: usize = 4;
 
 /// How a node takes part in the network; from the command line.
 #[derive(Clone, Copy, Debug)]
@@ -55,8 +59,10 @@ pub struct Network {
     pub(crate) pending_wake: Condvar,
     /// (peer, id) pairs that peer already knows: it announced the id, or we did to it.
     pub(crate) told: Mutex<SeenSet<(String, TxId)>>,
-    /// Ids being asked of some announcer now: each is asked once while in flight.
-    pub(crate) requested: Mutex<HashSet<TxId>>,
+    /// Ids being asked of some announcer now (each is asked once while in flight), with
+    /// up to [`MAX_OTHER_ANNOUNCERS`] other peers that announced it, asked in turn if
+    /// the first does not deliver it.
+    pub(crate) requested: Mutex<HashMap<TxId, Vec<String>>>,
     /// Announced tips already fetched from a peer, so an announcer repeating a tip it
     /// cannot serve costs one fetch, not one per announcement.
     fetched: Mutex<SeenSet<(String, BlockHash)>>,
@@ -82,7 +88,7 @@ impl Network {
             pending: Mutex::new(Vec::new()),
             pending_wake: Condvar::new(),
             told: Mutex::new(SeenSet::default()),
-            requested: Mutex::new(HashSet::new()),
+            requested: Mutex::new(HashMap::new()),
             fetched: Mutex::new(SeenSet::default()),
             fetching: Mutex::new(HashSet::new()),
             orphans: Mutex::new(VecDeque::new()),

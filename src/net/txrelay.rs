@@ -6,13 +6,15 @@
 //! announce its id.
 
 use crate::core::hash::TxId;
+use crate::net::network::MAX_OTHER_ANNOUNCERS;
 use crate::net::network::Network;
 use crate::net::outbox::IDS_PER_MESSAGE;
 use crate::node::{NewTransaction, Node, Source, now_ms};
 use crate::wire::protocol::GetdataAnswer;
 use log::debug;
 use serde_json::json;
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 
 /// The batcher thread: waits for newly pooled ids, lets `--relay-batch-ms` gather more,
 /// then queues each relay peer the ids it has not been told and did not send.
@@ -74,7 +76,19 @@ pub fn receive(node: &Node, network: &Network, peer: &str, ids: &[TxId]) -> usiz
         let mut requested = network.requested.lock().unwrap_or_else(|p| p.into_inner());
         wanted
             .into_iter()
-            .filter(|id| requested.insert(*id))
+            .filter(|id| match requested.entry(*id) {
+                Entry::Vacant(entry) => {
+                    entry.insert(Vec::new());
+                    true
+                }
+                Entry::Occupied(mut entry) => {
+                    let others = entry.get_mut();
+                    if others.len() < MAX_OTHER_ANNOUNCERS && !others.iter().any(|p| p == peer) {
+                        others.push(peer.to_string());
+                    }
+                    false
+                }
+            })
             .collect()
     };
     let count = wanted.len();
@@ -107,8 +121,8 @@ pub fn fetch(node: &Node, network: &Network, peer: &str, wanted: &[TxId]) {
             network
                 .book
                 .failed(peer, &error.to_string(), now_ms(), network.backoff_base());
-            release(network, wanted);
-            release(network, &network.outbox.drop_ids(peer));
+            ask_elsewhere(network, wanted);
+            ask_elsewhere(network, &network.outbox.drop_ids(peer));
             return;
         }
     };
@@ -146,7 +160,38 @@ pub fn fetch(node: &Node, network: &Network, peer: &str, wanted: &[TxId]) {
             ),
         );
     }
-    release(network, wanted);
+    let (delivered, not_delivered): (Vec<TxId>, Vec<TxId>) =
+        wanted.iter().partition(|id| received.contains(id));
+    release(network, &delivered);
+    ask_elsewhere(network, &not_delivered);
+}
+
+/// Ids one announcer did not deliver: each is asked of the next peer that announced it
+/// too, if any; the others are released (a later announcement asks again).
+fn ask_elsewhere(network: &Network, ids: &[TxId]) {
+    let mut next: HashMap<String, Vec<TxId>> = HashMap::new();
+    {
+        let mut requested = network.requested.lock().unwrap_or_else(|p| p.into_inner());
+        for id in ids {
+            match requested.get_mut(id).and_then(|others| others.pop()) {
+                Some(peer) => next.entry(peer).or_default().push(*id),
+                None => {
+                    requested.remove(id);
+                }
+            }
+        }
+    }
+    for (peer, ids) in next {
+        debug!(
+            "asking {peer} for {} transactions another announcer did not deliver",
+            ids.len()
+        );
+        let count = ids.len();
+        let dropped = network.outbox.push_ids(&peer, ids.clone(), true);
+        if dropped > 0 {
+            release(network, &ids[count - dropped..]);
+        }
+    }
 }
 
 /// The fetch of these ids is over, whatever came of it.

@@ -4,6 +4,7 @@
 //! validated as one branch. A page may stop early only past 16 MiB of JSON.
 
 use crate::core::block::Block;
+use crate::core::hash::BlockHash;
 use crate::net::outcome::{Outcome, PeerOutcome, status_of};
 use crate::node::{Adoption, Node};
 use crate::wire::client::PeerError;
@@ -18,7 +19,7 @@ pub const MAX_BRANCH_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Appends `peer`'s blocks after our tip a page at a time, each page validated and
 /// adopted (durably) before the next is asked for, up to its claimed length.
-pub(crate) fn extend(node: &Node, peer: &str, inv: &InvAnswer) -> PeerOutcome {
+pub(crate) fn extend(node: &Node, peer: &str, inv: &InvAnswer, fork: BlockHash) -> PeerOutcome {
     let outcome = |status: Outcome, reason: String| PeerOutcome {
         node: peer.to_string(),
         status,
@@ -28,12 +29,15 @@ pub(crate) fn extend(node: &Node, peer: &str, inv: &InvAnswer) -> PeerOutcome {
         tip: None,
         asked: true,
     };
-    let (start, _) = node.tip();
+    let start = inv.fork_index;
     let mut page_size = PAGE_SIZE;
     // Blocks this run appended (another peer's resolve may grow the chain meanwhile).
     let mut added = 0u64;
+    // The first page builds on the block the peer's inv named, whatever happened since
+    // (so what the peer sends is always looked at); later pages on our tip.
+    let mut first = Some((start, fork));
     let (status, reason) = 'run: loop {
-        let (our_length, our_tip) = node.tip();
+        let (our_length, our_tip) = first.take().unwrap_or_else(|| node.tip());
         if our_length >= inv.length {
             break if added == 0 {
                 (

@@ -238,7 +238,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
         if inv.fork_index == our_length {
             // It extends our chain: adopt page by page, so memory holds one page at a
             // time however long the chain it serves (SPEC §6b).
-            return extend(node, peer, &inv).with_inv(&inv);
+            return extend(node, peer, &inv, *fork_hash).with_inv(&inv);
         }
         let branch = match fetch_branch(node, peer, inv.fork_index, inv.length) {
             Ok(branch) => branch,

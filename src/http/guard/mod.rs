@@ -38,6 +38,8 @@ pub use head::{MAX_HEAD_BYTES, MAX_TARGET_BYTES};
 const STACK_BYTES: usize = 2 * 1024 * 1024;
 /// An idle connection thread waits this long for a new connection, then ends.
 const THREAD_IDLE: Duration = Duration::from_secs(30);
+/// How many `--request-timeout-ms` a client has to read a whole answer.
+const ANSWER_TIMEOUTS: u32 = 3;
 /// How long the accept loop rests after the system refused a connection (e.g. no file
 /// descriptors left), so it does not spin.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(20);
@@ -225,7 +227,15 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
         };
         let head_only = head.method == "HEAD";
         let response = answer(&shared.handler, request_of(head, body, peer));
-        match respond::write_response(&mut client.stream, response, head_only, connection) {
+        // The whole answer within a few request timeouts, however slowly the client reads.
+        let deadline = Instant::now() + limits.request_timeout * ANSWER_TIMEOUTS;
+        match respond::write_response(
+            &mut client.stream,
+            response,
+            head_only,
+            connection,
+            deadline,
+        ) {
             Ok(true) => client.compact(),
             Ok(false) => {
                 let _ = client.stream.shutdown(Shutdown::Write);

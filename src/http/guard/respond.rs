@@ -5,6 +5,7 @@
 use rouille::Response;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::time::Instant;
 
 /// Answers up to this size are written in one piece: a client never sees a head whose
 /// body the process did not live to send (`kill -9` between the two).
@@ -32,6 +33,7 @@ pub fn write_response(
     response: Response,
     head_only: bool,
     connection: Option<&str>,
+    deadline: Instant,
 ) -> io::Result<bool> {
     let status = response.status_code;
     let (mut body, length) = response.data.into_reader_and_size();
@@ -67,15 +69,15 @@ pub fn write_response(
     out.extend_from_slice(b"\r\n");
 
     if head_only || no_body {
-        client.write_all(&out)?;
+        write_by(client, &out, deadline)?;
     } else if !unsized_body.is_empty() || length <= WHOLE_ANSWER_BYTES {
         out.extend_from_slice(&unsized_body);
         let start = out.len();
         out.resize(start + length - unsized_body.len(), 0);
         body.read_exact(&mut out[start..])?;
-        client.write_all(&out)?;
+        write_by(client, &out, deadline)?;
     } else {
-        client.write_all(&out)?;
+        write_by(client, &out, deadline)?;
         drop(out);
         let mut left = length;
         let mut chunk = vec![0u8; COPY_CHUNK];
@@ -84,11 +86,33 @@ pub fn write_response(
             if n == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
-            client.write_all(&chunk[..n])?;
+            write_by(client, &chunk[..n], deadline)?;
             left -= n;
         }
     }
     Ok(connection != Some("close"))
+}
+
+/// Writes all of `bytes`, as `write_all` does (each call hands the kernel what it takes),
+/// but gives up at `deadline`: a client that reads an answer a trickle at a time holds
+/// its connection thread no longer than that (the socket's write timeout bounds each
+/// call; this bounds the whole answer).
+fn write_by(client: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+    while !bytes.is_empty() {
+        if Instant::now() >= deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client did not read the answer in time",
+            ));
+        }
+        match client.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
 }
 
 /// The reason phrase of every status a node answers.
@@ -130,7 +154,15 @@ mod tests {
         let connection = connection.map(str::to_string);
         // Written on its own thread: a large answer fills the socket before it is read.
         let writing = std::thread::spawn(move || {
-            write_response(&mut writer, response, head_only, connection.as_deref()).unwrap();
+            let deadline = Instant::now() + std::time::Duration::from_secs(30);
+            write_response(
+                &mut writer,
+                response,
+                head_only,
+                connection.as_deref(),
+                deadline,
+            )
+            .unwrap();
         });
         let mut text = String::new();
         reader.read_to_string(&mut text).unwrap();
@@ -173,6 +205,42 @@ mod tests {
             text,
             "HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn a_client_reading_a_trickle_is_given_up_on_at_the_deadline() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut reader = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut writer, _) = listener.accept().unwrap();
+        writer
+            .set_write_timeout(Some(std::time::Duration::from_secs(1)))
+            .unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = std::sync::Arc::clone(&stop);
+        let trickle = std::thread::spawn(move || {
+            let mut byte = [0u8; 1024];
+            while !stopped.load(std::sync::atomic::Ordering::SeqCst)
+                && reader.read(&mut byte).unwrap_or(0) > 0
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        let started = Instant::now();
+        let body = "x".repeat(64 * 1024 * 1024);
+        let deadline = started + std::time::Duration::from_millis(500);
+        let result = write_response(&mut writer, Response::text(body), false, None, deadline);
+        assert!(
+            result.is_err(),
+            "a 64 MiB answer cannot reach a trickle reader in time"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "given up after {:?}",
+            started.elapsed()
+        );
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        drop(writer);
+        trickle.join().unwrap();
     }
 
     #[test]

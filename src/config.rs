@@ -107,7 +107,8 @@ A proof-of-work blockchain node answering JSON over HTTP.
   --wallet-height H      tree height of the keys the node's wallet makes: 5, 10 or 15
                          (2^H - 1 signatures each; default 10)
   --request-timeout-ms N time a client has to send a request's head, then its body
-                         (else 408); idle connections are closed after it (default 10000)
+                         (else 408); idle connections are closed after it, and
+                         those that take three times it to read an answer (default 10000)
   --max-connections N    client connections open at once; more get 503 (default 4096)
   minichain wallet ...   the command-line wallet: `minichain wallet --help`
   --help                 print this help

@@ -46,6 +46,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Client connections open at once; more are answered 503.
     pub max_connections: usize,
+    /// The URL this node gives its peers for itself (`--advertise`), normalised; `None`:
+    /// the address each peer sees it connect from (SPEC §6c).
+    pub advertise: Option<String>,
 }
 
 /// What the command line asked for.
@@ -78,12 +81,16 @@ usage: minichain [--port N] [--host ADDR] [--data-dir DIR] [--difficulty BITS] [
                  [--no-relay] [--sync-interval-ms N] [--peer-expiry-ms N]
                  [--relay-peers N] [--relay-batch-ms N]
                  [--pool-max N] [--wallet-height 5|10|15]
-                 [--request-timeout-ms N] [--max-connections N]
+                 [--request-timeout-ms N] [--max-connections N] [--advertise URL]
 
 A proof-of-work blockchain node answering JSON over HTTP.
 
   --port N               port to listen on (default 5000; 0 picks a free one)
-  --host ADDR            address to bind (default 127.0.0.1)
+  --host ADDR            address to bind (default 127.0.0.1; 0.0.0.0 lets other machines
+                         of the network in: a classroom)
+  --advertise URL        the address peers reach this node at, given to each peer it
+                         registers with (default: the address that peer sees it connect
+                         from); for a node behind port forwarding or a name
   --data-dir DIR         this node's files (default data/<port>); two nodes never share one
   --difficulty BITS      leading zero bits a block hash needs, 1-64 (default 20)
   --reward N             coins the coinbase of each block pays its miner (default 50)
@@ -136,6 +143,7 @@ impl Default for Config {
             wallet_height: 10,
             request_timeout: Duration::from_millis(10_000),
             max_connections: 4096,
+            advertise: None,
         }
     }
 }
@@ -227,6 +235,11 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
             }
             "--max-connections" => {
                 config.max_connections = number(&flag, &value()?, 1, 1_000_000)? as usize
+            }
+            "--advertise" => {
+                let url = crate::wire::address::normalize_peer(&value()?)
+                    .map_err(|error| FlagError(format!("--advertise: {error}")))?;
+                config.advertise = Some(url);
             }
             _ => return Err(FlagError(format!("unknown flag {arg:?}"))),
         }

@@ -278,7 +278,10 @@ mod tests {
             search.join().unwrap()
         });
         assert_eq!(searched.found, None);
+        // Each thread finishes its batch before it looks at the flag, so both count.
         assert!(searched.attempts >= 2 * NONCES_PER_CHECK, "{searched:?}");
-        assert!(searched.elapsed >= Duration::from_millis(20));
+        assert_eq!(searched.attempts % NONCES_PER_CHECK, 0, "{searched:?}");
+        // No bound on the time: the search may start late on a busy machine.
+        assert!(searched.elapsed > Duration::ZERO);
     }
 }

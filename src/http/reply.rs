@@ -73,6 +73,7 @@ impl From<NodeError> for ApiError {
             NodeError::BadRequest(m) => ApiError::BadRequest(m),
             NodeError::Duplicate(m) => ApiError::Conflict(m),
             NodeError::NotFound(m) => ApiError::NotFound(m),
+            NodeError::Forbidden(m) => ApiError::Forbidden(m),
             NodeError::Storage(_) | NodeError::Unmineable(_) | NodeError::Wallet(_) => {
                 ApiError::Internal(error.to_string())
             }

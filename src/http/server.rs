@@ -108,8 +108,8 @@ pub fn run(config: Config) -> Result<(), RunError> {
     }
 
     if !peers.is_empty() {
-        let node = node.clone();
-        std::thread::spawn(move || join::register_with_peers(&node, &peers));
+        let (node, network) = (node.clone(), Arc::clone(&network));
+        std::thread::spawn(move || join::register_with_peers(&node, &network, &peers));
     }
     server.run();
     Ok(())
@@ -129,6 +129,7 @@ fn open_node(config: &Config, port: u16, peers: &[String]) -> Result<Node, RunEr
     let identity = |node_id| Identity {
         url: url.clone(),
         bound_host: config.host.clone(),
+        advertise: config.advertise.clone(),
         port,
         node_id,
         miner: config.miner.clone(),

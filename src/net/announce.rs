@@ -18,6 +18,7 @@ use crate::net::sync::{self, Outcome};
 use crate::net::txrelay;
 use crate::node::{Adoption, Node, NodeError, now_ms};
 use crate::wire::address::{is_own_address, normalize_peer};
+use crate::wire::client::cut_words;
 use crate::wire::protocol::{ChainPage, CompactBlock, CompactPage, GetdataAnswer};
 use log::{Level, debug, log, warn};
 use serde::{Deserialize, Serialize};
@@ -164,17 +165,24 @@ pub fn send(node: &Node, network: &Network, peer: &str, ids: &[TxId]) {
     }
     let (genesis, _) = node.network();
     let body = Announcement {
-        node: node.identity().url.clone(),
+        node: network.names.url_for(node.identity(), peer),
         node_id: node.identity().node_id.clone(),
         length: tip_is_new.then_some(length),
         tip: tip_is_new.then_some(tip),
         genesis: tip_is_new.then_some(genesis),
         transactions: ids.to_vec(),
     };
-    match node
+    let answer = node
         .client()
         .post_status(&format!("{peer}/inv"), &body, &[])
-    {
+        .map(|(status, words)| {
+            // Its own words only from a peer proven to be a node of ours (SPEC §6c).
+            let words = words
+                .filter(|_| network.book.is_proven(peer))
+                .map(|words| cut_words(&words));
+            (status, words)
+        });
+    match answer {
         Ok((202, message)) => {
             debug!(
                 "announced {}{} transaction ids to {peer}: {}",

@@ -28,6 +28,7 @@ pub(crate) fn extend(node: &Node, peer: &str, inv: &InvAnswer, fork: BlockHash) 
         node_id: None,
         tip: None,
         asked: true,
+        pooled: Vec::new(),
     };
     let start = inv.fork_index;
     let mut page_size = PAGE_SIZE;

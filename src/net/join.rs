@@ -6,11 +6,17 @@
 
 use crate::net::flight::{MAX_PARALLEL, map_bounded};
 use crate::net::network::Network;
-use crate::net::peer_book::MAX_PEERS;
+use crate::net::self_name::host_of;
+use crate::net::self_name::is_loopback_url;
+use crate::node::peer_table::{
+    LearnRefused, Learned, MAX_PER_SOURCE, MAX_PORTS_PER_CLIENT, PeerKind,
+};
 use crate::node::{Node, NodeError, now_ms};
 use crate::wire::address::{is_own_address, normalize_peer};
+use crate::wire::client::{PeerError, cut_words};
 use crate::wire::protocol::InvAnswer;
 use log::{debug, info, warn};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 /// How long `--peer` self-registration keeps retrying a peer that does not answer.
@@ -53,36 +59,64 @@ pub struct Registered {
     pub merged: Vec<String>,
 }
 
+/// Who asks to register peers (SPEC §6c).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// The owner (§5a): registers anything; those peers are the owner's.
+    Owner,
+    /// Anyone else, from this address as the socket sees it: registers only itself.
+    Stranger(IpAddr),
+}
+
 /// `POST /nodes/register`: all or nothing. Asks each new address's `/inv` (several at
 /// once); refuses one on another network or that is this node; keeps a node reached
-/// under a second name once; registers one that does not answer.
+/// under a second name once; registers one that does not answer. A stranger may name
+/// only its own address, at most [`MAX_PORTS_PER_CLIENT`] ports of it, and never one the
+/// owner forgot (403); what it registers is a learned peer.
 pub fn register(
     node: &Node,
     network: &Network,
     addresses: &[String],
+    caller: Caller,
 ) -> Result<Registered, NodeError> {
     let identity = node.identity();
     let registered = node.peers();
     let mut candidates: Vec<String> = Vec::new();
+    let mut upgrades: Vec<String> = Vec::new();
     for address in addresses {
         let peer =
             normalize_peer(address).map_err(|error| NodeError::BadRequest(error.to_string()))?;
-        if is_own_address(&peer, &identity.bound_host, identity.port) || peer == identity.url {
+        if is_own_address(&peer, &identity.bound_host, identity.port)
+            || peer == identity.url
+            || network.names.known_as_me(&peer)
+        {
             return Err(NodeError::BadRequest(format!(
                 "peer address {address:?} is this node itself ({}); register other nodes",
                 identity.url
             )));
         }
-        if !registered.contains(&peer) && !candidates.contains(&peer) {
+        if let Caller::Stranger(client) = caller {
+            stranger_may_name(node, client, &peer)?;
+        }
+        if registered.contains(&peer) {
+            if caller == Caller::Owner && !upgrades.contains(&peer) {
+                upgrades.push(peer);
+            }
+        } else if !candidates.contains(&peer) {
             candidates.push(peer);
         }
     }
-    if registered.len() + candidates.len() > MAX_PEERS {
-        return Err(NodeError::BadRequest(format!(
-            "a node keeps at most {MAX_PEERS} peers; {} are registered and {} are new; forget some first (DELETE /nodes/register)",
-            registered.len(),
-            candidates.len()
-        )));
+    if let Caller::Stranger(client) = caller {
+        let source = PeerKind::client(client);
+        let PeerKind::Learned { source } = source else {
+            unreachable!("a client is a learned source")
+        };
+        let after = node.peers_from(&source) + candidates.len();
+        if after > MAX_PORTS_PER_CLIENT {
+            return Err(NodeError::Forbidden(format!(
+                "a node registers itself here with at most {MAX_PORTS_PER_CLIENT} ports per address; {client} would have {after}"
+            )));
+        }
     }
     let probes = probe_all(node, &candidates);
     let mut kept: Vec<String> = Vec::new();
@@ -96,6 +130,7 @@ pub fn register(
                 )));
             }
             Probe::Myself => {
+                network.names.is_me(peer);
                 return Err(NodeError::BadRequest(format!(
                     "{peer} is this node itself (it answers with our node_id); register other nodes"
                 )));
@@ -117,26 +152,75 @@ pub fn register(
             }
         }
     }
-    let peers = if kept.is_empty() {
-        registered
-    } else {
-        node.register_peers(&kept)?
-    };
     record_probes(network, &candidates, &probes);
+    let peers = match caller {
+        Caller::Owner if kept.is_empty() && upgrades.is_empty() => registered,
+        Caller::Owner => {
+            kept.extend(upgrades);
+            node.register_peers(&kept)?
+        }
+        Caller::Stranger(client) => {
+            let PeerKind::Learned { source } = PeerKind::client(client) else {
+                unreachable!("a client is a learned source")
+            };
+            for peer in &kept {
+                node.learn_peer(peer, &source, MAX_PORTS_PER_CLIENT, |learned| {
+                    network.book.worst(learned)
+                })
+                .map_err(|refused| NodeError::Forbidden(refused.to_string()))?;
+            }
+            node.peers()
+        }
+    };
     Ok(Registered { peers, merged })
 }
 
-/// Peer exchange: registers those of `candidates` (addresses a peer listed) that answer
-/// on our network and are not already known under another name, up to the peer cap.
-pub fn discover(node: &Node, network: &Network, candidates: &[String]) {
+/// Whether a stranger at `client` may name `peer`: only its own address, as this node's
+/// socket sees it, and not one the owner forgot. A loopback stranger is a web page in
+/// the owner's browser (the owner check refused it), never a node: refused.
+fn stranger_may_name(node: &Node, client: IpAddr, peer: &str) -> Result<(), NodeError> {
+    let client = canonical(client);
+    if client.is_loopback() {
+        return Err(NodeError::Forbidden(
+            "registering peers from a web page is the owner's to allow: send the owner token (Authorization: Bearer)".into(),
+        ));
+    }
+    let named = host_of(peer).and_then(|host| host.parse::<IpAddr>().ok());
+    if named.map(canonical) != Some(client) {
+        return Err(NodeError::Forbidden(format!(
+            "a node may register only itself: {peer} is not {client}, the address this node sees you at; only the owner registers other peers"
+        )));
+    }
+    if node.is_forgotten(peer) {
+        return Err(NodeError::Forbidden(LearnRefused::Forgotten.to_string()));
+    }
+    Ok(())
+}
+
+/// An address as one machine: an IPv4-mapped IPv6 address is its IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Peer exchange: registers, as learned peers from `source` (the peer that listed them),
+/// those of `candidates` that answer on our network and are not already known under
+/// another name; then registers this node with each, so the link works both ways.
+pub fn discover(node: &Node, network: &Network, source: &str, candidates: &[String]) {
     let probes = probe_all(node, candidates);
     record_probes(network, candidates, &probes);
     for (peer, probe) in candidates.iter().zip(&probes) {
-        let Probe::Same(inv) = probe else { continue };
+        let inv = match probe {
+            Probe::Same(inv) => inv,
+            Probe::Myself => {
+                network.names.is_me(peer);
+                continue;
+            }
+            _ => continue,
+        };
         let peers = node.peers();
-        if peers.len() >= MAX_PEERS {
-            return;
-        }
         if peers.contains(peer)
             || network
                 .book
@@ -145,9 +229,17 @@ pub fn discover(node: &Node, network: &Network, candidates: &[String]) {
         {
             continue;
         }
-        match node.register_peers(std::slice::from_ref(peer)) {
-            Ok(_) => info!("peer exchange: registered {peer}"),
-            Err(error) => debug!("peer exchange: could not register {peer}: {error}"),
+        match node.learn_peer(peer, source, MAX_PER_SOURCE, |learned| {
+            network.book.worst(learned)
+        }) {
+            Ok(Learned::Added { .. }) => {
+                debug!("peer exchange: registered {peer} (listed by {source})");
+                if let Err(error) = register_with(node, network, peer) {
+                    debug!("peer exchange: could not register with {peer}: {error}");
+                }
+            }
+            Ok(Learned::Known) => {}
+            Err(refused) => debug!("peer exchange: {peer} not registered: {refused}"),
         }
     }
 }
@@ -185,32 +277,29 @@ fn record_probes(network: &Network, peers: &[String], probes: &[Probe]) {
 
 /// Registers this node with each `--peer` so joining is mutual, retrying with backoff
 /// (for [`JOIN_RETRY_FOR`]) while a peer does not answer: nodes started together find
-/// each other. A peer that refuses (another network) is not asked again.
-pub fn register_with_peers(node: &Node, peers: &[String]) {
-    let body = serde_json::json!({ "nodes": [node.identity().url] });
+/// each other. Each peer is given the name it can reach this node by (SPEC §6c). A peer
+/// that refuses (another network, a rule) is not asked again.
+pub fn register_with_peers(node: &Node, network: &Network, peers: &[String]) {
     let started = Instant::now();
     let mut waiting: Vec<String> = peers.to_vec();
     let mut delay = Duration::from_millis(100);
     let mut attempt = 1;
     loop {
-        waiting.retain(|peer| {
-            let url = format!("{peer}/nodes/register");
-            match node.client().post_status(&url, &body, &[]) {
-                Ok((201, _)) => {
-                    info!("registered with {peer} (attempt {attempt})");
-                    false
-                }
-                Ok((status, reason)) => {
-                    warn!(
-                        "{peer} refused our registration ({status}: {}); not asking again",
-                        reason.unwrap_or_default()
-                    );
-                    false
-                }
-                Err(error) => {
-                    debug!("could not register with {peer} yet (attempt {attempt}): {error}");
-                    true
-                }
+        waiting.retain(|peer| match register_with(node, network, peer) {
+            Ok((201, _)) => {
+                info!("registered with {peer} (attempt {attempt})");
+                false
+            }
+            Ok((status, reason)) => {
+                warn!(
+                    "{peer} refused our registration ({status}{}); not asking again",
+                    reason.map(|r| format!(": {r}")).unwrap_or_default()
+                );
+                false
+            }
+            Err(error) => {
+                debug!("could not register with {peer} yet (attempt {attempt}): {error}");
+                true
             }
         });
         if waiting.is_empty() {
@@ -229,4 +318,31 @@ pub fn register_with_peers(node: &Node, peers: &[String]) {
         delay = (delay * 2).min(Duration::from_secs(5));
         attempt += 1;
     }
+}
+
+/// Asks `peer` to register this node under the name it can reach us by; returns its
+/// status and, when the peer has shown it is a node of our network, its `error` text
+/// (cut at [`PEER_WORDS`] characters; SPEC §6c: a peer's words stay its own).
+pub fn register_with(
+    node: &Node,
+    network: &Network,
+    peer: &str,
+) -> Result<(u16, Option<String>), PeerError> {
+    let name = network.names.url_for(node.identity(), peer);
+    if !is_loopback_url(peer) && is_loopback_url(&name) {
+        warn!(
+            "{peer} is on another machine but this node is bound to {}: it cannot reach us; start with --host 0.0.0.0",
+            node.identity().bound_host
+        );
+    }
+    let body = serde_json::json!({ "nodes": [name] });
+    let url = format!("{peer}/nodes/register");
+    let (status, words) = node.client().post_status(&url, &body, &[])?;
+    let words = match words {
+        Some(words) if status != 201 && matches!(probe(node, peer), Probe::Same(_)) => {
+            Some(cut_words(&words))
+        }
+        _ => None,
+    };
+    Ok((status, words))
 }

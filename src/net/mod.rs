@@ -14,5 +14,6 @@ pub mod outcome;
 pub mod peer_book;
 pub mod relay;
 pub mod relay_peers;
+pub mod self_name;
 pub mod sync;
 pub mod txrelay;

@@ -9,6 +9,7 @@ use crate::net::flight::SingleFlight;
 use crate::net::outbox::{Outbox, SeenSet};
 use crate::net::peer_book::PeerBook;
 use crate::net::relay_peers::RelayPeers;
+use crate::net::self_name::SelfName;
 use crate::net::sync::{self, PeerInventory, ResolveReport};
 use crate::node::{Listener, NewTransaction, Node, Source, now_ms};
 use log::{debug, warn};
@@ -48,6 +49,8 @@ pub struct Network {
     pub book: PeerBook,
     /// The peers announcements go to, and the one other peer each sync asks in turn.
     pub relay_peers: RelayPeers,
+    /// The name this node gives each peer for itself (SPEC §6c).
+    pub names: SelfName,
     /// Concurrent `/nodes/resolve` calls share one run.
     resolving: SingleFlight<ResolveReport>,
     /// Concurrent `/getblocks` calls share one run.
@@ -82,6 +85,7 @@ impl Network {
             settings,
             book: PeerBook::default(),
             relay_peers: RelayPeers::default(),
+            names: SelfName::default(),
             resolving: SingleFlight::default(),
             asking: SingleFlight::default(),
             outbox: Outbox::default(),

@@ -4,7 +4,7 @@
 
 use crate::core::hash::{BlockHash, TxId};
 use crate::wire::client::PeerError;
-use crate::wire::protocol::InvAnswer;
+use crate::wire::protocol::{InvAnswer, InvItem};
 use serde::Serialize;
 use std::fmt;
 
@@ -71,7 +71,15 @@ pub struct PeerOutcome {
     /// says nothing about the peer and the peer book leaves it as it was.
     #[serde(skip)]
     pub asked: bool,
+    /// Transaction ids the peer's `/inv` listed from its pool (at most
+    /// [`POOLED_IDS_KEPT`]), so the background sync can fetch those we lack (SPEC §6c:
+    /// pools catch up too). Not part of the answer.
+    #[serde(skip)]
+    pub pooled: Vec<TxId>,
 }
+
+/// Most pooled ids kept from one peer's `/inv` for the pool catch-up.
+pub const POOLED_IDS_KEPT: usize = 4000;
 
 impl PeerOutcome {
     /// A peer not called because the time ran out (reported as `unreachable`).
@@ -84,6 +92,7 @@ impl PeerOutcome {
             node_id: None,
             tip: None,
             asked: false,
+            pooled: Vec::new(),
         }
     }
 
@@ -91,6 +100,15 @@ impl PeerOutcome {
     pub(crate) fn with_inv(mut self, inv: &InvAnswer) -> PeerOutcome {
         self.node_id = Some(inv.node_id.clone());
         self.tip = Some(inv.tip);
+        self.pooled = inv
+            .values
+            .iter()
+            .filter_map(|item| match item {
+                InvItem::Transaction(id) => Some(*id),
+                InvItem::Block(_) => None,
+            })
+            .take(POOLED_IDS_KEPT)
+            .collect();
         self
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::core::hash::BlockHash;
 use crate::net::sync::{Outcome, PeerOutcome};
+use crate::node::peer_table::PeerKind;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -75,6 +76,8 @@ pub struct PeerView {
     pub failures: u64,
     /// `up`, `down`, `other network` or `unknown`.
     pub status: &'static str,
+    /// `owner` (`--peer`, or registered by the owner) or `learned` (SPEC §6c).
+    pub kind: &'static str,
     /// The last thing that went wrong with it, if anything.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -267,14 +270,55 @@ impl PeerBook {
             .remove(peer);
     }
 
-    /// `GET /nodes`: one line per peer, in the order given.
-    pub fn view(&self, peers: &[String]) -> Vec<PeerView> {
+    /// The peer's status word and its last problem, if any.
+    pub fn status(&self, peer: &str) -> (&'static str, Option<String>) {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.get(peer).map_or(("unknown", None), |health| {
+            (health.status.as_str(), health.reason.clone())
+        })
+    }
+
+    /// Whether the peer answered `/inv` as a node of this network (and has not since
+    /// answered as another): only then may its own `error` words be repeated (SPEC §6c).
+    pub fn is_proven(&self, peer: &str) -> bool {
+        self.with(peer, |health| {
+            health.node_id.is_some() && health.status != PeerStatus::OtherNetwork
+        })
+    }
+
+    /// Of `peers`, the one with the worst record, to make room (SPEC §6c): down the
+    /// longest, never seen up first; then never answered; then another network; then
+    /// the one heard from least recently.
+    pub fn worst(&self, peers: &[String]) -> Option<String> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         peers
             .iter()
-            .map(|peer| {
+            .min_by_key(|peer| {
+                let health = entries.get(*peer).cloned().unwrap_or_default();
+                let rank = match health.status {
+                    PeerStatus::Down => 0,
+                    PeerStatus::Unknown => 1,
+                    PeerStatus::OtherNetwork => 2,
+                    PeerStatus::Up => 3,
+                };
+                let since = match health.status {
+                    PeerStatus::Down => health.down_since_ms.unwrap_or(0),
+                    _ => health.last_seen_ms.unwrap_or(0),
+                };
+                (rank, health.last_seen_ms.is_some(), since)
+            })
+            .cloned()
+    }
+
+    /// `GET /nodes`: one line per peer, in the order given.
+    pub fn view(&self, peers: &[(String, PeerKind)]) -> Vec<PeerView> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        peers
+            .iter()
+            .map(|(peer, kind)| {
                 let health = entries.get(peer).cloned().unwrap_or_default();
                 PeerView {
+                    kind: kind.as_str(),
                     node: peer.clone(),
                     node_id: health.node_id,
                     length: health.length,
@@ -317,9 +361,11 @@ mod tests {
             book.expired(&peers, 9999, Duration::from_millis(600))
                 .is_empty()
         );
-        let view = book.view(&peers);
+        let view = book.view(&[(peers[0].clone(), PeerKind::Owner)]);
         assert_eq!(view[0].status, "up");
         assert_eq!(view[0].failures, 0);
+        assert_eq!(view[0].kind, "owner");
+        assert!(book.is_proven("http://a:1"));
         assert_eq!(
             book.peer_with_node_id(&peers, "id").as_deref(),
             Some("http://a:1")

@@ -19,6 +19,8 @@ struct State {
     random: u64,
     /// Which other peer the next sync round asks besides the relay peers.
     turn: usize,
+    /// Whose peer list the next round of peer exchange reads.
+    exchange_turn: usize,
 }
 
 impl Default for RelayPeers {
@@ -32,6 +34,7 @@ impl Default for RelayPeers {
                 chosen: Vec::new(),
                 random: seed | 1,
                 turn: 0,
+                exchange_turn: 0,
             }),
         }
     }
@@ -76,6 +79,20 @@ impl RelayPeers {
             targets.push(other);
         }
         targets
+    }
+}
+
+impl RelayPeers {
+    /// Whose peer list this round's exchange reads: one of `up`, a different one each
+    /// round (SPEC §6a), so a round reads one list whatever the size of the network.
+    pub fn next_exchange(&self, up: &[String]) -> Option<String> {
+        if up.is_empty() {
+            return None;
+        }
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let pick = up[state.exchange_turn % up.len()].clone();
+        state.exchange_turn = state.exchange_turn.wrapping_add(1);
+        Some(pick)
     }
 }
 

@@ -181,6 +181,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
         node_id: None,
         tip: None,
         asked: true,
+        pooled: Vec::new(),
     };
     for _ in 0..MAX_FORK_RETRIES {
         let (our_length, _) = node.tip();
@@ -266,6 +267,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
                     node_id: None,
                     tip: None,
                     asked: true,
+                    pooled: Vec::new(),
                 }
                 .with_inv(&inv);
             }

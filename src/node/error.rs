@@ -15,6 +15,8 @@ pub enum NodeError {
     Duplicate(String),
     /// The thing to remove does not exist (404).
     NotFound(String),
+    /// Not this caller's to ask: a stranger registering another address (403, SPEC §6c).
+    Forbidden(String),
     /// The disk refused a write; nothing was acknowledged (500).
     Storage(StoreError),
     /// The block built from the pool breaks a rule, so it was not appended (500).
@@ -29,6 +31,7 @@ impl fmt::Display for NodeError {
             NodeError::BadRequest(reason)
             | NodeError::Duplicate(reason)
             | NodeError::NotFound(reason)
+            | NodeError::Forbidden(reason)
             | NodeError::Unmineable(reason)
             | NodeError::Wallet(reason) => f.write_str(reason),
             NodeError::Storage(error) => write!(f, "could not save the change: {error}"),

@@ -269,6 +269,7 @@ mod tests {
         let identity = |node_id| Identity {
             url: "http://127.0.0.1:1".into(),
             bound_host: "127.0.0.1".into(),
+            advertise: None,
             port: 1,
             node_id,
             miner: Some("alice".into()),

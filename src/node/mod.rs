@@ -12,6 +12,7 @@ mod ingest;
 mod mining;
 mod orphans;
 mod owner_wallet;
+pub mod peer_table;
 mod peers;
 mod reads;
 mod stamps;
@@ -33,6 +34,7 @@ use crate::wallet::node_wallet::NodeWallet;
 use crate::wire::address::normalize_peer;
 use crate::wire::client::PeerClient;
 use log::info;
+use peer_table::PeerTable;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -50,6 +52,9 @@ pub struct Identity {
     pub url: String,
     /// The host it is bound to, to recognise its own address among peers.
     pub bound_host: String,
+    /// `--advertise`: the URL it gives every peer for itself; `None`: the address each
+    /// peer sees (`net::self_name`).
+    pub advertise: Option<String>,
     /// The port it listens on.
     pub port: u16,
     /// Made once per data directory; lets a node recognise itself behind another name.
@@ -99,7 +104,7 @@ pub trait Listener: Send + Sync {
 struct State {
     chain: Chain,
     pool: Pool,
-    peers: Vec<String>,
+    peers: PeerTable,
     store: Store,
     /// Raised (and replaced by a fresh flag) whenever the tip moves: the cancel flag of
     /// every nonce search running on the old tip.
@@ -188,7 +193,7 @@ impl Node {
         }
 
         let peers_file = store.dir().join("peers.db").display().to_string();
-        for peer in &peers {
+        for peer in peers.peers.iter().chain(&peers.forgotten) {
             match normalize_peer(peer) {
                 Ok(normal) if &normal == peer => {}
                 _ => {
@@ -204,7 +209,7 @@ impl Node {
             "loaded {} blocks, {} pending transactions and {} peers from {}",
             chain.len(),
             rebuilt.len(),
-            peers.len(),
+            peers.peers.len(),
             store.dir().display()
         );
         let dir = store.dir().to_path_buf();
@@ -216,7 +221,7 @@ impl Node {
                 state: Mutex::new(State {
                     chain,
                     pool: rebuilt,
-                    peers,
+                    peers: PeerTable::from_stored(peers),
                     store,
                     tip_moved: Arc::default(),
                     stamps: stamps::FreshStamps::default(),

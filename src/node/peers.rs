@@ -1,47 +1,89 @@
-//! The registered peers: listing, registering and forgetting them (all or nothing).
+//! The registered peers (SPEC §6c): the owner registers and forgets them, all or
+//! nothing; strangers and peer exchange add learned peers within their limits; expiry
+//! drops learned peers only. Every change is persisted before it is answered.
 
+use super::peer_table::{LearnRefused, Learned, PeerKind};
 use super::{Node, NodeError};
-use crate::wire::address::{MAX_PEERS, is_own_address, normalize_peer};
+use crate::wire::address::{is_own_address, normalize_peer};
 use log::info;
 
 impl Node {
-    /// Registered peers.
+    /// Registered peers, in registration order.
     pub fn peers(&self) -> Vec<String> {
-        self.lock().peers.clone()
+        self.lock().peers.urls()
     }
 
-    /// Registers peers, all or nothing; returns the whole list.
+    /// Registered peers with who put each there.
+    pub fn peer_entries(&self) -> Vec<(String, PeerKind)> {
+        self.lock().peers.entries().to_vec()
+    }
+
+    /// Whether the owner forgot `url` (SPEC §6c: forget means forget).
+    pub fn is_forgotten(&self, url: &str) -> bool {
+        self.lock().peers.is_forgotten(url)
+    }
+
+    /// How many listed peers `source` put there.
+    pub fn peers_from(&self, source: &str) -> usize {
+        self.lock().peers.count_from(source)
+    }
+
+    /// The owner registers peers, all or nothing: they become the owner's (never
+    /// displaced or expired) and are no longer forgotten. Returns the whole list.
     pub fn register_peers(&self, addresses: &[String]) -> Result<Vec<String>, NodeError> {
         let normalised = self.normalise_all(addresses)?;
         let mut state = self.lock();
-        let mut peers = state.peers.clone();
-        for peer in normalised {
-            if !peers.contains(&peer) {
-                peers.push(peer);
+        let mut table = state.peers.clone();
+        let joined = table.add_owners(&normalised).map_err(|owners| {
+            NodeError::BadRequest(format!(
+                "a node keeps at most {} of its owner's peers; this would make {owners}; forget some first (DELETE /nodes/register)",
+                super::peer_table::MAX_OWNER_PEERS
+            ))
+        })?;
+        if table != state.peers {
+            state.store.save_peers(&table.to_stored())?;
+            if !joined.is_empty() {
+                info!(
+                    "{} joined: {}; {} now",
+                    plural(joined.len(), "peer"),
+                    joined.join(", "),
+                    plural(table.entries().len(), "peer")
+                );
             }
+            state.peers = table;
         }
-        if peers.len() > MAX_PEERS {
-            return Err(NodeError::BadRequest(format!(
-                "a node keeps at most {MAX_PEERS} peers; {} are registered, this would make {}; forget some first (DELETE /nodes/register)",
-                state.peers.len(),
-                peers.len()
-            )));
-        }
-        if peers != state.peers {
-            state.store.save_peers(&peers)?;
-            let joined = &peers[state.peers.len()..];
-            info!(
-                "peer{} joined: {}; {} peers now",
-                if joined.len() == 1 { "" } else { "s" },
-                joined.join(", "),
-                peers.len()
-            );
-            state.peers = peers;
-        }
-        Ok(state.peers.clone())
+        Ok(state.peers.urls())
     }
 
-    /// Forgets peers, all or nothing: an address that is not registered is a 404.
+    /// Adds a learned peer told of by `source` (at most `limit` from it), displacing the
+    /// learned peer `worst` picks when the list is full (SPEC §6c).
+    pub fn learn_peer(
+        &self,
+        url: &str,
+        source: &str,
+        limit: usize,
+        worst: impl FnOnce(&[String]) -> Option<String>,
+    ) -> Result<Learned, LearnRefused> {
+        let mut state = self.lock();
+        let mut table = state.peers.clone();
+        let learned = table.learn(url, source, limit, worst)?;
+        if let Learned::Added { displaced } = &learned {
+            if let Err(error) = state.store.save_peers(&table.to_stored()) {
+                log::warn!("could not save learned peer {url}: {error}");
+                return Err(LearnRefused::Full);
+            }
+            match displaced {
+                Some(old) => info!("peer joined: {url} (from {source}), replacing {old}"),
+                None => info!("peer joined: {url} (from {source})"),
+            }
+            state.peers = table;
+        }
+        Ok(learned)
+    }
+
+    /// The owner forgets peers, all or nothing: an address that is not registered is a
+    /// 404. Forgotten addresses are remembered (persisted) so that neither peer exchange
+    /// nor a stranger brings them back.
     pub fn unregister_peers(&self, addresses: &[String]) -> Result<Vec<String>, NodeError> {
         let mut normalised = Vec::new();
         for address in addresses {
@@ -51,26 +93,34 @@ impl Node {
             );
         }
         let mut state = self.lock();
-        if let Some(missing) = normalised.iter().find(|peer| !state.peers.contains(peer)) {
-            return Err(NodeError::NotFound(format!(
+        let mut table = state.peers.clone();
+        table.forget(&normalised).map_err(|missing| {
+            NodeError::NotFound(format!(
                 "{missing} is not a registered peer; GET /nodes/register lists them"
-            )));
-        }
-        let peers: Vec<String> = state
-            .peers
-            .iter()
-            .filter(|peer| !normalised.contains(peer))
-            .cloned()
-            .collect();
-        state.store.save_peers(&peers)?;
+            ))
+        })?;
+        state.store.save_peers(&table.to_stored())?;
         info!(
-            "peer{} left: {}; {} peers now",
-            if normalised.len() == 1 { "" } else { "s" },
+            "{} left: {}; {} now",
+            plural(normalised.len(), "peer"),
             normalised.join(", "),
-            peers.len()
+            plural(table.entries().len(), "peer")
         );
-        state.peers = peers;
-        Ok(state.peers.clone())
+        state.peers = table;
+        Ok(state.peers.urls())
+    }
+
+    /// Drops a learned peer that stayed unreachable; the owner's peers stay (retried with
+    /// backoff). Returns whether it was dropped.
+    pub fn drop_learned_peer(&self, url: &str) -> Result<bool, NodeError> {
+        let mut state = self.lock();
+        let mut table = state.peers.clone();
+        if !table.drop_learned(url) {
+            return Ok(false);
+        }
+        state.store.save_peers(&table.to_stored())?;
+        state.peers = table;
+        Ok(true)
     }
 
     /// Normalises addresses, refusing our own and any malformed one (all or nothing).
@@ -89,5 +139,14 @@ impl Node {
             normalised.push(peer);
         }
         Ok(normalised)
+    }
+}
+
+/// `1 peer`, `2 peers`.
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
     }
 }

@@ -62,8 +62,20 @@ pub struct Loaded {
     pub pool: Vec<Transaction>,
     /// The pool's log files, for the group commit to append to.
     pub pool_log: PoolLog,
-    /// Registered peers.
+    /// Registered peers, their kinds and the forgotten addresses.
+    pub peers: StoredPeers,
+}
+
+/// `peers.db`: the peer list as kept on disk (SPEC §6c). A file from before kinds holds
+/// only `peers`: every peer in it is the owner's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredPeers {
+    /// Every peer, in registration order.
     pub peers: Vec<String>,
+    /// The learned ones, each with who told this node of it; the rest are the owner's.
+    pub learned: std::collections::BTreeMap<String, String>,
+    /// Addresses the owner forgot: peer exchange and strangers do not bring them back.
+    pub forgotten: Vec<String>,
 }
 
 /// Why the data directory cannot be used. Every variant names the file or holder.
@@ -229,8 +241,12 @@ impl Store {
         store.finish_pending_journal()?;
         let (pool, pool_log) = pool_log::load(&store.dir)?;
         let peers = match StoredFile::read_if_present(&store.path(PEERS_FILE))? {
-            Some(file) => file.require("peers")?,
-            None => Vec::new(),
+            Some(file) => StoredPeers {
+                peers: file.require("peers")?,
+                learned: file.get("learned")?.unwrap_or_default(),
+                forgotten: file.get("forgotten")?.unwrap_or_default(),
+            },
+            None => StoredPeers::default(),
         };
         let loaded = Loaded {
             node_id,
@@ -254,10 +270,15 @@ impl Store {
         self.sync_dir()
     }
 
-    /// Durably replaces the peer list.
-    pub fn save_peers(&mut self, peers: &[String]) -> Result<(), StoreError> {
+    /// Durably replaces the peer list, its kinds and the forgotten addresses.
+    pub fn save_peers(&mut self, peers: &StoredPeers) -> Result<(), StoreError> {
         self.finish_pending_journal()?;
-        self.write_file(PEERS_FILE, "peers", peers)
+        let mut db = self.new_db(PEERS_FILE);
+        let path = self.path(PEERS_FILE);
+        set(&mut db, &path, "peers", &peers.peers)?;
+        set(&mut db, &path, "learned", &peers.learned)?;
+        set(&mut db, &path, "forgotten", &peers.forgotten)?;
+        self.dump_durably(&mut db, PEERS_FILE)
     }
 
     /// Durably and atomically makes the stored chain `stored[..from] + blocks` and the
@@ -439,18 +460,6 @@ impl Store {
             }
         }
         meta.require("node_id")
-    }
-
-    /// Writes a small file holding one entry (peers).
-    fn write_file<T: Serialize + ?Sized>(
-        &self,
-        name: &str,
-        key: &str,
-        value: &T,
-    ) -> Result<(), StoreError> {
-        let mut db = self.new_db(name);
-        set(&mut db, &self.path(name), key, value)?;
-        self.dump_durably(&mut db, name)
     }
 
     /// An empty database whose dump goes to the side file of `name`
@@ -653,12 +662,17 @@ mod tests {
             pool_log
                 .append(&[Transaction::new("a", "b", 1, 1)])
                 .unwrap();
-            store.save_peers(&["http://127.0.0.1:5001".into()]).unwrap();
+            store
+                .save_peers(&StoredPeers {
+                    peers: vec!["http://127.0.0.1:5001".into()],
+                    ..StoredPeers::default()
+                })
+                .unwrap();
         }
         let (_store, loaded) = open(&dir);
         assert_eq!(stored(&loaded), chain);
         assert_eq!(loaded.pool.len(), 1);
-        assert_eq!(loaded.peers, ["http://127.0.0.1:5001"]);
+        assert_eq!(loaded.peers.peers, ["http://127.0.0.1:5001"]);
         assert!(dir.join("blocks-000002.db").exists());
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -15,6 +15,25 @@ use std::time::{Duration, Instant};
 /// Largest answer read from a peer: 64 MiB (SPEC §9).
 pub const MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Most characters of a peer's own `error` text this node repeats, and only for a peer
+/// that answered `/inv` as a node of this network (SPEC §6c: a peer's words stay its own).
+pub const PEER_WORDS: usize = 200;
+
+/// A peer's `error` text as this node may repeat it: one line, at most [`PEER_WORDS`]
+/// characters.
+pub fn cut_words(words: &str) -> String {
+    let line: String = words
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(PEER_WORDS + 1)
+        .collect();
+    if line.chars().count() > PEER_WORDS {
+        format!("{}…", line.chars().take(PEER_WORDS).collect::<String>())
+    } else {
+        line
+    }
+}
+
 /// How to reach peers: one time limit for each whole call, one size cap for each answer.
 #[derive(Clone, Copy, Debug)]
 pub struct PeerClient {
@@ -25,7 +44,9 @@ pub struct PeerClient {
 }
 
 /// Why a call to a peer gave nothing usable; maps to the `unreachable` and `invalid`
-/// statuses of `/nodes/resolve`.
+/// statuses of `/nodes/resolve`. Always this node's own words (the status, the size, the
+/// position of a JSON error), never text from the answer (SPEC §6c): an address may be
+/// any service on the owner's network, and its answer is not ours to hand on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PeerError {
     /// No answer: refused, reset, timed out.
@@ -178,13 +199,8 @@ impl PeerClient {
             )));
         }
         if !status.is_success() {
-            let detail = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|json| json.get("error")?.as_str().map(str::to_string))
-                .map(|message| format!(": {message}"))
-                .unwrap_or_default();
             return Err(PeerError::Invalid(format!(
-                "answered HTTP {}{detail}",
+                "answered HTTP {}",
                 status.as_u16()
             )));
         }
@@ -229,7 +245,42 @@ impl PeerClient {
     }
 }
 
+/// Decodes an answer; an error says where and what kind, never the answer's own text
+/// (serde's message quotes the values it met).
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, PeerError> {
-    serde_json::from_slice(body)
-        .map_err(|error| PeerError::Invalid(format!("answer is not the expected JSON: {error}")))
+    serde_json::from_slice(body).map_err(|error| {
+        use serde_json::error::Category;
+        let kind = match error.classify() {
+            Category::Data => "a field is missing or has the wrong type",
+            Category::Syntax => "not JSON",
+            Category::Eof => "JSON cut short",
+            Category::Io => "unreadable",
+        };
+        PeerError::Invalid(format!(
+            "answer is not the expected JSON ({kind} at line {}, column {})",
+            error.line(),
+            error.column()
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parse_error_never_quotes_the_answer() {
+        let error = parse_json::<u64>(br#""S3CRET-value""#)
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains("S3CRET"), "{error}");
+        assert!(error.contains("wrong type"), "{error}");
+    }
+
+    #[test]
+    fn words_are_cut_to_one_short_line() {
+        assert_eq!(cut_words("a\nb"), "a b");
+        let long = "x".repeat(500);
+        assert_eq!(cut_words(&long).chars().count(), PEER_WORDS + 1);
+    }
 }

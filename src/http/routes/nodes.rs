@@ -4,15 +4,20 @@
 use super::call::Call;
 use super::input::{node_list, read_json_object};
 use crate::http::reply::{Reply, to_json};
-use crate::net::join;
+use crate::net::join::{self, Caller};
 use serde::Serialize;
 use serde_json::json;
 
-/// `POST /nodes/register`: add peers (asking each its `/inv`), all or nothing.
+/// `POST /nodes/register`: add peers (asking each its `/inv`), all or nothing. The owner
+/// registers anything; anyone else only its own address (SPEC §6c).
 pub(super) fn register(call: &Call) -> Reply {
     let (request, node) = (call.request, call.node);
     let addresses = node_list(&read_json_object(request)?)?;
-    let registered = join::register(node, call.network, &addresses)?;
+    let caller = match call.owner.check(request) {
+        Ok(()) => Caller::Owner,
+        Err(_) => Caller::Stranger(request.remote_addr().ip()),
+    };
+    let registered = join::register(node, call.network, &addresses, caller)?;
     let message = if registered.merged.is_empty() {
         "New nodes have been added".to_string()
     } else {
@@ -41,8 +46,7 @@ pub(super) fn unregister(call: &Call) -> Reply {
 /// `GET /nodes`: each peer with what this node knows of it (SPEC §6a).
 pub(super) fn nodes(call: &Call) -> Reply {
     let node = call.node;
-    let peers = node.peers();
-    let view = call.network.book.view(&peers);
+    let view = call.network.book.view(&node.peer_entries());
     #[derive(Serialize)]
     struct Answer {
         nodes: Vec<crate::net::peer_book::PeerView>,

@@ -315,9 +315,27 @@ fn reads_the_peer_protocol_and_payments_with_their_own_authority_stay_public() {
     let pay = json!({ "sender": "alice", "recipient": "carol", "amount": 5 });
     let (status, answer) = classmate.call("POST", "/transactions/new", Some(&pay));
     assert_eq!(status, 201, "{answer}");
-    let join = json!({ "nodes": [format!("http://127.0.0.1:{}", peer.port)] });
+    // A node registers itself (SPEC §6c): its own address as the node sees it.
+    let join =
+        json!({ "nodes": [format!("http://{}", std::net::SocketAddr::new(lan, peer.port))] });
     let (status, answer) = classmate.call("POST", "/nodes/register", Some(&join));
     assert_eq!(status, 201, "{answer}");
+    // Anyone else's address, or one on the node's own machine, is the owner's to add.
+    for other in [
+        format!("http://127.0.0.1:{}", peer.port),
+        "http://192.0.2.77:5000".to_string(),
+    ] {
+        let join = json!({ "nodes": [other] });
+        let (status, answer) = classmate.call("POST", "/nodes/register", Some(&join));
+        assert_eq!(status, 403, "{other}: {answer}");
+        assert!(
+            answer["error"]
+                .as_str()
+                .unwrap()
+                .contains("may register only itself"),
+            "{answer}"
+        );
+    }
     let (_, inv) = node.get("/inv");
     let announce = json!({
         "node": peer.url, "node_id": "someone", "length": 1,

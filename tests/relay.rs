@@ -290,6 +290,7 @@ fn peers_learn_each_other_through_a_third_and_a_dead_peer_expires() {
         keys(entry),
         [
             "failures",
+            "kind",
             "last_seen_ms",
             "length",
             "node",
@@ -302,17 +303,25 @@ fn peers_learn_each_other_through_a_third_and_a_dead_peer_expires() {
     let (_, c_inv) = c.get("/inv?limit=0");
     assert_eq!(entry["node_id"], c_inv["node_id"]);
 
+    assert_eq!(entry["kind"], "learned", "B learned C from A's list");
+
     c.kill9();
     assert!(
-        wait_until(SPREAD, || !peer_urls(&a).contains(&c.url)
-            && !peer_urls(&b).contains(&c.url)),
-        "the dead peer was dropped: A {:?}, B {:?}",
-        peer_urls(&a),
+        wait_until(SPREAD, || !peer_urls(&b).contains(&c.url)),
+        "the dead learned peer was dropped: B {:?}",
         peer_urls(&b)
     );
     assert!(
-        a.stderr().contains(&format!("dropped peer {}", c.url)),
+        b.stderr().contains(&format!("dropped peer {}", c.url)),
         "the drop is logged"
+    );
+    // C registered itself at A from this machine: the owner's peer there, which stays
+    // (retried with backoff), shown down (SPEC §6c).
+    let at_a = nodes_view(&a);
+    let c_at_a = at_a.iter().find(|p| p["node"] == c.url.as_str());
+    assert!(
+        c_at_a.is_some_and(|p| p["kind"] == "owner" && p["status"] == "down"),
+        "{at_a:?}"
     );
 }
 

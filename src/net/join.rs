@@ -59,11 +59,19 @@ pub struct Registered {
     pub merged: Vec<String>,
 }
 
+/// The header a node sends when it registers itself with a peer it found by peer
+/// exchange: it asks to be a learned peer there, even from the peer's own machine.
+pub const LEARNED_HEADER: &str = "X-Minichain-Learned";
+
 /// Who asks to register peers (SPEC §6c).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Caller {
     /// The owner (§5a): registers anything; those peers are the owner's.
     Owner,
+    /// A node on the owner's machine registering itself after finding this node by peer
+    /// exchange ([`LEARNED_HEADER`]): the owner's authority, but a learned peer, so it
+    /// expires like one and never turns a learned peer into the owner's.
+    OwnerLearned,
     /// Anyone else, from this address as the socket sees it: registers only itself.
     Stranger(IpAddr),
 }
@@ -159,6 +167,15 @@ pub fn register(
             kept.extend(upgrades);
             node.register_peers(&kept)?
         }
+        Caller::OwnerLearned => {
+            for peer in &kept {
+                node.learn_peer(peer, "this machine", usize::MAX, |learned| {
+                    network.book.worst(learned)
+                })
+                .map_err(|refused| NodeError::Forbidden(refused.to_string()))?;
+            }
+            node.peers()
+        }
         Caller::Stranger(client) => {
             let PeerKind::Learned { source } = PeerKind::client(client) else {
                 unreachable!("a client is a learned source")
@@ -234,7 +251,7 @@ pub fn discover(node: &Node, network: &Network, source: &str, candidates: &[Stri
         }) {
             Ok(Learned::Added { .. }) => {
                 debug!("peer exchange: registered {peer} (listed by {source})");
-                if let Err(error) = register_with(node, network, peer) {
+                if let Err(error) = register_with(node, network, peer, true) {
                     debug!("peer exchange: could not register with {peer}: {error}");
                 }
             }
@@ -285,7 +302,7 @@ pub fn register_with_peers(node: &Node, network: &Network, peers: &[String]) {
     let mut delay = Duration::from_millis(100);
     let mut attempt = 1;
     loop {
-        waiting.retain(|peer| match register_with(node, network, peer) {
+        waiting.retain(|peer| match register_with(node, network, peer, false) {
             Ok((201, _)) => {
                 info!("registered with {peer} (attempt {attempt})");
                 false
@@ -327,6 +344,7 @@ pub fn register_with(
     node: &Node,
     network: &Network,
     peer: &str,
+    learned: bool,
 ) -> Result<(u16, Option<String>), PeerError> {
     let name = network.names.url_for(node.identity(), peer);
     if !is_loopback_url(peer) && is_loopback_url(&name) {
@@ -337,7 +355,12 @@ pub fn register_with(
     }
     let body = serde_json::json!({ "nodes": [name] });
     let url = format!("{peer}/nodes/register");
-    let (status, words) = node.client().post_status(&url, &body, &[])?;
+    let headers: &[(&'static str, &str)] = if learned {
+        &[(LEARNED_HEADER, "1")]
+    } else {
+        &[]
+    };
+    let (status, words) = node.client().post_status(&url, &body, headers)?;
     let words = match words {
         Some(words) if status != 201 && matches!(probe(node, peer), Probe::Same(_)) => {
             Some(cut_words(&words))

@@ -14,6 +14,7 @@ pub(super) fn register(call: &Call) -> Reply {
     let (request, node) = (call.request, call.node);
     let addresses = node_list(&read_json_object(request)?)?;
     let caller = match call.owner.check(request) {
+        Ok(()) if request.header(join::LEARNED_HEADER).is_some() => Caller::OwnerLearned,
         Ok(()) => Caller::Owner,
         Err(_) => Caller::Stranger(request.remote_addr().ip()),
     };

@@ -7,6 +7,7 @@ use crate::http::routes;
 use crate::net::join;
 use crate::net::network::{self, Network};
 use crate::net::relay;
+use crate::net::self_name::reachable_urls;
 use crate::node::{Identity, Node};
 use crate::store::owner_token;
 use crate::wire::address::{is_own_address, normalize_peer, own_url};
@@ -95,6 +96,14 @@ pub fn run(config: Config) -> Result<(), RunError> {
     let _ = writeln!(stdout, "listening on {url}");
     let _ = stdout.flush();
     info!("explorer page: open {url}/ in a browser");
+    let reachable = reachable_urls(node.identity());
+    if !reachable.is_empty() {
+        info!(
+            "other machines reach this node at {} (give classmates that address: --peer {})",
+            reachable.join(" or "),
+            reachable[0]
+        );
+    }
     if !is_loopback_bind(&config.host) {
         warn!(
             "bound to {}: other machines on the network can read this node, pay with signed \

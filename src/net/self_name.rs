@@ -36,7 +36,9 @@ impl SelfName {
         if let Some(advertised) = &identity.advertise {
             return advertised.clone();
         }
-        if bound_to_one_address(&identity.bound_host) {
+        if bound_to_one_address(&identity.bound_host)
+            || (is_loopback_url(&identity.url) && is_loopback_url(peer) && !wildcard(identity))
+        {
             return identity.url.clone();
         }
         let mut given = self.given.lock().unwrap_or_else(|p| p.into_inner());
@@ -46,7 +48,7 @@ impl SelfName {
             return url.clone();
         }
         drop(given);
-        let url = match local_address_toward(peer) {
+        let url = match local_address_for(peer, !bound_to_ipv6(&identity.bound_host)) {
             Some(local) => url_of(local, identity.port),
             None => identity.url.clone(),
         };
@@ -78,6 +80,44 @@ impl SelfName {
     }
 }
 
+/// Where the routing table sends traffic for other machines: the default route and the
+/// private ranges of a classroom network. Nothing is sent to them.
+const ROUTE_PROBES: [&str; 5] = [
+    "http://8.8.8.8:53",
+    "http://10.255.255.254:9",
+    "http://172.31.255.254:9",
+    "http://192.168.255.254:9",
+    "http://[2001:4860:4860::8888]:53",
+];
+
+/// The URLs other machines can reach this node at, for its log and `GET /nodes`: the
+/// `--advertise` URL; the bound address when it is one; with a wildcard bind, this
+/// machine's address on each route to another network. Empty when bound to loopback.
+pub fn reachable_urls(identity: &Identity) -> Vec<String> {
+    if let Some(advertised) = &identity.advertise {
+        return vec![advertised.clone()];
+    }
+    if bound_to_one_address(&identity.bound_host) {
+        return vec![identity.url.clone()];
+    }
+    if !wildcard(identity) {
+        return Vec::new();
+    }
+    let ipv4_only = !bound_to_ipv6(&identity.bound_host);
+    let mut urls = Vec::new();
+    for probe in ROUTE_PROBES {
+        if let Some(ip) = local_address_for(probe, ipv4_only)
+            && !ip.is_loopback()
+        {
+            let url = url_of(ip, identity.port);
+            if !urls.contains(&url) {
+                urls.push(url);
+            }
+        }
+    }
+    urls
+}
+
 /// Whether `--host` names one address other machines can reach (not a wildcard, not
 /// loopback, not a name): then that address is the node's name everywhere.
 fn bound_to_one_address(host: &str) -> bool {
@@ -102,14 +142,39 @@ pub fn host_of(peer: &str) -> Option<&str> {
     Some(host.trim_start_matches('[').trim_end_matches(']'))
 }
 
+/// Whether the node listens on IPv6 (`::`, an IPv6 address): then IPv6 routes count too.
+fn bound_to_ipv6(host: &str) -> bool {
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .is_ok_and(|ip| ip.is_ipv6())
+}
+
+/// Whether the node is bound to a wildcard address (`0.0.0.0`, `::`).
+fn wildcard(identity: &Identity) -> bool {
+    identity
+        .bound_host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .is_ok_and(|ip| ip.is_unspecified())
+}
+
 /// This machine's address on the route to `peer`: the source address a connection to it
 /// would have. `None` when the peer's name does not resolve or there is no route.
 pub fn local_address_toward(peer: &str) -> Option<IpAddr> {
-    let target: SocketAddr = peer
-        .strip_prefix("http://")?
-        .to_socket_addrs()
-        .ok()?
-        .next()?;
+    local_address_for(peer, false)
+}
+
+/// [`local_address_toward`], with an IPv4 address of the peer taken when `ipv4_only` (a
+/// node bound to `0.0.0.0` is not reachable over IPv6).
+fn local_address_for(peer: &str, ipv4_only: bool) -> Option<IpAddr> {
+    let mut targets = peer.strip_prefix("http://")?.to_socket_addrs().ok()?;
+    let target: SocketAddr = if ipv4_only {
+        targets.find(SocketAddr::is_ipv4)?
+    } else {
+        targets.next()?
+    };
     let any: SocketAddr = if target.is_ipv4() {
         (IpAddr::from([0u8; 4]), 0).into()
     } else {

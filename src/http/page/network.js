@@ -18,6 +18,7 @@ async function loadPeers() {
     try {
       const answer = await api(ORIGIN, '/nodes');
       state.nodesRoute = true;
+      state.reachableAt = answer.reachable_at || [];
       state.peerInfo = new Map(answer.nodes.map((n) => [n.node, n]));
       return answer.nodes.map((n) => n.node);
     } catch (error) {
@@ -74,8 +75,12 @@ export async function refreshNetwork() {
     let peers = state.peers;
     try {
       peers = await loadPeers();
-      $('nodes-note').textContent = state.nodesRoute ? '' :
-        'This node has no GET /nodes route; its peers come from GET /nodes/register.';
+      const reach = state.reachableAt || [];
+      $('nodes-note').textContent = !state.nodesRoute ?
+        'This node has no GET /nodes route; its peers come from GET /nodes/register.' :
+        reach.length > 0 ?
+          `Other machines reach this node at ${reach.join(' or ')}: give classmates that address.` :
+          'Only this machine reaches this node (bound to 127.0.0.1); start it with --host 0.0.0.0 to let classmates in.';
     } catch (error) {
       $('nodes-note').textContent = `Could not list peers: ${error.message}`;
     }

@@ -5,6 +5,7 @@ use super::call::Call;
 use super::input::{node_list, read_json_object};
 use crate::http::reply::{Reply, to_json};
 use crate::net::join::{self, Caller};
+use crate::net::self_name::reachable_urls;
 use serde::Serialize;
 use serde_json::json;
 
@@ -51,8 +52,17 @@ pub(super) fn nodes(call: &Call) -> Reply {
     #[derive(Serialize)]
     struct Answer {
         nodes: Vec<crate::net::peer_book::PeerView>,
+        /// Where other machines reach this node (SPEC §6c): what to tell classmates.
+        reachable_at: Vec<String>,
     }
-    Ok((200, to_json(&Answer { nodes: view })))
+    let reachable_at = reachable_urls(node.identity());
+    Ok((
+        200,
+        to_json(&Answer {
+            nodes: view,
+            reachable_at,
+        }),
+    ))
 }
 
 /// `/nodes/resolve`: consensus with every peer (SPEC §6).

@@ -452,19 +452,46 @@ fn a_classmate_cannot_fill_poison_or_proxy() {
 fn peer_exchange_spreads_real_peers_but_not_loopback_or_forgotten() {
     let Some(net) = Net::create(3) else { return };
     let a = net.start_node(0, &[]);
+    // A's owner also lists a node of its own machine (`127.0.0.1:5001`, and the cloud
+    // metadata address for good measure). On B's machine `127.0.0.1:5001` is B's own
+    // second node, on the same network: were the address handed on, B would probe it,
+    // find a node, and keep it as a peer.
+    let local = "http://127.0.0.1:5001";
+    owner_ok(
+        &a,
+        "POST",
+        "/nodes/register",
+        Some(&json!({ "nodes": [local, "http://169.254.169.254:80"] })),
+        201,
+    );
+    let b_local = net.start_in(1, 5001, &["--no-relay"]);
     let a_address = format!("{}:{NODE_PORT}", net.ip(0));
     let b = net.start_node(1, &["--peer", &a_address]);
     let c = net.start_node(2, &["--peer", &a_address]);
     let all: [&TestNode; 3] = [&a, &b, &c];
 
-    // B and C were told only of A; peer exchange makes them know each other.
+    // B and C were told only of A; peer exchange makes them know each other, and only
+    // each other: A's loopback and link-local entries stay A's.
     wait_for("B and C learn of each other", &all, || {
         kind_of(&b, &c.url).as_deref() == Some("learned")
             && kind_of(&c, &b.url).as_deref() == Some("learned")
     });
     assert_eq!(kind_of(&b, &a.url).as_deref(), Some("owner"));
     assert_eq!(kind_of(&c, &a.url).as_deref(), Some("owner"));
-    assert_no_loopback(&all);
+    assert!(
+        peer_urls(&a).iter().any(|peer| peer == local),
+        "A lists {local}"
+    );
+    for node in [&b, &c] {
+        assert_eq!(
+            peer_urls(node).len(),
+            2,
+            "{} lists A and one other: {:?}",
+            node.url,
+            nodes_view(node)
+        );
+    }
+    assert_no_loopback(&[&b, &c]);
 
     // B's owner forgets C. A still lists C, so each of B's sync rounds reads a list that
     // names it (B has no other peer to read), and C still knows B: for several rounds C
@@ -496,7 +523,14 @@ fn peer_exchange_spreads_real_peers_but_not_loopback_or_forgotten() {
         "B read A's peer list {rounds} times in {watch:?}; the test proves nothing"
     );
     assert!(peer_urls(&a).contains(&c.url), "A still lists C");
-    assert_no_loopback(&all);
+    assert_no_loopback(&[&b, &c]);
+    // B's local node (reachable only inside B's machine) was never even asked.
+    assert_eq!(
+        answered(&b_local, None, ""),
+        0,
+        "B's local node answered requests:\n{}",
+        tail(&b_local.stderr(), 3000)
+    );
 }
 
 #[test]

@@ -149,12 +149,19 @@ impl Net {
     pub fn start_node(&self, host: usize, extra: &[&str]) -> NsNode {
         let mut args = vec!["--host", "0.0.0.0", "--sync-interval-ms", "1000"];
         args.extend_from_slice(extra);
-        let ns = &self.namespaces[host];
-        let mut node = TestNode::start_via(&["ip", "netns", "exec", ns], NODE_PORT, &args)
-            .unwrap_or_else(|why| panic!("starting a node in namespace {ns}: {why}"));
+        let mut node = self.start_in(host, NODE_PORT, &args);
         let url = self.url(host);
         node.url = url.clone();
         NsNode { node, url }
+    }
+
+    /// Starts a node in host `i`'s namespace on `port` with exactly `args` (and the test
+    /// difficulty and wallet height): with no `--host` it listens on that machine's
+    /// 127.0.0.1 only, where the test process cannot reach it.
+    pub fn start_in(&self, host: usize, port: u16, args: &[&str]) -> TestNode {
+        let ns = &self.namespaces[host];
+        TestNode::start_via(&["ip", "netns", "exec", ns], port, args)
+            .unwrap_or_else(|why| panic!("starting a node in namespace {ns}: {why}"))
     }
 }
 

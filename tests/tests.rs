@@ -9,6 +9,9 @@ mod util;
 #[path = "benches/support.rs"]
 mod support;
 
+/// Linux network namespaces on one bridge: nodes on different "machines" (for `classroom`).
+mod netns;
+
 /// Issue 9: the command-line wallet against a real node.
 mod wallet_cli;
 
@@ -17,6 +20,8 @@ mod signatures;
 
 /// Single-node routes of SPEC §5 and §9, the command line of §2, the hashing of §3.
 mod api;
+/// SPEC §6c across real network stacks: a teacher, students and a classmate on one link.
+mod classroom;
 /// What the docs rely on: src/SPEC.md matches ../shared/, the refusal messages they quote.
 mod docs;
 /// Issue 7: stalled and oversized requests, Allow/HEAD/OPTIONS, huge numbers, duplicate keys,

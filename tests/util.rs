@@ -97,6 +97,9 @@ pub struct TestNode {
     owns_dir: bool,
     /// The node's `RUST_LOG`; `None`: unset, the level a user gets by default.
     rust_log: Option<String>,
+    /// A command the binary runs under (`ip netns exec NAME`), replayed by `restart`;
+    /// empty: the binary is started directly.
+    launcher: Vec<String>,
 }
 
 impl TestNode {
@@ -118,6 +121,30 @@ impl TestNode {
             .unwrap_or_else(|why| panic!("{why}"));
         node.owns_dir = true;
         node
+    }
+
+    /// Starts a node through `launcher` (a command that runs the binary it is given, such
+    /// as `ip netns exec NAME`, which execs it in place, so killing the child kills the
+    /// node) on `port`, with a fresh data directory and `extra_args`. `Err` is a ready-made
+    /// failure message (command line, exit status, stderr).
+    pub fn start_via(
+        launcher: &[&str],
+        port: u16,
+        extra_args: &[&str],
+    ) -> Result<TestNode, String> {
+        let dir = fresh_dir("node");
+        let launcher: Vec<String> = launcher.iter().map(|s| s.to_string()).collect();
+        let extra: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        let mut node = TestNode::try_spawn_via(
+            &launcher,
+            Some(&dir),
+            None,
+            &port.to_string(),
+            extra,
+            Some(TEST_RUST_LOG),
+        )?;
+        node.owns_dir = true;
+        Ok(node)
     }
 
     /// Starts a node on a free port on the given data directory (which may hold the
@@ -174,12 +201,15 @@ impl TestNode {
         let port = self.port.to_string();
         let extra = self.extra_args.clone();
         let log = self.rust_log.clone();
+        let launcher = self.launcher.clone();
         // The old process is dead, so its port is free again (Rust's listener sets
         // SO_REUSEADDR); should another test's node have taken it meanwhile, any port will do.
-        let fresh =
-            TestNode::try_spawn_from(Some(&dir), None, &port, extra.clone(), log.as_deref())
-                .or_else(|_| TestNode::try_spawn_from(Some(&dir), None, "0", extra, log.as_deref()))
-                .unwrap_or_else(|why| panic!("restart: {why}"));
+        let spawn = |port: &str, extra: Vec<String>| {
+            TestNode::try_spawn_via(&launcher, Some(&dir), None, port, extra, log.as_deref())
+        };
+        let fresh = spawn(&port, extra.clone())
+            .or_else(|_| spawn("0", extra))
+            .unwrap_or_else(|why| panic!("restart: {why}"));
         let owns_dir = self.owns_dir;
         self.owns_dir = false; // the old value is dropped below and must not delete the dir
         let old = std::mem::replace(self, fresh);
@@ -342,6 +372,18 @@ impl TestNode {
         extra_args: Vec<String>,
         rust_log: Option<&str>,
     ) -> Result<TestNode, String> {
+        TestNode::try_spawn_via(&[], data_dir, working_dir, port, extra_args, rust_log)
+    }
+
+    /// [`TestNode::try_spawn_from`] under `launcher` (empty: the binary itself).
+    fn try_spawn_via(
+        launcher: &[String],
+        data_dir: Option<&Path>,
+        working_dir: Option<&Path>,
+        port: &str,
+        extra_args: Vec<String>,
+        rust_log: Option<&str>,
+    ) -> Result<TestNode, String> {
         let mut args: Vec<String> = vec!["--port".into(), port.into()];
         if let Some(data_dir) = data_dir {
             args.extend(["--data-dir".to_string(), data_dir.display().to_string()]);
@@ -358,8 +400,16 @@ impl TestNode {
             ]);
         }
         args.extend(extra_args.iter().cloned());
-        let command_line = format!("{} {}", binary(), args.join(" "));
-        let mut command = Command::new(binary());
+        let mut command_line = format!("{} {}", binary(), args.join(" "));
+        let mut command = match launcher.split_first() {
+            Some((program, launcher_args)) => {
+                command_line = format!("{} {command_line}", launcher.join(" "));
+                let mut command = Command::new(program);
+                command.args(launcher_args).arg(binary());
+                command
+            }
+            None => Command::new(binary()),
+        };
         command
             .args(&args)
             .stdin(Stdio::null())
@@ -372,9 +422,13 @@ impl TestNode {
             Some(filter) => command.env("RUST_LOG", filter),
             None => command.env_remove("RUST_LOG"),
         };
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot spawn {command_line}: {e}"));
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(e) if !launcher.is_empty() => {
+                return Err(format!("cannot spawn {command_line}: {e}"));
+            }
+            Err(e) => panic!("cannot spawn {command_line}: {e}"),
+        };
 
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let stderr_done = drain(
@@ -449,6 +503,7 @@ impl TestNode {
             command_line,
             owns_dir: false,
             rust_log: rust_log.map(str::to_string),
+            launcher: launcher.to_vec(),
         })
     }
 }

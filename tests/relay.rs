@@ -753,32 +753,3 @@ fn announcements_from_strangers_lead_to_no_fetch_at_all() {
     victim.mine();
     assert_eq!(victim.chain().len(), 2);
 }
-
-#[test]
-fn payments_accepted_while_a_peer_was_down_reach_it_when_it_returns() {
-    // SPEC §6c "Pools catch up too": B was down while A took 100 payments; within a sync
-    // interval or so of its return, B's pool holds them all, with nobody resolving.
-    let sync = ["--sync-interval-ms", "1000"];
-    let a = start(&sync);
-    let mut b = start(&[&sync[..], &["--peer", &a.url]].concat());
-    assert!(wait_until(SPREAD, || peer_urls(&a).contains(&b.url)));
-    a.mine();
-    a.mine();
-    assert_converges(&[&b], &a, "the blocks that fund m");
-    b.kill9();
-    for n in 0..100 {
-        a.pay_ok("m", &format!("bob{n}"), 1);
-    }
-    assert_eq!(a.pool().len(), 100);
-    b.restart();
-    assert!(
-        wait_until(SPREAD * 3, || b.pool().len() == 100),
-        "B holds {} of the 100 payments made while it was down",
-        b.pool().len()
-    );
-    let mut at_a = pool_ids(&a);
-    let mut at_b = pool_ids(&b);
-    at_a.sort();
-    at_b.sort();
-    assert_eq!(at_a, at_b);
-}

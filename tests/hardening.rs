@@ -526,18 +526,20 @@ fn node_paying_alice() -> TestNode {
 #[test]
 fn connections_past_the_cap_get_503_and_the_node_recovers() {
     let node = TestNode::start(&["--max-connections", "4", "--request-timeout-ms", "20000"]);
-    let held = stall(&node, 4, PARTIAL_HEAD);
-    // Each stalled connection is counted once the front has accepted it; until then a
-    // fifth may still be let in, so ask until the cap answers.
+    // Loopback keeps 64 connections beyond the cap (SPEC §6c): all of them stalled.
+    let held = stall(&node, 4 + 64, PARTIAL_HEAD);
+    // Each stalled connection is counted once the front has accepted it; until then one
+    // more may still be let in, so ask until the cap answers.
     assert!(
         wait_until(Duration::from_secs(10), || {
             exchange(&node, b"GET /chain HTTP/1.1\r\nHost: x\r\n\r\n").status == 503
         }),
-        "a fifth connection was served"
+        "a connection past the cap and its reserve was served"
     );
     let refused = exchange(&node, b"GET /chain HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(refused.status, 503);
     assert!(refused.json()["error"].as_str().unwrap().contains("limit"));
+    assert!(refused.header("Retry-After").is_some(), "{refused:?}");
     drop(held);
     assert!(
         wait_until(Duration::from_secs(10), || {

@@ -30,7 +30,7 @@ use head::{Framing, Head, Outcome};
 use log::{debug, error, info, warn};
 use rouille::{Request, Response};
 use std::collections::VecDeque;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex};
@@ -46,6 +46,8 @@ const STACK_BYTES: usize = 2 * 1024 * 1024;
 const THREAD_IDLE: Duration = Duration::from_secs(30);
 /// How many `--request-timeout-ms` a client has to read a whole answer.
 const ANSWER_TIMEOUTS: u32 = 3;
+/// Most bytes a refusal from the accept loop reads and drops before closing.
+const UNREAD_BYTES: usize = 64 * 1024;
 /// How long the accept loop rests after the system refused a connection (e.g. no file
 /// descriptors left), so it does not spin.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(20);
@@ -315,7 +317,7 @@ fn refuse(client: Client, peer: SocketAddr, refusal: &Refusal) {
 }
 
 /// A refusal from the accept loop, logged like any other: never blocks the loop (the
-/// socket's buffer is empty, the write has a short timeout).
+/// socket's buffer is empty, the write has a short timeout, reads do not wait).
 fn refuse_now(stream: TcpStream, peer: SocketAddr, refusal: &Refusal) {
     info!(
         "{peer} connection refused -> {}: {}",
@@ -323,5 +325,23 @@ fn refuse_now(stream: TcpStream, peer: SocketAddr, refusal: &Refusal) {
     );
     let _ = stream.set_write_timeout(Some(Duration::from_millis(50)));
     let _ = (&stream).write_all(refusal.answer().as_bytes());
+    drop_unread(&stream);
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// Reads and drops, without waiting, what the client already sent (at most
+/// [`UNREAD_BYTES`]): a socket closed with unread bytes resets the connection, and the
+/// client may then lose the answer it was about to read.
+fn drop_unread(stream: &TcpStream) {
+    if stream.set_nonblocking(true).is_err() {
+        return;
+    }
+    let mut sink = [0u8; 4096];
+    let mut dropped = 0;
+    while dropped < UNREAD_BYTES {
+        match (&*stream).read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => dropped += n,
+        }
+    }
 }

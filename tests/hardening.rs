@@ -11,16 +11,16 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A raw answer read off a socket.
+/// A raw answer read off a socket (also read by `front_limits`).
 #[derive(Debug)]
-struct Raw {
-    status: u16,
+pub(crate) struct Raw {
+    pub(crate) status: u16,
     head: String,
     body: Vec<u8>,
 }
 
 impl Raw {
-    fn header(&self, name: &str) -> Option<String> {
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.head.split("\r\n").skip(1).find_map(|line| {
             let (field, value) = line.split_once(':')?;
             field
@@ -29,7 +29,7 @@ impl Raw {
         })
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
             panic!(
                 "answer {} is not JSON ({e}): {:?}",
@@ -50,7 +50,7 @@ fn connect(node: &TestNode) -> TcpStream {
 
 /// Reads one answer: its head, then `Content-Length` bytes (none after a HEAD), and not
 /// a byte more: a pipelined answer after it stays in the socket for the next call.
-fn read_answer(stream: &mut TcpStream, head_only: bool) -> Raw {
+pub(crate) fn read_answer(stream: &mut TcpStream, head_only: bool) -> Raw {
     let mut bytes = Vec::new();
     let mut byte = [0u8; 1];
     while !bytes.ends_with(b"\r\n\r\n") {
@@ -105,7 +105,7 @@ fn closes_silently(stream: &mut TcpStream, deadline: Duration) -> bool {
 }
 
 /// Nothing has been answered on `stream` yet (a non-blocking look).
-fn unanswered(stream: &TcpStream) -> bool {
+pub(crate) fn unanswered(stream: &TcpStream) -> bool {
     stream.set_nonblocking(true).unwrap();
     let mut byte = [0u8; 1];
     let waiting = matches!(stream.peek(&mut byte), Err(e) if e.kind() == ErrorKind::WouldBlock);

@@ -56,7 +56,8 @@ impl Admission {
         })
     }
 
-    /// Most connections one non-loopback address may hold: a quarter of the cap.
+    /// Most connections one non-loopback address may hold: a quarter of the cap (at
+    /// least one, for a cap under 4).
     pub fn per_address(&self) -> usize {
         (self.max_connections / 4).max(1)
     }

@@ -45,7 +45,10 @@ pub fn read_body(
         Framing::Empty => Ok(Vec::new()),
         Framing::Length(length) => {
             let mut body = Vec::new();
-            read_exactly(client, &mut body, *length, *length, deadline)?;
+            let read_ahead = client.take_into(&mut body, *length, *length);
+            // The head's bytes are not kept while the rest of the body arrives.
+            client.compact();
+            read_exactly(client, &mut body, *length - read_ahead, *length, deadline)?;
             Ok(body)
         }
         Framing::Chunked => read_chunked(client, deadline, max_body, reservation),

@@ -36,7 +36,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-pub use admission::LOOPBACK_RESERVE;
 pub use head::{MAX_HEAD_BYTES, MAX_TARGET_BYTES};
 
 /// Stack of a connection thread, which also runs the route (JSON, validation, mining

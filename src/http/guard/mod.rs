@@ -11,10 +11,10 @@
 //! and `respond` writes it to the client.
 //!
 //! One thread per connection (reused when idle), at most `--max-connections` at once,
-//! a quarter of them from any one address, 64 more for loopback ([`admission`]); beyond:
+//! a quarter of them from any one address, 64 more for loopback (`admission`); beyond:
 //! 503 and close. The route runs on that thread. An idle keep-alive connection is closed
 //! after the same timeout, silently. Bodies being read hold at most
-//! `--max-body-buffer-mb` in all ([`budget`]); beyond: 503.
+//! `--max-body-buffer-mb` in all (`budget`); beyond: 503.
 
 mod admission;
 mod body;

@@ -44,11 +44,15 @@ pub struct Config {
     /// Time a client has to send a request head, then its body; idle connections close
     /// after it too.
     pub request_timeout: Duration,
-    /// Client connections open at once; more are answered 503.
+    /// Client connections open at once; more are answered 503 (SPEC §6c: a quarter of
+    /// them per client address, 64 more for loopback).
     pub max_connections: usize,
     /// The URL this node gives its peers for itself (`--advertise`), normalised; `None`:
     /// the address each peer sees it connect from (SPEC §6c).
     pub advertise: Option<String>,
+    /// MiB that request bodies being read may hold in all (SPEC §6c); a body that does
+    /// not fit is answered 503, so stalled uploads cannot exhaust memory.
+    pub max_body_buffer_mb: usize,
 }
 
 /// What the command line asked for.
@@ -81,7 +85,8 @@ usage: minichain [--port N] [--host ADDR] [--data-dir DIR] [--difficulty BITS] [
                  [--no-relay] [--sync-interval-ms N] [--peer-expiry-ms N]
                  [--relay-peers N] [--relay-batch-ms N]
                  [--pool-max N] [--wallet-height 5|10|15]
-                 [--request-timeout-ms N] [--max-connections N] [--advertise URL]
+                 [--request-timeout-ms N] [--max-connections N]
+                 [--max-body-buffer-mb N] [--advertise URL]
 
 A proof-of-work blockchain node answering JSON over HTTP.
 
@@ -116,7 +121,11 @@ A proof-of-work blockchain node answering JSON over HTTP.
   --request-timeout-ms N time a client has to send a request's head, then its body
                          (else 408); idle connections are closed after it, and
                          those that take three times it to read an answer (default 10000)
-  --max-connections N    client connections open at once; more get 503 (default 4096)
+  --max-connections N    client connections open at once; more get 503 (default 4096);
+                         one client address may hold a quarter of them, and this
+                         machine (loopback) 64 more
+  --max-body-buffer-mb N MiB that request bodies being read may hold in all, 1-65536;
+                         a body that does not fit gets 503 (default 256)
   minichain wallet ...   the command-line wallet: `minichain wallet --help`
   --help                 print this help
 
@@ -144,6 +153,7 @@ impl Default for Config {
             request_timeout: Duration::from_millis(10_000),
             max_connections: 4096,
             advertise: None,
+            max_body_buffer_mb: 256,
         }
     }
 }
@@ -241,6 +251,9 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
                     .map_err(|error| FlagError(format!("--advertise: {error}")))?;
                 config.advertise = Some(url);
             }
+            "--max-body-buffer-mb" => {
+                config.max_body_buffer_mb = number(&flag, &value()?, 1, 65_536)? as usize
+            }
             _ => return Err(FlagError(format!("unknown flag {arg:?}"))),
         }
     }
@@ -284,6 +297,27 @@ mod tests {
         assert_eq!(config.peer_timeout, Duration::from_millis(3000));
         assert_eq!(config.data_dir(5000), PathBuf::from("data/5000"));
         assert_eq!(config.pool_max, 100_000);
+        assert_eq!(config.max_connections, 4096);
+        assert_eq!(config.max_body_buffer_mb, 256);
+    }
+
+    #[test]
+    fn the_body_buffer_is_1_to_65536_mib() {
+        let Command::Run(config) = parse(&["--max-body-buffer-mb", "2"]).unwrap() else {
+            panic!("expected a config")
+        };
+        assert_eq!(config.max_body_buffer_mb, 2);
+        let Command::Run(config) = parse(&["--max-body-buffer-mb=65536"]).unwrap() else {
+            panic!("expected a config")
+        };
+        assert_eq!(config.max_body_buffer_mb, 65_536);
+        for bad in ["0", "65537", "-1", "1.5", ""] {
+            assert!(
+                parse(&["--max-body-buffer-mb", bad]).is_err(),
+                "{bad:?} was accepted"
+            );
+        }
+        assert!(USAGE.contains("--max-body-buffer-mb N"));
     }
 
     #[test]

@@ -58,6 +58,8 @@
 //! | [`http`] | the HTTP face |
 //! | [`http::guard`] | the one listening socket: deadlines and size caps, then the routes in-process (`Request::fake_http_from`) |
 //! | `http::guard::respond` | writes a route's `rouille::Response` to the client (one write up to 4 MiB) |
+//! | `http::guard::admission` | who gets a connection (§6c): the cap, a quarter of it per client address, 64 more for loopback |
+//! | `http::guard::budget` | what request bodies being read hold in all (`--max-body-buffer-mb`, §6c); 503 past it |
 //! | [`http::routes`] | routes, one file per resource: parse requests, call `Node`, answer JSON |
 //! | `http::routes::capped` | JSON lists that stop after 16 MiB (`/chain` pages, `/getdata`) |
 //! | [`http::routes::table`] | the route table: path, method, who may call it, the answering function; `Allow`, `HEAD`, `OPTIONS` |

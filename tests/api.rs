@@ -1668,6 +1668,9 @@ fn help_exits_0_and_lists_every_flag() {
         "--threads",
         "--peer",
         "--peer-timeout-ms",
+        "--max-connections",
+        "--max-body-buffer-mb",
+        "--advertise",
         "--help",
     ] {
         assert!(
@@ -1694,6 +1697,9 @@ fn bad_flags_exit_2_with_a_one_line_error() {
         (vec!["--miner", ""], "miner"),
         (vec!["--peer", "https://127.0.0.1:5001"], "peer"),
         (vec!["--peer", "127.0.0.1"], "peer"),
+        (vec!["--max-body-buffer-mb", "0"], "max-body-buffer-mb"),
+        (vec!["--max-body-buffer-mb", "65537"], "max-body-buffer-mb"),
+        (vec!["--advertise", "https://x:1"], "advertise"),
     ] {
         let mut all = vec!["--data-dir", dir.as_str()];
         if !args.contains(&"--port") {

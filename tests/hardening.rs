@@ -11,16 +11,16 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A raw answer read off a socket.
+/// A raw answer read off a socket (also read by `front_limits`).
 #[derive(Debug)]
-struct Raw {
-    status: u16,
+pub(crate) struct Raw {
+    pub(crate) status: u16,
     head: String,
     body: Vec<u8>,
 }
 
 impl Raw {
-    fn header(&self, name: &str) -> Option<String> {
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.head.split("\r\n").skip(1).find_map(|line| {
             let (field, value) = line.split_once(':')?;
             field
@@ -29,7 +29,7 @@ impl Raw {
         })
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
             panic!(
                 "answer {} is not JSON ({e}): {:?}",
@@ -50,7 +50,7 @@ fn connect(node: &TestNode) -> TcpStream {
 
 /// Reads one answer: its head, then `Content-Length` bytes (none after a HEAD), and not
 /// a byte more: a pipelined answer after it stays in the socket for the next call.
-fn read_answer(stream: &mut TcpStream, head_only: bool) -> Raw {
+pub(crate) fn read_answer(stream: &mut TcpStream, head_only: bool) -> Raw {
     let mut bytes = Vec::new();
     let mut byte = [0u8; 1];
     while !bytes.ends_with(b"\r\n\r\n") {
@@ -105,7 +105,7 @@ fn closes_silently(stream: &mut TcpStream, deadline: Duration) -> bool {
 }
 
 /// Nothing has been answered on `stream` yet (a non-blocking look).
-fn unanswered(stream: &TcpStream) -> bool {
+pub(crate) fn unanswered(stream: &TcpStream) -> bool {
     stream.set_nonblocking(true).unwrap();
     let mut byte = [0u8; 1];
     let waiting = matches!(stream.peek(&mut byte), Err(e) if e.kind() == ErrorKind::WouldBlock);
@@ -526,18 +526,20 @@ fn node_paying_alice() -> TestNode {
 #[test]
 fn connections_past_the_cap_get_503_and_the_node_recovers() {
     let node = TestNode::start(&["--max-connections", "4", "--request-timeout-ms", "20000"]);
-    let held = stall(&node, 4, PARTIAL_HEAD);
-    // Each stalled connection is counted once the front has accepted it; until then a
-    // fifth may still be let in, so ask until the cap answers.
+    // Loopback keeps 64 connections beyond the cap (SPEC §6c): all of them stalled.
+    let held = stall(&node, 4 + 64, PARTIAL_HEAD);
+    // Each stalled connection is counted once the front has accepted it; until then one
+    // more may still be let in, so ask until the cap answers.
     assert!(
         wait_until(Duration::from_secs(10), || {
             exchange(&node, b"GET /chain HTTP/1.1\r\nHost: x\r\n\r\n").status == 503
         }),
-        "a fifth connection was served"
+        "a connection past the cap and its reserve was served"
     );
     let refused = exchange(&node, b"GET /chain HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(refused.status, 503);
     assert!(refused.json()["error"].as_str().unwrap().contains("limit"));
+    assert!(refused.header("Retry-After").is_some(), "{refused:?}");
     drop(held);
     assert!(
         wait_until(Duration::from_secs(10), || {

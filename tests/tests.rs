@@ -24,6 +24,8 @@ mod api;
 mod classroom;
 /// What the docs rely on: src/SPEC.md matches ../shared/, the refusal messages they quote.
 mod docs;
+/// SPEC §6c: connections per client address, the loopback reserve, the body budget.
+mod front_limits;
 /// Issue 7: stalled and oversized requests, Allow/HEAD/OPTIONS, huge numbers, duplicate keys,
 /// a cancelled /mine.
 mod hardening;

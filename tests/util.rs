@@ -7,6 +7,7 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Read};
+use std::net::{IpAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -640,6 +641,37 @@ pub fn send(
         content_type,
         body,
     })
+}
+
+/// This machine's address as another machine on its network would reach it: the source
+/// address the system picks for an outside destination. Choosing it sends no packet (a
+/// UDP `connect` only looks up the route); traffic then goes to this machine only.
+pub fn lan_address() -> Option<IpAddr> {
+    for probe in ["198.51.100.1:9", "10.255.255.1:9", "192.0.2.1:9"] {
+        let socket = UdpSocket::bind("0.0.0.0:0").ok()?;
+        if socket.connect(probe).is_ok()
+            && let Ok(local) = socket.local_addr()
+            && !local.ip().is_loopback()
+            && !local.ip().is_unspecified()
+        {
+            return Some(local.ip());
+        }
+    }
+    None
+}
+
+/// The LAN address, or `None` with a note (a machine with no network at all); on CI the
+/// test must run, so there it fails instead.
+pub fn lan_or_skip(test: &str) -> Option<IpAddr> {
+    let address = lan_address();
+    if address.is_none() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "{test}: this machine has no non-loopback address to test from"
+        );
+        println!("note: {test} skipped: this machine has no non-loopback address");
+    }
+    address
 }
 
 /// Calls `check` until it returns true or `deadline` passes; returns whether it did.

@@ -190,6 +190,7 @@ fn bind(config: &Config, port: u16, slot: Arc<OnceLock<Serving>>) -> Result<List
         request_timeout: config.request_timeout,
         max_connections: config.max_connections,
         max_body: routes::MAX_BODY_BYTES,
+        max_body_buffer: config.max_body_buffer_mb.saturating_mul(1024 * 1024),
     };
     let guard = Guard::bind(&config.host, port, limits).map_err(|error| {
         RunError::Fatal(

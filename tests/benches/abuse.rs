@@ -3,12 +3,16 @@
 //!
 //! Starts a real node, then: GET /chain latency (the front reads the request and runs the
 //! route in-process), kept-alive and on new connections; the same latency while thousands of connections stall (half
-//! heads, stalled Content-Length and chunked bodies, idle keep-alive); RSS before and after
-//! 16 concurrent 10 MiB heads and targets; payments per second from 16 keep-alive clients.
-//! Prints figures, not pass/fail.
+//! heads, stalled Content-Length and chunked bodies, idle keep-alive), and what each kind
+//! costs in RSS; RSS before and after 16 concurrent 10 MiB heads and targets; payments per
+//! second from 16 keep-alive clients. Then, on fresh nodes (SPEC §6c): 500 uploads that
+//! each stall one byte short of a 1 MiB body, at the default `--max-body-buffer-mb` and at
+//! 64 (RSS before, during, after; how many the budget refused); and 4,200 idle sockets
+//! from one non-loopback address of this machine against the owner's `GET /chain` from
+//! loopback. Prints figures, not pass/fail.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -17,11 +21,19 @@ use std::time::{Duration, Instant};
 const EACH_KIND: usize = 500;
 /// GET /chain samples per measurement.
 const SAMPLES: usize = 300;
+/// Uploads that stall one byte short of their 1 MiB body.
+const UPLOADS: usize = 500;
+const UPLOAD_BYTES: usize = 1024 * 1024;
+/// Idle sockets one stranger opens (the default cap is 4,096; a quarter is 1,024).
+const FLOOD: usize = 4200;
+/// The owner's GET /chain tries during the flood.
+const OWNER_TRIES: usize = 200;
+/// Time given to the node to take in what was just sent before RSS is read.
+const SETTLE: Duration = Duration::from_millis(500);
 
 fn main() {
-    let dir = std::env::temp_dir().join(format!("minichain-abuse-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut node = Node::start(&dir);
+    let dir = scratch("main");
+    let mut node = Node::start(&dir, &[]);
     call(node.front, "POST /mine HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     for _ in 0..5 {
         call(node.front, "POST /mine HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
@@ -42,27 +54,44 @@ fn main() {
 
     let rss_start = node.rss_kib();
     let mut stalled = Vec::new();
-    let opened = Instant::now();
-    for opening in [
-        &b"GET /chain HTTP/1.1\r\nHost: x\r\nX-Slow: "[..],
-        b"POST /transactions/new HTTP/1.1\r\nContent-Length: 2000\r\n\r\n{\"sender\":",
-        b"POST /transactions/new HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n{\"a\"",
+    let mut opening = Duration::ZERO;
+    let mut per_kind = Vec::new();
+    for (kind, opening_bytes) in [
+        (
+            "half head",
+            &b"GET /chain HTTP/1.1\r\nHost: x\r\nX-Slow: "[..],
+        ),
+        (
+            "Content-Length body",
+            b"POST /transactions/new HTTP/1.1\r\nContent-Length: 2000\r\n\r\n{\"sender\":",
+        ),
+        (
+            "chunked body",
+            b"POST /transactions/new HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n{\"a\"",
+        ),
+        ("idle keep-alive", b"GET /pool HTTP/1.1\r\nHost: x\r\n\r\n"),
     ] {
+        let rss_before = node.rss_kib();
+        let opened = Instant::now();
         for _ in 0..EACH_KIND {
             let mut stream = TcpStream::connect(node.front).expect("connect");
-            stream.write_all(opening).expect("send the opening");
+            stream.write_all(opening_bytes).expect("send the opening");
+            if kind == "idle keep-alive" {
+                read_answer(&mut stream);
+            }
             stalled.push(stream);
         }
+        opening += opened.elapsed();
+        thread::sleep(SETTLE);
+        per_kind.push(format!(
+            "{kind} {:.1}",
+            node.rss_kib().saturating_sub(rss_before) as f64 / EACH_KIND as f64
+        ));
     }
-    for _ in 0..EACH_KIND {
-        let mut stream = TcpStream::connect(node.front).expect("connect");
-        stream
-            .write_all(b"GET /pool HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap();
-        read_answer(&mut stream);
-        stalled.push(stream);
-    }
-    let opening = opened.elapsed();
+    println!(
+        "RSS per stalled connection ({EACH_KIND} of each kind, KiB): {}",
+        per_kind.join(", ")
+    );
     let during = latencies(node.front, SAMPLES, false);
     let still_open = stalled.iter().filter(|s| unanswered(s)).count();
     println!(
@@ -127,6 +156,150 @@ fn main() {
     );
     node.stop();
     let _ = std::fs::remove_dir_all(&dir);
+
+    stalled_uploads("default --max-body-buffer-mb (256)", &[]);
+    stalled_uploads("--max-body-buffer-mb 64", &["--max-body-buffer-mb", "64"]);
+    one_address_flood();
+}
+
+/// A fresh scratch directory for one node of this bench.
+fn scratch(label: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "minichain-abuse-bench-{}-{label}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// [`UPLOADS`] connections that each send all but the last byte of a 1 MiB body and
+/// stall, on a fresh node started with `flags`: RSS before, while they stall and after
+/// they close; how many the front held and how many it refused for the body budget.
+fn stalled_uploads(label: &str, flags: &[&str]) {
+    let dir = scratch("uploads");
+    let mut node = Node::start(&dir, flags);
+    let before = node.rss_kib();
+    let head = format!(
+        "POST /transactions/new HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {UPLOAD_BYTES}\r\n\r\n"
+    );
+    let body = vec![b' '; UPLOAD_BYTES - 1];
+    let started = Instant::now();
+    let mut uploads: Vec<TcpStream> = (0..UPLOADS)
+        .map(|_| {
+            let mut stream = TcpStream::connect(node.front).expect("connect");
+            // A refused upload may be closed before all of it is written.
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+            stream
+        })
+        .collect();
+    let sent = started.elapsed();
+    thread::sleep(SETTLE);
+    let during = node.rss_kib();
+    let (mut held, mut busy, mut other) = (0, 0, 0);
+    for stream in &mut uploads {
+        if unanswered(stream) {
+            held += 1;
+        } else if read_answer(stream).0 == 503 {
+            busy += 1;
+        } else {
+            other += 1;
+        }
+    }
+    drop(uploads);
+    thread::sleep(Duration::from_secs(1));
+    let after = node.rss_kib();
+    println!(
+        "{UPLOADS} uploads stalled 1 byte short of 1 MiB, {label}: sent in {:.1} s; {held} held, {busy} refused 503 (budget), {other} other; RSS before {before} KiB, during {during} KiB ({:.0} KiB per held upload), 1 s after they closed {after} KiB",
+        sent.as_secs_f64(),
+        during.saturating_sub(before) as f64 / held.max(1) as f64
+    );
+    node.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// [`FLOOD`] idle sockets from this machine's non-loopback address (a classmate) while
+/// the owner asks `GET /chain` from loopback [`OWNER_TRIES`] times.
+fn one_address_flood() {
+    let Some(lan) = lan_address() else {
+        println!("one-address flood skipped: this machine has no non-loopback address");
+        return;
+    };
+    let dir = scratch("flood");
+    let mut node = Node::start(&dir, &["--host", "0.0.0.0"]);
+    let stranger = SocketAddr::new(lan, node.front.port());
+    let started = Instant::now();
+    let sockets: Vec<TcpStream> = (0..FLOOD)
+        .filter_map(|_| TcpStream::connect(stranger).ok())
+        .collect();
+    let opened = started.elapsed();
+    // Refusals are written as the accept loop gets to them: count until the count holds.
+    let mut held = usize::MAX;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        thread::sleep(SETTLE);
+        let now = sockets.iter().filter(|s| unanswered(s)).count();
+        if now == held || Instant::now() > deadline {
+            break;
+        }
+        held = now;
+    }
+    let mut times = Vec::new();
+    for _ in 0..OWNER_TRIES {
+        let started = Instant::now();
+        if owner_get_chain(node.front) == 200 {
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{} idle sockets from {lan} (opened in {:.1} s): {held} held by the node, {} refused; owner's GET /chain from 127.0.0.1 meanwhile: {} of {OWNER_TRIES} answered 200, median {:.3} ms, max {:.3} ms",
+        sockets.len(),
+        opened.as_secs_f64(),
+        sockets.len() - held,
+        times.len(),
+        if times.is_empty() {
+            f64::NAN
+        } else {
+            median(&times)
+        },
+        if times.is_empty() {
+            f64::NAN
+        } else {
+            max(&times)
+        }
+    );
+    drop(sockets);
+    node.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One GET /chain from loopback on a new connection; its status (0: no answer in 5 s).
+fn owner_get_chain(front: SocketAddr) -> u16 {
+    let Ok(mut stream) = TcpStream::connect(front) else {
+        return 0;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    if stream
+        .write_all(b"GET /chain HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return 0;
+    }
+    read_answer(&mut stream).0
+}
+
+/// This machine's address as another machine on its network would reach it (a UDP
+/// `connect` only looks up the route; no packet is sent).
+fn lan_address() -> Option<IpAddr> {
+    ["198.51.100.1:9", "10.255.255.1:9", "192.0.2.1:9"]
+        .iter()
+        .find_map(|probe| {
+            let socket = UdpSocket::bind("0.0.0.0:0").ok()?;
+            socket.connect(probe).ok()?;
+            let local = socket.local_addr().ok()?.ip();
+            (!local.is_loopback() && !local.is_unspecified()).then_some(local)
+        })
 }
 
 /// A node started for the bench; killed at the end.
@@ -136,7 +309,8 @@ struct Node {
 }
 
 impl Node {
-    fn start(dir: &std::path::Path) -> Node {
+    /// Starts the node on `dir` with the bench's flags and `flags`.
+    fn start(dir: &std::path::Path, flags: &[&str]) -> Node {
         let mut child = Command::new(env!("CARGO_BIN_EXE_minichain"))
             .args([
                 "--port",
@@ -152,6 +326,7 @@ impl Node {
                 "--data-dir",
             ])
             .arg(dir)
+            .args(flags)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

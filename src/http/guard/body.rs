@@ -1,6 +1,9 @@
-//! Reading a request body within a deadline and the body cap: `Content-Length` bytes, or
-//! a chunked body decoded (chunk lines and trailers bounded too).
+//! Reading a request body within a deadline, the body cap and the shared body budget:
+//! `Content-Length` bytes, or a chunked body decoded (chunk lines and trailers bounded
+//! too). A body's bytes are reserved from the budget before they are buffered, and read
+//! straight into a buffer that grows with what arrived.
 
+use super::budget::{BodyBudget, Reservation};
 use super::client::{Client, Refusal, Stop};
 use super::head::{Framing, MAX_HEAD_BYTES, body_too_large};
 use std::time::Instant;
@@ -13,34 +16,68 @@ const MAX_CHUNK_LINE: usize = 1024;
 pub enum Failed {
     /// The client left: close quietly.
     Gone,
-    /// Answer and close (408, 413, 400).
+    /// Answer and close (408, 413, 400, 503).
     Refuse(Refusal),
 }
 
+/// Reserves what a body announces (its `Content-Length`) before a byte of it is read or
+/// `100 Continue` is sent; a chunked body reserves chunk by chunk as it is read. A 503
+/// when the budget cannot hold it.
+pub fn reserve<'a>(budget: &'a BodyBudget, framing: &Framing) -> Result<Reservation<'a>, Refusal> {
+    let mut reservation = budget.reservation();
+    match framing {
+        Framing::Length(length) if !reservation.grow(*length) => Err(budget.busy()),
+        _ => Ok(reservation),
+    }
+}
+
 /// Reads the whole body `framing` announces by `deadline`; more than `max_body` bytes is
-/// a 413 as soon as it is known.
+/// a 413 as soon as it is known. `reservation` comes from [`reserve`] and grows with a
+/// chunked body.
 pub fn read_body(
     client: &mut Client,
     framing: &Framing,
     deadline: Instant,
     max_body: usize,
+    reservation: &mut Reservation,
 ) -> Result<Vec<u8>, Failed> {
     match framing {
         Framing::Empty => Ok(Vec::new()),
         Framing::Length(length) => {
-            while client.pending().len() < *length {
-                more(client, deadline)?;
-            }
-            Ok(client.take(*length))
+            let mut body = Vec::new();
+            let read_ahead = client.take_into(&mut body, *length, *length);
+            // The head's bytes are not kept while the rest of the body arrives.
+            client.compact();
+            read_exactly(client, &mut body, *length - read_ahead, *length, deadline)?;
+            Ok(body)
         }
-        Framing::Chunked => read_chunked(client, deadline, max_body),
+        Framing::Chunked => read_chunked(client, deadline, max_body, reservation),
     }
+}
+
+/// Appends exactly `n` more bytes of the body to `body` (its capacity at most
+/// `capacity`): what was read ahead first, then straight from the socket.
+fn read_exactly(
+    client: &mut Client,
+    body: &mut Vec<u8>,
+    n: usize,
+    capacity: usize,
+    deadline: Instant,
+) -> Result<(), Failed> {
+    let mut left = n - client.take_into(body, n, capacity);
+    while left > 0 {
+        left -= client
+            .read_into(body, left, capacity, deadline)
+            .map_err(stopped)?;
+    }
+    Ok(())
 }
 
 fn read_chunked(
     client: &mut Client,
     deadline: Instant,
     max_body: usize,
+    reservation: &mut Reservation,
 ) -> Result<Vec<u8>, Failed> {
     let mut body = Vec::new();
     loop {
@@ -65,17 +102,11 @@ fn read_chunked(
         if size > max_body - body.len() {
             return Err(Failed::Refuse(body_too_large(max_body)));
         }
-        while client.pending().len() < size + 2 {
-            more(client, deadline)?;
+        if !reservation.grow(size) {
+            return Err(Failed::Refuse(reservation.busy()));
         }
-        if &client.pending()[size..size + 2] != b"\r\n" {
-            return Err(Failed::Refuse(Refusal::new(
-                400,
-                "a chunk is not followed by CRLF",
-            )));
-        }
-        body.extend_from_slice(&client.pending()[..size]);
-        client.consume(size + 2);
+        read_exactly(client, &mut body, size, reservation.bytes(), deadline)?;
+        chunk_end(client, deadline)?;
     }
     // Trailer fields, read and dropped, then the empty line.
     let mut trailers = 0;
@@ -92,6 +123,21 @@ fn read_chunked(
             )));
         }
     }
+}
+
+/// The CRLF after a chunk's data.
+fn chunk_end(client: &mut Client, deadline: Instant) -> Result<(), Failed> {
+    while client.pending().len() < 2 {
+        more(client, deadline)?;
+    }
+    if &client.pending()[..2] != b"\r\n" {
+        return Err(Failed::Refuse(Refusal::new(
+            400,
+            "a chunk is not followed by CRLF",
+        )));
+    }
+    client.consume(2);
+    Ok(())
 }
 
 /// One CRLF- (or LF-) ended line, at most `max` bytes.
@@ -114,12 +160,16 @@ fn read_line(client: &mut Client, deadline: Instant, max: usize) -> Result<Strin
 
 /// Reads once more; a deadline passed is a 408.
 fn more(client: &mut Client, deadline: Instant) -> Result<(), Failed> {
-    match client.fill(deadline) {
-        Ok(_) => Ok(()),
-        Err(Stop::TimedOut) => Err(Failed::Refuse(Refusal::new(
+    client.fill(deadline).map(|_| ()).map_err(stopped)
+}
+
+/// A read that gave nothing: the deadline passed (408) or the client left.
+fn stopped(stop: Stop) -> Failed {
+    match stop {
+        Stop::TimedOut => Failed::Refuse(Refusal::new(
             408,
             "the request body did not arrive in time; send the whole body at once",
-        ))),
-        Err(Stop::Gone) => Err(Failed::Gone),
+        )),
+        Stop::Gone => Failed::Gone,
     }
 }

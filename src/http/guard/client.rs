@@ -30,6 +30,9 @@ pub struct Refusal {
     pub status: u16,
     /// The `error` text.
     pub message: String,
+    /// Seconds after which the same request may well succeed (`Retry-After`): a node
+    /// that is busy (503), not a request that is wrong.
+    pub retry_after: Option<u32>,
 }
 
 impl Refusal {
@@ -38,7 +41,28 @@ impl Refusal {
         Refusal {
             status,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same refusal telling the client when to try again.
+    pub fn retry_after(mut self, seconds: u32) -> Refusal {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The whole answer as sent: head (with `Connection: close`) and JSON body.
+    pub fn answer(&self) -> String {
+        let body = serde_json::json!({ "error": self.message }).to_string();
+        let retry = self.retry_after.map_or(String::new(), |seconds| {
+            format!("Retry-After: {seconds}\r\n")
+        });
+        format!(
+            "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{retry}Connection: close\r\n\r\n{body}",
+            self.status,
+            super::respond::reason(self.status),
+            body.len()
+        )
     }
 }
 
@@ -87,8 +111,43 @@ impl Client {
         self.used = 0;
     }
 
-    /// Reads once more, waiting no later than `deadline`; returns how many bytes came.
+    /// Reads once more into the read-ahead buffer, waiting no later than `deadline`;
+    /// returns how many bytes came.
     pub fn fill(&mut self, deadline: Instant) -> Result<usize, Stop> {
+        let mut chunk = [0u8; READ_CHUNK];
+        let got = self.read_some(&mut chunk, deadline)?;
+        self.forget_used();
+        self.buf.extend_from_slice(&chunk[..got]);
+        Ok(got)
+    }
+
+    /// Moves up to `n` pending bytes to the end of `out` (grown by [`append`], never
+    /// past `capacity`); returns how many.
+    pub fn take_into(&mut self, out: &mut Vec<u8>, n: usize, capacity: usize) -> usize {
+        let n = n.min(self.pending().len());
+        append(out, &self.buf[self.used..self.used + n], capacity);
+        self.consume(n);
+        n
+    }
+
+    /// Reads at most `n` bytes from the socket straight to the end of `out` (grown by
+    /// [`append`], never past `capacity`), waiting no later than `deadline`: a body is
+    /// held once, not also in the read-ahead buffer, and nothing after it is read.
+    pub fn read_into(
+        &mut self,
+        out: &mut Vec<u8>,
+        n: usize,
+        capacity: usize,
+        deadline: Instant,
+    ) -> Result<usize, Stop> {
+        let mut chunk = [0u8; READ_CHUNK];
+        let got = self.read_some(&mut chunk[..n.min(READ_CHUNK)], deadline)?;
+        append(out, &chunk[..got], capacity);
+        Ok(got)
+    }
+
+    /// One read from the socket into `into` (not empty), waiting no later than `deadline`.
+    fn read_some(&mut self, into: &mut [u8], deadline: Instant) -> Result<usize, Stop> {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(Stop::TimedOut);
@@ -96,37 +155,33 @@ impl Client {
         self.stream
             .set_read_timeout(Some(left))
             .map_err(|_| Stop::Gone)?;
-        let mut chunk = [0u8; READ_CHUNK];
-        let result = loop {
-            match self.stream.read(&mut chunk) {
-                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
-                other => break other,
-            }
-        };
-        match result {
-            Ok(0) => Err(Stop::Gone),
-            Ok(n) => {
-                self.buf.extend_from_slice(&chunk[..n]);
-                Ok(n)
-            }
-            Err(error) => match error.kind() {
-                ErrorKind::WouldBlock | ErrorKind::TimedOut => Err(Stop::TimedOut),
-                _ => Err(Stop::Gone),
-            },
+        loop {
+            return match self.stream.read(into) {
+                Ok(0) => Err(Stop::Gone),
+                Ok(n) => Ok(n),
+                Err(error) => match error.kind() {
+                    ErrorKind::Interrupted => continue,
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut => Err(Stop::TimedOut),
+                    _ => Err(Stop::Gone),
+                },
+            };
+        }
+    }
+
+    /// Drops the used bytes at the front of the buffer once there are many, so that it
+    /// holds what is pending, not everything read since the request began (a chunked
+    /// body of tiny chunks passes through it line by line).
+    fn forget_used(&mut self) {
+        if self.used >= READ_CHUNK || self.used == self.buf.len() {
+            self.buf.drain(..self.used);
+            self.used = 0;
         }
     }
 
     /// Answers with the front's own JSON error, then closes: stops sending, reads and
     /// drops what the client still sends for a moment, and lets go.
     pub fn refuse(mut self, refusal: &Refusal) {
-        let body = serde_json::json!({ "error": refusal.message }).to_string();
-        let answer = format!(
-            "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            refusal.status,
-            super::respond::reason(refusal.status),
-            body.len()
-        );
-        if self.stream.write_all(answer.as_bytes()).is_err() {
+        if self.stream.write_all(refusal.answer().as_bytes()).is_err() {
             return;
         }
         let _ = self.stream.shutdown(Shutdown::Write);
@@ -150,5 +205,41 @@ impl Client {
     /// Writes all of `bytes` to the client (bounded by the socket's write timeout).
     pub fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.stream.write_all(bytes)
+    }
+}
+
+/// Appends `bytes` to `out`, growing it geometrically (few copies) but never past
+/// `capacity`, what the body announced or reserved: a stalled upload holds at most what
+/// it announced, and about what it sent once most of it has arrived.
+fn append(out: &mut Vec<u8>, bytes: &[u8], capacity: usize) {
+    let needed = out.len() + bytes.len();
+    if needed > out.capacity() {
+        let target = (out.capacity() * 2)
+            .max(READ_CHUNK)
+            .min(capacity)
+            .max(needed);
+        out.reserve_exact(target - out.len());
+    }
+    out.extend_from_slice(bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_grows_with_what_came_and_never_past_what_it_announced() {
+        let mut body = Vec::new();
+        let capacity = 1024 * 1024;
+        let piece = [7u8; READ_CHUNK];
+        while body.len() + READ_CHUNK < capacity {
+            append(&mut body, &piece, capacity);
+            assert!(body.capacity() <= capacity);
+            assert!(body.capacity() <= 2 * body.len().max(READ_CHUNK));
+        }
+        let last = capacity - body.len() - 1;
+        append(&mut body, &piece[..last], capacity);
+        assert_eq!(body.len(), capacity - 1);
+        assert_eq!(body.capacity(), capacity);
     }
 }

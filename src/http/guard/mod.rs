@@ -10,24 +10,29 @@
 //! its parts (with the client's real address), the routes answer a [`rouille::Response`],
 //! and `respond` writes it to the client.
 //!
-//! One thread per connection (reused when idle), at most `--max-connections` at once
-//! (beyond: 503 and close); the route runs on that thread. An idle keep-alive connection
-//! is closed after the same timeout, silently.
+//! One thread per connection (reused when idle), at most `--max-connections` at once,
+//! a quarter of them from any one address, 64 more for loopback (`admission`); beyond:
+//! 503 and close. The route runs on that thread. An idle keep-alive connection is closed
+//! after the same timeout, silently. Bodies being read hold at most
+//! `--max-body-buffer-mb` in all (`budget`); beyond: 503.
 
+mod admission;
 mod body;
+mod budget;
 mod client;
 mod head;
 mod respond;
 
+use admission::{Admission, Ticket};
+use budget::BodyBudget;
 use client::{Client, Refusal};
 use head::{Framing, Head, Outcome};
 use log::{debug, error, info, warn};
 use rouille::{Request, Response};
 use std::collections::VecDeque;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,6 +45,8 @@ const STACK_BYTES: usize = 2 * 1024 * 1024;
 const THREAD_IDLE: Duration = Duration::from_secs(30);
 /// How many `--request-timeout-ms` a client has to read a whole answer.
 const ANSWER_TIMEOUTS: u32 = 3;
+/// Most bytes a refusal from the accept loop reads and drops before closing.
+const UNREAD_BYTES: usize = 64 * 1024;
 /// How long the accept loop rests after the system refused a connection (e.g. no file
 /// descriptors left), so it does not spin.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(20);
@@ -54,6 +61,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// Largest request body.
     pub max_body: usize,
+    /// Bytes all request bodies being read may hold together.
+    pub max_body_buffer: usize,
 }
 
 /// The public listening socket, bound but not yet serving.
@@ -83,7 +92,8 @@ impl Guard {
         let shared = Arc::new(Shared {
             handler,
             limits: self.limits,
-            open: AtomicUsize::new(0),
+            admission: Admission::new(self.limits.max_connections),
+            budget: BodyBudget::new(self.limits.max_body_buffer),
             waiting: Mutex::new(Waiting::default()),
             wake: Condvar::new(),
         });
@@ -106,8 +116,10 @@ pub type Handler = dyn Fn(&Request) -> Response + Send + Sync;
 struct Shared {
     handler: Box<Handler>,
     limits: Limits,
-    /// Client connections open now.
-    open: AtomicUsize,
+    /// Client connections open now, in all and per address.
+    admission: Arc<Admission>,
+    /// What request bodies being read hold.
+    budget: BodyBudget,
     /// Accepted connections handed to idle threads, and how many threads are idle.
     waiting: Mutex<Waiting>,
     wake: Condvar,
@@ -115,30 +127,34 @@ struct Shared {
 
 #[derive(Default)]
 struct Waiting {
-    queue: VecDeque<TcpStream>,
+    queue: VecDeque<Connection>,
     idle_threads: usize,
 }
 
-/// Hands a new connection to an idle thread, or to a new one; refuses it past the cap.
+/// An admitted client connection: its place is given back when this is dropped.
+struct Connection {
+    stream: TcpStream,
+    peer: SocketAddr,
+    _ticket: Ticket,
+}
+
+/// Hands a new connection to an idle thread, or to a new one; refuses it past the caps.
 fn dispatch(shared: &Arc<Shared>, stream: TcpStream) {
-    let open = shared.open.fetch_add(1, Ordering::SeqCst) + 1;
-    if open > shared.limits.max_connections {
-        shared.open.fetch_sub(1, Ordering::SeqCst);
-        refuse_now(
-            stream,
-            &Refusal::new(
-                503,
-                format!(
-                    "the node has {} connections open, its limit; try again shortly",
-                    shared.limits.max_connections
-                ),
-            ),
-        );
+    let Ok(peer) = stream.peer_addr() else {
         return;
-    }
+    };
+    let ticket = match shared.admission.admit(peer.ip()) {
+        Ok(ticket) => ticket,
+        Err(refusal) => return refuse_now(stream, peer, &refusal),
+    };
+    let connection = Connection {
+        stream,
+        peer,
+        _ticket: ticket,
+    };
     let mut waiting = shared.waiting.lock().unwrap_or_else(|e| e.into_inner());
     if waiting.idle_threads > waiting.queue.len() {
-        waiting.queue.push_back(stream);
+        waiting.queue.push_back(connection);
         shared.wake.notify_one();
         return;
     }
@@ -148,21 +164,19 @@ fn dispatch(shared: &Arc<Shared>, stream: TcpStream) {
         .name("front".into())
         .stack_size(STACK_BYTES)
         .spawn(move || {
-            let mut next = Some(stream);
-            while let Some(stream) = next.take() {
-                serve_connection(&worker, stream);
-                worker.open.fetch_sub(1, Ordering::SeqCst);
+            let mut next = Some(connection);
+            while let Some(connection) = next.take() {
+                serve_connection(&worker, connection);
                 next = wait_for_connection(&worker);
             }
         });
     if let Err(error) = spawned {
-        shared.open.fetch_sub(1, Ordering::SeqCst);
         warn!("cannot start a connection thread: {error}");
     }
 }
 
 /// An idle thread waits for the next connection; `None` when none came for a while.
-fn wait_for_connection(shared: &Shared) -> Option<TcpStream> {
+fn wait_for_connection(shared: &Shared) -> Option<Connection> {
     let mut waiting = shared.waiting.lock().unwrap_or_else(|e| e.into_inner());
     waiting.idle_threads += 1;
     let deadline = Instant::now() + THREAD_IDLE;
@@ -185,11 +199,14 @@ fn wait_for_connection(shared: &Shared) -> Option<TcpStream> {
 }
 
 /// Serves one client connection: request after request while it keeps the connection.
-fn serve_connection(shared: &Shared, stream: TcpStream) {
+/// Its place (the ticket) is given back when this returns, however it returns.
+fn serve_connection(shared: &Shared, connection: Connection) {
+    let Connection {
+        stream,
+        peer,
+        _ticket: _place,
+    } = connection;
     let limits = shared.limits;
-    let Ok(peer) = stream.peer_addr() else {
-        return;
-    };
     if stream.set_nodelay(true).is_err()
         || stream
             .set_write_timeout(Some(limits.request_timeout))
@@ -208,6 +225,11 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
             Outcome::Idle => return,
             Outcome::Refuse(refusal) => return refuse(client, peer, &refusal),
         };
+        // Held until the route has answered: the body lives that long.
+        let mut reservation = match body::reserve(&shared.budget, &head.framing) {
+            Ok(reservation) => reservation,
+            Err(refusal) => return refuse(client, peer, &refusal),
+        };
         if head.expects_continue
             && head.framing != Framing::Empty
             && client.send(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
@@ -215,7 +237,13 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
             return;
         }
         let deadline = Instant::now() + limits.request_timeout;
-        let body = match body::read_body(&mut client, &head.framing, deadline, limits.max_body) {
+        let body = match body::read_body(
+            &mut client,
+            &head.framing,
+            deadline,
+            limits.max_body,
+            &mut reservation,
+        ) {
             Ok(body) => body,
             Err(body::Failed::Gone) => return,
             Err(body::Failed::Refuse(refusal)) => return refuse(client, peer, &refusal),
@@ -227,6 +255,7 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
         };
         let head_only = head.method == "HEAD";
         let response = answer(&shared.handler, request_of(head, body, peer));
+        drop(reservation);
         // The whole answer within a few request timeouts, however slowly the client reads.
         let deadline = Instant::now() + limits.request_timeout * ANSWER_TIMEOUTS;
         match respond::write_response(
@@ -286,16 +315,32 @@ fn refuse(client: Client, peer: SocketAddr, refusal: &Refusal) {
     client.refuse(refusal);
 }
 
-/// A refusal from the accept loop: never blocks it (the socket's buffer is empty).
-fn refuse_now(stream: TcpStream, refusal: &Refusal) {
-    let _ = stream.set_write_timeout(Some(Duration::from_millis(50)));
-    let body = serde_json::json!({ "error": refusal.message }).to_string();
-    let answer = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        refusal.status,
-        respond::reason(refusal.status),
-        body.len()
+/// A refusal from the accept loop, logged like any other: never blocks the loop (the
+/// socket's buffer is empty, the write has a short timeout, reads do not wait).
+fn refuse_now(stream: TcpStream, peer: SocketAddr, refusal: &Refusal) {
+    info!(
+        "{peer} connection refused -> {}: {}",
+        refusal.status, refusal.message
     );
-    let _ = (&stream).write_all(answer.as_bytes());
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(50)));
+    let _ = (&stream).write_all(refusal.answer().as_bytes());
+    drop_unread(&stream);
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// Reads and drops, without waiting, what the client already sent (at most
+/// [`UNREAD_BYTES`]): a socket closed with unread bytes resets the connection, and the
+/// client may then lose the answer it was about to read.
+fn drop_unread(stream: &TcpStream) {
+    if stream.set_nonblocking(true).is_err() {
+        return;
+    }
+    let mut sink = [0u8; 4096];
+    let mut dropped = 0;
+    while dropped < UNREAD_BYTES {
+        match (&*stream).read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => dropped += n,
+        }
+    }
 }

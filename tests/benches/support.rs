@@ -11,7 +11,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A `minichain` process; killed on drop so a failing bench leaks no process.
@@ -26,15 +26,21 @@ impl BenchNode {
     /// Starts `minichain --port 0 FLAGS… --data-dir DIR` (logging warnings only, to
     /// nowhere) and waits for its `listening on` line.
     pub fn start(dir: &Path, flags: &[&str]) -> BenchNode {
+        BenchNode::start_logging(dir, flags, "warn", Stdio::null())
+    }
+
+    /// Like [`BenchNode::start`], with `RUST_LOG=rust_log` and its log (stderr) sent to
+    /// `log` (a file, to look into a run afterwards).
+    pub fn start_logging(dir: &Path, flags: &[&str], rust_log: &str, log: Stdio) -> BenchNode {
         let mut child = Command::new(env!("CARGO_BIN_EXE_minichain"))
             .args(["--port", "0"])
             .args(flags)
             .arg("--data-dir")
             .arg(dir)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("start minichain");
         let mut line = String::new();
@@ -182,17 +188,36 @@ pub struct SplitProxy {
     pub port: u16,
     /// What crossed it so far.
     pub traffic: Arc<Traffic>,
+    /// The node's port; 0 until [`SplitProxy::point_at`].
+    target: Arc<AtomicU16>,
 }
 
 impl SplitProxy {
     /// A proxy on a free port in front of `127.0.0.1:target_port`.
     pub fn start(target_port: u16) -> SplitProxy {
+        let proxy = SplitProxy::waiting();
+        proxy.point_at(target_port);
+        proxy
+    }
+
+    /// A proxy on a free port whose node is not started yet (so the node can be given
+    /// the proxy's URL, e.g. `--advertise`); a connection that arrives before
+    /// [`SplitProxy::point_at`] waits for it (up to 30 s).
+    pub fn waiting() -> SplitProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().expect("addr").port();
         let traffic = Arc::new(Traffic::default());
         let shared = Arc::clone(&traffic);
+        let target = Arc::new(AtomicU16::new(0));
+        let wanted = Arc::clone(&target);
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
+                let deadline = Instant::now() + Duration::from_secs(30);
+                let mut target_port = wanted.load(Ordering::SeqCst);
+                while target_port == 0 && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(1));
+                    target_port = wanted.load(Ordering::SeqCst);
+                }
                 let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
                     continue;
                 };
@@ -202,7 +227,16 @@ impl SplitProxy {
                 std::thread::spawn(move || split_pump(s2, c2, &down, false));
             }
         });
-        SplitProxy { port, traffic }
+        SplitProxy {
+            port,
+            traffic,
+            target,
+        }
+    }
+
+    /// Forwards to `127.0.0.1:target_port` from now on.
+    pub fn point_at(&self, target_port: u16) {
+        self.target.store(target_port, Ordering::SeqCst);
     }
 
     /// `http://127.0.0.1:PORT`, to register with a node.

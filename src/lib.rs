@@ -40,9 +40,10 @@
 //! | [`net::txrelay`] | transactions by id: batched announcements, `/getdata` fetches (§6b) |
 //! | [`net::outbox`] | the relay's bounded per-peer queue, and seen-sets |
 //! | [`net::announce`] | `POST /inv`: sending and receiving announcements; fetching announced tips as compact blocks |
-//! | [`net::heal`] | the background sync: the relay peers and one other each round, expiry, peer exchange |
+//! | [`net::heal`] | the background sync: the relay peers and one other each round, the pools' catch-up, expiry, one peer list a round |
 //! | [`net::join`] | registration that asks the new peer's `/inv`; `--peer` self-registration with retries |
-//! | [`net::peer_book`] | each peer's health for `GET /nodes`, backoff and expiry |
+//! | [`net::peer_book`] | each peer's health for `GET /nodes`, backoff and expiry; the worst record to replace |
+//! | [`net::self_name`] | how this node names itself to each peer (§6c): `--advertise`, or the address that peer sees; where other machines reach it |
 //! | [`net::flight`] | single-flight runs and bounded parallel peer calls |
 //! | [`node`] | the `Node` handle: the mutex, start-up, the listener; the locking rule |
 //! | `node::error` | `NodeError` and `StartError`: why an operation or the start failed |
@@ -51,7 +52,8 @@
 //! | `node::mining` | `/mine`: a block from the pool, the nonce search off the mutex |
 //! | `node::owner_wallet` | the node's own key: the coinbase payee, `GET /wallet`, rotation, signing |
 //! | `node::reads` | read-only views of chain and pool: `/chain`, `/pool`, `/balances`, `/inv` |
-//! | `node::peers` | registering and forgetting peers, all or nothing |
+//! | `node::peers` | registering and forgetting peers, all or nothing; learned peers; expiry |
+//! | [`node::peer_table`] | the peer list with kinds (§6c): owner's and learned peers, per-source limits, the forgotten |
 //! | `node::adopt` | replacing the chain: a peer's longer branch, or the restart to genesis |
 //! | `node::orphans` | what a chain switch logs: the switch, and each of this node's blocks it cut away |
 //! | `node::stamps` | fresh timestamps for identical payments in constant time |

@@ -339,7 +339,7 @@ pub fn register_with_peers(node: &Node, network: &Network, peers: &[String]) {
 
 /// Asks `peer` to register this node under the name it can reach us by; returns its
 /// status and, when the peer has shown it is a node of our network, its `error` text
-/// (cut at [`PEER_WORDS`] characters; SPEC §6c: a peer's words stay its own).
+/// (cut at [`crate::wire::client::PEER_WORDS`] characters; SPEC §6c: a peer's words stay its own).
 pub fn register_with(
     node: &Node,
     network: &Network,

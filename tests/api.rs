@@ -814,33 +814,48 @@ fn a_payment_without_a_timestamp_skips_ids_already_in_the_chain_or_pool() {
     // Take every id alice -> bob 1 would get in the next few hundred milliseconds, mine half
     // of them, pool the other half; a payment without a timestamp must still be new.
     const SPAN: u64 = 200;
-    let node = node_with_alice(10_000);
-    let base = now_ms() + 3000;
-    let relay = |timestamps: std::ops::Range<u64>| {
-        std::thread::scope(|scope| {
-            for client in 0..8 {
-                let node = &node;
-                let timestamps = timestamps.clone();
-                scope.spawn(move || {
-                    for timestamp in timestamps.skip(client).step_by(8) {
-                        let body = json!({"sender": "alice", "recipient": "bob", "amount": 1, "timestamp": timestamp});
-                        let (status, answer) = node.post("/transactions/new", &body);
-                        assert_eq!(status, 201, "relayed payment at {timestamp}: {answer}");
-                    }
-                });
-            }
-        })
+    // The taken range starts this far ahead of the clock, so it is set up before the clock
+    // gets there. A machine too busy for that gets a fresh node and twice the lead: a
+    // slow set-up is not the node's fault.
+    let mut lead = 3000;
+    let (node, base) = loop {
+        let node = node_with_alice(10_000);
+        let base = now_ms() + lead;
+        let relay = |timestamps: std::ops::Range<u64>| {
+            std::thread::scope(|scope| {
+                for client in 0..8 {
+                    let node = &node;
+                    let timestamps = timestamps.clone();
+                    scope.spawn(move || {
+                        for timestamp in timestamps.skip(client).step_by(8) {
+                            let body = json!({"sender": "alice", "recipient": "bob", "amount": 1, "timestamp": timestamp});
+                            let (status, answer) = node.post("/transactions/new", &body);
+                            assert_eq!(status, 201, "relayed payment at {timestamp}: {answer}");
+                        }
+                    });
+                }
+            })
+        };
+        relay(base..base + SPAN / 2);
+        node.mine();
+        relay(base + SPAN / 2..base + SPAN);
+        assert_eq!(node.pool().len() as u64, SPAN / 2);
+        if now_ms() < base {
+            break (node, base);
+        }
+        assert!(
+            lead < 24_000,
+            "this machine took longer than {lead} ms to set the test up"
+        );
+        eprintln!("the set-up took longer than {lead} ms; again with twice the lead");
+        lead *= 2;
     };
-    relay(base..base + SPAN / 2);
-    node.mine();
-    relay(base + SPAN / 2..base + SPAN);
-    assert_eq!(node.pool().len() as u64, SPAN / 2);
 
-    assert!(wait_until(Duration::from_secs(10), || now_ms() >= base + 20));
+    assert!(wait_until(Duration::from_secs(60), || now_ms() >= base + 20));
     let sent_at = now_ms();
     assert!(
         sent_at < base + SPAN,
-        "this machine took too long to set the test up ({} ms past the start of the taken range)",
+        "this machine took too long between two calls ({} ms past the start of the taken range)",
         sent_at - base
     );
     let (status, answer) = node.pay("alice", "bob", 1);
@@ -1795,27 +1810,24 @@ fn chain_answers_promptly_while_a_hard_mine_is_searching() {
             ("GET", "/inv"),
             ("GET", "/balances"),
         ] {
-            let asked = Instant::now();
+            // A lock held during the search would keep every read waiting until the block
+            // is found, which at difficulty 60 is never, so any limit tells it apart; a
+            // busy machine answers a read in far less than 10 s.
             let reply = send(
                 method,
                 &format!("{}{path}", node.url),
                 None,
                 None,
-                Duration::from_secs(5),
+                Duration::from_secs(10),
             );
-            let took = asked.elapsed();
             let reply = reply.unwrap_or_else(|e| {
-                panic!("{method} {path} during /mine: no answer within 5 s ({e})")
+                panic!("{method} {path} during /mine: no answer within 10 s ({e})")
             });
             assert_eq!(
                 reply.status,
                 200,
                 "{method} {path} during /mine: {:?}",
                 String::from_utf8_lossy(&reply.body)
-            );
-            assert!(
-                took < Duration::from_secs(3),
-                "{method} {path} took {took:?} during /mine"
             );
         }
         let answer = node.pay("alice", "bob", 1);

@@ -98,9 +98,16 @@ fn kill_9_during_16_concurrent_clients_keeps_every_201_and_adds_nothing() {
                     if connection.post("/mine", &json!({})).is_err() {
                         return;
                     }
+                    // Pacing: a block now and then among the payments, not a wait.
                     std::thread::sleep(Duration::from_millis(150));
                 }
             });
+            // The kill comes after some payment was answered (asserted below), however long
+            // a busy machine takes to answer the first.
+            wait_until(Duration::from_secs(30), || {
+                !acknowledged.lock().unwrap().is_empty()
+            });
+            // Pacing: the load runs for a random while, so the kill lands anywhere in it.
             std::thread::sleep(Duration::from_millis(100 + random_below(2500)));
             killed.store(true, Ordering::SeqCst);
             node.kill9();

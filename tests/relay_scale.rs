@@ -73,6 +73,54 @@ impl Mesh {
             .collect()
     }
 
+    /// The nodes `a` has announced anything to: the links its `POST /inv`s crossed. A node
+    /// announces only to its relay peers and keeps them while they answer (SPEC §6b), so
+    /// once it has mined a block (which none of them held, so it told each) these are
+    /// exactly its relay peers.
+    fn announced_to(&self, a: usize) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|&b| {
+                self.links[a][b]
+                    .as_ref()
+                    .is_some_and(|link| link.traffic.announcements.load(Ordering::SeqCst) > 0)
+            })
+            .collect()
+    }
+
+    /// Whether every node is done announcing `tip`: it has told all `relay_peers` of its
+    /// relay peers something (so they are known), and its `GET /nodes` says each holds
+    /// `tip`, which it learns when the peer accepts the announcement or when it fetched
+    /// the block from that peer. A node announces a tip only to a relay peer it does not
+    /// know to hold it, one call at a time per peer, so then no announcement of `tip` is
+    /// on its way or still to come.
+    fn done_announcing(&self, tip: &str, relay_peers: usize) -> bool {
+        (0..self.nodes.len()).all(|a| {
+            let told = self.announced_to(a);
+            if told.len() < relay_peers {
+                return false;
+            }
+            let (_, view) = self.nodes[a].get("/nodes");
+            let view = view["nodes"].as_array().unwrap().clone();
+            told.iter().all(|&b| {
+                let url = self.links[a][b].as_ref().unwrap().url();
+                view.iter()
+                    .any(|peer| peer["node"] == url.as_str() && peer["tip"] == tip)
+            })
+        })
+    }
+
+    /// Waits until every node is done announcing `tip` (see [`Mesh::done_announcing`]).
+    fn wait_done_announcing(&self, tip: &Value, relay_peers: usize) {
+        let tip = tip.as_str().unwrap();
+        assert!(
+            wait_until(SPREAD, || self.done_announcing(tip, relay_peers)),
+            "the announcements of {tip} never ended: relay peers {:?}",
+            (0..self.nodes.len())
+                .map(|a| self.announced_to(a))
+                .collect::<Vec<_>>()
+        );
+    }
+
     fn tips_agree(&self, tip: &str) -> bool {
         self.nodes
             .iter()
@@ -96,10 +144,13 @@ impl Mesh {
 fn ten_nodes_spread_signed_payments_and_a_block_for_about_one_copy_per_node() {
     let mesh = Mesh::start(10, &[]);
     let count = mesh.nodes.len();
+    let mut block = Value::Null;
     for i in 0..count {
-        mesh.mine_and_spread(i); // every wallet can pay
+        block = mesh.mine_and_spread(i); // every wallet can pay
     }
-    thread::sleep(Duration::from_millis(300));
+    // The last block's announcements are over before counting starts (8 relay peers each,
+    // the default, of 9).
+    mesh.wait_done_announcing(&block["hash"], 8);
 
     let before = mesh.snapshot();
     let mut ids = Vec::new();
@@ -123,7 +174,12 @@ fn ten_nodes_spread_signed_payments_and_a_block_for_about_one_copy_per_node() {
         })),
         "20 signed payments reached every pool"
     );
-    thread::sleep(Duration::from_millis(500)); // late announcements
+    // No event marks the last announcement of an id (a node that skips a peer because it
+    // told it first logs nothing), so late ones get a moment to arrive. The bound below
+    // is an upper one: one that comes after the count is missed, which can let the test
+    // pass wrongly but never fail; one that comes after the block's count starts adds a
+    // few hundred bytes to a bound of 35 KB.
+    thread::sleep(Duration::from_millis(500));
     let pool = mesh.nodes[0].pool();
     let payment_bytes: u64 = pool
         .iter()
@@ -146,7 +202,7 @@ fn ten_nodes_spread_signed_payments_and_a_block_for_about_one_copy_per_node() {
     let before = mesh.snapshot();
     let block = mesh.mine_and_spread(3);
     assert_eq!(block["transactions"].as_array().unwrap().len(), 21);
-    thread::sleep(Duration::from_millis(500));
+    mesh.wait_done_announcing(&block["hash"], 8);
     let (_, chain) = mesh.nodes[3].get(&format!("/chain?from={}&limit=1", block["index"]));
     let block_bytes = serde_json::to_string(&chain["chain"][0]).unwrap().len() as f64;
     let after = mesh.snapshot();
@@ -168,13 +224,26 @@ fn with_three_relay_peers_a_block_makes_at_most_three_announcements_per_node() {
     // Three random relay peers each may leave a node that no one picked: it then pulls
     // the block at its own next sync (every second here), as SPEC §6b has it.
     let mesh = Mesh::start(10, &["--relay-peers", "3", "--sync-interval-ms", "1000"]);
-    mesh.mine_and_spread(0);
-    thread::sleep(Duration::from_millis(300));
-    let before = mesh.snapshot();
-    mesh.mine_and_spread(5);
-    thread::sleep(Duration::from_millis(500));
-    let after = mesh.snapshot();
-    let sent: Vec<u64> = (0..10).map(|i| after[i].1 - before[i].1).collect();
+    // Every node mines once first, so the links its announcements crossed are its relay
+    // peers (see `Mesh::announced_to`).
+    for i in 0..mesh.nodes.len() {
+        mesh.mine_and_spread(i);
+    }
+    let block = mesh.mine_and_spread(5);
+    mesh.wait_done_announcing(&block["hash"], 3);
+    // Each node logs every announcement a peer accepted, with the tip it carried: the
+    // block's are counted by content, so none from an earlier block can be among them.
+    let announced = format!("announced tip {} (length ", block["hash"].as_str().unwrap());
+    let sent: Vec<usize> = mesh
+        .nodes
+        .iter()
+        .map(|node| {
+            node.log_so_far()
+                .lines()
+                .filter(|line| line.contains(&announced))
+                .count()
+        })
+        .collect();
     println!("announcements per node for one block: {sent:?}");
     assert!(sent.iter().all(|&n| n <= 3), "{sent:?}");
     assert!(sent[5] >= 1, "the miner announced its block");
@@ -413,6 +482,7 @@ fn an_announcer_that_does_not_deliver_cannot_keep_a_payment_from_us() {
         move |request| match request.path.as_str() {
             "/inv" => crate::sync_util::PeerAnswer::Json(inv_answer(&blocks, request, &liar_id)),
             "/getdata" => {
+                // The liar's own slowness, part of what it plays, not a wait of the test.
                 thread::sleep(Duration::from_millis(700));
                 crate::sync_util::PeerAnswer::Json(json!({ "transactions": [], "missing": [] }))
             }
@@ -437,7 +507,14 @@ fn an_announcer_that_does_not_deliver_cannot_keep_a_payment_from_us() {
         .unwrap()
         .to_string();
     announce(&liar.url, &liar_id);
-    thread::sleep(Duration::from_millis(100));
+    // The second announcement comes while the victim waits for the first announcer.
+    assert!(
+        wait_until(Duration::from_secs(10), || liar
+            .requests()
+            .iter()
+            .any(|request| request.path == "/getdata")),
+        "the victim asked the first announcer"
+    );
     announce(&honest.url, &honest_id);
     assert!(
         wait_until(Duration::from_secs(10), || victim

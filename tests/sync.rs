@@ -593,8 +593,9 @@ fn peer_whose_chain_pages_stop_short_is_invalid_and_the_next_peer_is_still_used(
 fn silent_peer_times_out_at_peer_timeout_and_the_next_peer_is_still_used() {
     let victim = TestNode::start(&["--no-relay", "--peer-timeout-ms", "500"]);
     let silent = FakePeer::start(|_| PeerAnswer::Hang);
+    let good = good_peer();
     let began = Instant::now();
-    let report = resolve_with_bad_peers_then_a_good_one(&victim, &[&silent.url]);
+    let report = resolve_with_bad_peers_then(&victim, &[&silent.url], &good);
     let took = began.elapsed();
     let outcome = outcome_for(&report, &silent.url);
     assert_eq!(outcome["status"], "unreachable", "{report}");
@@ -602,11 +603,19 @@ fn silent_peer_times_out_at_peer_timeout_and_the_next_peer_is_still_used() {
         reason(outcome).contains("timed out"),
         "the reason says it timed out: {report}"
     );
+    // The node calls the silent peer twice (registration asks its /inv, then the
+    // resolve), waiting 500 ms each: about 1 s. A node that ignored the flag would wait
+    // its 3 s default each time, 6 s in all. Timed without starting the good peer (a
+    // process start is what a busy machine slows most), 5 s tells the two apart.
+    assert_eq!(
+        silent.requests().len(),
+        2,
+        "the silent peer was called twice"
+    );
     assert!(
         took < Duration::from_secs(5),
-        "resolve took {took:?} with a 500 ms peer timeout"
+        "registering and resolving took {took:?} with a 500 ms peer timeout"
     );
-    assert!(!silent.requests().is_empty(), "the silent peer was called");
 }
 
 #[test]
@@ -679,8 +688,9 @@ fn answer_over_64_mib_is_invalid_and_the_next_peer_is_still_used() {
         },
         _ => not_found(request),
     });
+    let good = good_peer();
     let began = Instant::now();
-    let report = resolve_with_bad_peers_then_a_good_one(&victim, &[&huge.url]);
+    let report = resolve_with_bad_peers_then(&victim, &[&huge.url], &good);
     let took = began.elapsed();
     let outcome = outcome_for(&report, &huge.url);
     assert_eq!(outcome["status"], "invalid", "{report}");
@@ -691,6 +701,8 @@ fn answer_over_64_mib_is_invalid_and_the_next_peer_is_still_used() {
             .any(|word| why.contains(word)),
         "the reason names the size cap: {report}"
     );
+    // The reason above tells the size cap from the 20 s peer timeout; this only says the
+    // node stopped reading well before it (timed without starting the good peer).
     assert!(took < Duration::from_secs(20), "resolve took {took:?}");
 }
 
@@ -904,9 +916,19 @@ fn assert_forged_chain_refused(
 /// Registers the `bad` peers, then a real node with a longer chain, and resolves: the good
 /// peer must be adopted whatever the bad ones did. Returns the report.
 fn resolve_with_bad_peers_then_a_good_one(victim: &TestNode, bad: &[&str]) -> Value {
+    resolve_with_bad_peers_then(victim, bad, &good_peer())
+}
+
+/// A node with a chain two blocks longer than a fresh one's.
+fn good_peer() -> TestNode {
     let good = TestNode::start(&["--no-relay"]);
     good.mine();
     good.mine();
+    good
+}
+
+/// Like [`resolve_with_bad_peers_then_a_good_one`], with the good peer already started.
+fn resolve_with_bad_peers_then(victim: &TestNode, bad: &[&str], good: &TestNode) -> Value {
     for peer in bad {
         register(victim, peer);
     }

@@ -230,6 +230,23 @@ impl TestNode {
         String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
     }
 
+    /// The node's log with every line it wrote before this call: asks for a path it
+    /// refuses (a line at every log level) and waits until that line has been read, since
+    /// the thread that reads stderr may lag behind what the node has written.
+    pub fn log_so_far(&self) -> String {
+        static MARKERS: AtomicUsize = AtomicUsize::new(0);
+        let path = format!("/log-so-far-{}", MARKERS.fetch_add(1, Ordering::SeqCst));
+        let reply = self.request("GET", &path, None, None);
+        assert_eq!(reply.status, 404, "GET {path}");
+        let line = format!(" GET {path} -> 404");
+        assert!(
+            wait_until(START_DEADLINE, || self.stderr().contains(&line)),
+            "the refused GET {path} was never logged:\n{}",
+            tail(&self.stderr(), 4000)
+        );
+        self.stderr()
+    }
+
     pub fn get(&self, path: &str) -> (u16, Value) {
         self.call("GET", path, None)
     }

@@ -69,15 +69,15 @@
 //! | [`http::brief`] | `?brief=1`: long signatures shortened for a person at a terminal |
 //! | [`http::reply`] | `ApiError` (the one place errors become status codes) and `Reply` |
 //! | [`http::json`] | request bodies as JSON with duplicate keys refused |
-//! | [`http::server`] | start-up: bind, open the data directory, serve |
 //! | [`http::page`] | the explorer page (`src/http/page/`: HTML, CSS, JS) embedded and served at `/` |
 //! | [`wallet`] | who may spend: key material from `/dev/urandom` |
 //! | [`wallet::node_wallet`] | the node's own key: signs when `sender` is left out, rotates |
 //! | [`wallet::cli`] | `minichain wallet new|address|sign|send`: a key no node holds |
+//! | [`app`] | the node program's assembly: bind, open the data directory, attach the network, serve |
 //! | [`config`] | command-line flags |
 //!
 //! Dependencies point one way: `crypto` ← `core` ← `store` ← `wallet` ← `wire` ← `node` ←
-//! `net` ← `http`; `wire` (addresses, the peer client, the wire types) knows nothing of
+//! `net` ← `http` ← the programs (`app`, `config`); `wire` (addresses, the peer client, the wire types) knows nothing of
 //! `node`, and `node` knows the relay only as a `node::Listener` it is given at start.
 //!
 //! ## Architecture invariants
@@ -110,6 +110,7 @@
 //!   the tip, and a branch is checked with the balances rolled back from the tip to the
 //!   fork (`ledger::Changes`), never replayed from genesis.
 
+pub mod app;
 pub mod config;
 pub mod core;
 pub mod crypto;

@@ -1,4 +1,4 @@
-//! The HTTP face of a node: the routes (the only rouille user) and start-up.
+//! The HTTP face of a node: the one listening socket, the routes, the owner check.
 
 pub mod brief;
 pub mod guard;
@@ -7,4 +7,3 @@ pub mod owner;
 pub mod page;
 pub mod reply;
 pub mod routes;
-pub mod server;

@@ -1,4 +1,5 @@
-//! Start-up: bind the port, open the data directory, register the `--peer`s, serve.
+//! The node program's assembly: bind the port, open the data directory, attach the
+//! network, register the `--peer`s, serve. The top floor: it may use every other part.
 
 use crate::config::Config;
 use crate::http::guard::{Guard, Limits};

@@ -72,12 +72,12 @@
 //! | [`http::page`] | the explorer page (`src/http/page/`: HTML, CSS, JS) embedded and served at `/` |
 //! | [`wallet`] | who may spend: key material from `/dev/urandom` |
 //! | [`wallet::node_wallet`] | the node's own key: signs when `sender` is left out, rotates |
-//! | [`wallet::cli`] | `minichain wallet new|address|sign|send`: a key no node holds |
 //! | [`app`] | the node program's assembly: bind, open the data directory, attach the network, serve |
 //! | [`config`] | command-line flags |
+//! | [`wallet_cli`] | `minichain wallet new|address|sign|send`: a key no node holds |
 //!
 //! Dependencies point one way: `crypto` ← `core` ← `store` ← `wallet` ← `wire` ← `node` ←
-//! `net` ← `http` ← the programs (`app`, `config`); `wire` (addresses, the peer client, the wire types) knows nothing of
+//! `net` ← `http` ← the programs (`app`, `config`, `wallet_cli`); `wire` (addresses, the peer client, the wire types) knows nothing of
 //! `node`, and `node` knows the relay only as a `node::Listener` it is given at start.
 //!
 //! ## Architecture invariants
@@ -119,4 +119,5 @@ pub mod net;
 pub mod node;
 pub mod store;
 pub mod wallet;
+pub mod wallet_cli;
 pub mod wire;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1).peekable();
     if args.peek().map(String::as_str) == Some("wallet") {
-        return ExitCode::from(minichain::wallet::cli::main(args.skip(1).collect()));
+        return ExitCode::from(minichain::wallet_cli::main(args.skip(1).collect()));
     }
     let config = match parse_args(args) {
         Ok(Command::Run(config)) => config,

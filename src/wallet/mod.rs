@@ -4,9 +4,8 @@
 //! | file | job |
 //! |---|---|
 //! | `node_wallet` | the node's own key (`wallet.db`): signs when `sender` is left out, rotates |
-//! | `cli` | `minichain wallet new|address|sign|send`: a key that no node holds |
+//! | (`crate::wallet_cli`) | `minichain wallet …`, a program beside `main.rs`: a key that no node holds |
 
-pub mod cli;
 pub mod node_wallet;
 
 use std::io::Read;

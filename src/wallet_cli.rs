@@ -190,7 +190,7 @@ fn new_key(flags: &Flags) -> Result<String, WalletError> {
             )));
         }
     };
-    let (identifier, seed) = super::random_key_material()
+    let (identifier, seed) = crate::wallet::random_key_material()
         .map_err(|error| WalletError::Failed(format!("cannot read /dev/urandom: {error}")))?;
     let key = PrivateKey::generate(lms, OtsType::W4, identifier, seed);
     let address = to_hex(&key.public_key().to_bytes());

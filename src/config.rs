@@ -1,7 +1,7 @@
 //! Command-line flags (SPEC §2): parsed by hand into a [`Config`], with one-line errors.
 
 use crate::wire::address::MAX_PEERS;
-use std::fmt;
+use crate::flags::{Flag, Flags};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -66,17 +66,7 @@ pub enum Command {
     Help,
 }
 
-/// A bad command line: printed on one line, followed by the usage; exit status 2.
-#[derive(Debug, PartialEq, Eq)]
-pub struct FlagError(pub String);
-
-impl fmt::Display for FlagError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for FlagError {}
+pub use crate::flags::FlagError;
 
 /// The text `--help` prints.
 pub const USAGE: &str = "\
@@ -170,33 +160,19 @@ impl Config {
 /// Parses the arguments after the program name.
 pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, FlagError> {
     let mut config = Config::default();
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline_value) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_string(), Some(value.to_string()))
-            }
-            _ => (arg.clone(), None),
-        };
-        if flag == "--help" || flag == "-h" {
+    let mut flags = Flags::new(args.into_iter());
+    while let Some(flag) = flags.next_flag() {
+        if flag.is_help() {
             return Ok(Command::Help);
         }
-        let mut value = || -> Result<String, FlagError> {
-            inline_value
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| FlagError(format!("{flag} needs a value")))
-        };
-        match flag.as_str() {
-            "--port" => config.port = number(&flag, &value()?, 0, u16::MAX as u64)? as u16,
-            "--host" => config.host = non_empty(&flag, value()?)?,
-            "--data-dir" => config.data_dir = Some(PathBuf::from(non_empty(&flag, value()?)?)),
-            "--difficulty" => config.difficulty = number(&flag, &value()?, 1, 64)? as u32,
-            "--reward" => {
-                config.reward = number(&flag, &value()?, 1, crate::core::block::MAX_AMOUNT)?
-            }
+        match flag.name.as_str() {
+            "--port" => config.port = flags.number(&flag, 0, u16::MAX as u64)? as u16,
+            "--host" => config.host = flags.non_empty(&flag)?,
+            "--data-dir" => config.data_dir = Some(PathBuf::from(flags.non_empty(&flag)?)),
+            "--difficulty" => config.difficulty = flags.number(&flag, 1, 64)? as u32,
+            "--reward" => config.reward = flags.number(&flag, 1, crate::core::block::MAX_AMOUNT)?,
             "--miner" => {
-                let miner = value()?;
+                let miner = flags.value(&flag)?;
                 crate::core::block::check_address("--miner", &miner)
                     .map_err(|error| FlagError(error.to_string()))?;
                 if miner == crate::core::block::COINBASE_SENDER {
@@ -206,28 +182,25 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
                 }
                 config.miner = Some(miner);
             }
-            "--threads" => config.threads = number(&flag, &value()?, 1, 1024)? as usize,
-            "--peer" => config.peers.push(non_empty(&flag, value()?)?),
-            "--peer-timeout-ms" => {
-                config.peer_timeout = Duration::from_millis(number(&flag, &value()?, 1, 3_600_000)?)
+            "--threads" => config.threads = flags.number(&flag, 1, 1024)? as usize,
+            "--peer" => config.peers.push(flags.non_empty(&flag)?),
+            "--peer-timeout-ms" => config.peer_timeout = millis(&mut flags, &flag, 1, 3_600_000)?,
+            "--no-relay" => {
+                flags.switch(&flag)?;
+                config.relay = false;
             }
-            "--no-relay" if inline_value.is_none() => config.relay = false,
             "--sync-interval-ms" => {
-                config.sync_interval =
-                    Duration::from_millis(number(&flag, &value()?, 10, 86_400_000)?)
+                config.sync_interval = millis(&mut flags, &flag, 10, 86_400_000)?
             }
             "--peer-expiry-ms" => {
-                config.peer_expiry =
-                    Duration::from_millis(number(&flag, &value()?, 10, 31_536_000_000)?)
+                config.peer_expiry = millis(&mut flags, &flag, 10, 31_536_000_000)?
             }
             "--relay-peers" => {
-                config.relay_peers = number(&flag, &value()?, 0, MAX_PEERS as u64)? as usize
+                config.relay_peers = flags.number(&flag, 0, MAX_PEERS as u64)? as usize
             }
-            "--relay-batch-ms" => {
-                config.relay_batch = Duration::from_millis(number(&flag, &value()?, 0, 60_000)?)
-            }
+            "--relay-batch-ms" => config.relay_batch = millis(&mut flags, &flag, 0, 60_000)?,
             "--wallet-height" => {
-                config.wallet_height = match value()?.as_str() {
+                config.wallet_height = match flags.value(&flag)?.as_str() {
                     "5" => 5,
                     "10" => 10,
                     "15" => 15,
@@ -238,43 +211,35 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
                     }
                 }
             }
-            "--pool-max" => config.pool_max = number(&flag, &value()?, 1, 100_000_000)? as usize,
+            "--pool-max" => config.pool_max = flags.number(&flag, 1, 100_000_000)? as usize,
             "--request-timeout-ms" => {
-                config.request_timeout =
-                    Duration::from_millis(number(&flag, &value()?, 1, 3_600_000)?)
+                config.request_timeout = millis(&mut flags, &flag, 1, 3_600_000)?
             }
             "--max-connections" => {
-                config.max_connections = number(&flag, &value()?, 1, 1_000_000)? as usize
+                config.max_connections = flags.number(&flag, 1, 1_000_000)? as usize
             }
             "--advertise" => {
-                let url = crate::wire::address::normalize_peer(&value()?)
+                let url = crate::wire::address::normalize_peer(&flags.value(&flag)?)
                     .map_err(|error| FlagError(format!("--advertise: {error}")))?;
                 config.advertise = Some(url);
             }
             "--max-body-buffer-mb" => {
-                config.max_body_buffer_mb = number(&flag, &value()?, 1, 65_536)? as usize
+                config.max_body_buffer_mb = flags.number(&flag, 1, 65_536)? as usize
             }
-            _ => return Err(FlagError(format!("unknown flag {arg:?}"))),
+            _ => return Err(FlagError(format!("unknown flag {:?}", flag.written))),
         }
     }
     Ok(Command::Run(config))
 }
 
-fn number(flag: &str, text: &str, min: u64, max: u64) -> Result<u64, FlagError> {
-    match text.parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(FlagError(format!(
-            "{flag} must be a whole number from {min} to {max}, got {text:?}"
-        ))),
-    }
-}
-
-fn non_empty(flag: &str, text: String) -> Result<String, FlagError> {
-    if text.is_empty() {
-        Err(FlagError(format!("{flag} must not be empty")))
-    } else {
-        Ok(text)
-    }
+/// A flag's value in milliseconds, from `min` to `max`.
+fn millis<I: Iterator<Item = String>>(
+    flags: &mut Flags<I>,
+    flag: &Flag,
+    min: u64,
+    max: u64,
+) -> Result<Duration, FlagError> {
+    Ok(Duration::from_millis(flags.number(flag, min, max)?))
 }
 
 #[cfg(test)]

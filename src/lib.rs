@@ -114,6 +114,7 @@ pub mod app;
 pub mod config;
 pub mod core;
 pub mod crypto;
+pub mod flags;
 pub mod http;
 pub mod net;
 pub mod node;

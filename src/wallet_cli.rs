@@ -16,7 +16,8 @@ use crate::wire::client::PeerClient;
 use crate::wire::protocol::InvAnswer;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use crate::node::now_ms;
+use std::time::Duration;
 
 /// The text `minichain wallet --help` prints.
 pub const USAGE: &str = "\
@@ -56,6 +57,12 @@ pub enum WalletError {
     Usage(String),
     /// The command was understood and could not be done.
     Failed(String),
+}
+
+impl From<crate::flags::FlagError> for WalletError {
+    fn from(error: crate::flags::FlagError) -> WalletError {
+        WalletError::Usage(error.0)
+    }
 }
 
 /// Runs `minichain wallet ARGS…` (the arguments after `wallet`); returns the exit status
@@ -131,35 +138,37 @@ struct Flags {
 
 impl Flags {
     fn parse(args: Vec<String>) -> Result<Flags, WalletError> {
-        let mut args = args.into_iter();
+        let mut args = crate::flags::Flags::new(args.into_iter());
         let mut flags = Flags::default();
-        match args.next() {
+        match args.next_word() {
             None => return Err(WalletError::Usage("which wallet command?".into())),
             Some(help) if help == "--help" || help == "-h" || help == "help" => {
                 return Err(WalletError::Usage(String::new()));
             }
             Some(action) => flags.action = action,
         }
-        while let Some(flag) = args.next() {
-            if flag == "--help" || flag == "-h" {
+        while let Some(flag) = args.next_flag() {
+            if flag.is_help() {
                 return Err(WalletError::Usage(String::new()));
             }
-            if flag == "--use-last-leaf" {
-                flags.use_last_leaf = true;
-                continue;
-            }
-            let value = args
-                .next()
-                .ok_or_else(|| WalletError::Usage(format!("{flag} needs a value")))?;
-            match flag.as_str() {
-                "--key" => flags.key = Some(PathBuf::from(value)),
-                "--height" => flags.height = Some(number(&flag, &value, 5, 15)? as u32),
-                "--to" => flags.to = Some(value),
-                "--amount" => flags.amount = Some(number(&flag, &value, 1, MAX_AMOUNT)?),
-                "--node" => flags.node = Some(value),
-                "--difficulty" => flags.difficulty = Some(number(&flag, &value, 1, 64)? as u32),
-                "--timestamp" => flags.timestamp = Some(number(&flag, &value, 0, u64::MAX)?),
-                _ => return Err(WalletError::Usage(format!("unknown flag {flag}"))),
+            match flag.name.as_str() {
+                "--use-last-leaf" => {
+                    args.switch(&flag)?;
+                    flags.use_last_leaf = true;
+                }
+                "--key" => flags.key = Some(PathBuf::from(args.non_empty(&flag)?)),
+                "--height" => flags.height = Some(args.number(&flag, 5, 15)? as u32),
+                "--to" => flags.to = Some(args.value(&flag)?),
+                "--amount" => flags.amount = Some(args.number(&flag, 1, MAX_AMOUNT)?),
+                "--node" => flags.node = Some(args.value(&flag)?),
+                "--difficulty" => flags.difficulty = Some(args.number(&flag, 1, 64)? as u32),
+                "--timestamp" => flags.timestamp = Some(args.number(&flag, 0, u64::MAX)?),
+                _ => {
+                    return Err(WalletError::Usage(format!(
+                        "unknown flag {:?}",
+                        flag.written
+                    )));
+                }
             }
         }
         Ok(flags)
@@ -341,22 +350,6 @@ fn last_leaf(client: &PeerClient, node: &str, address: &str) -> Result<Option<u6
         .get(&format!("{node}/balances?address={address}"))
         .map_err(|error| WalletError::Failed(format!("{node}/balances: {error}")))?;
     Ok(answer.get("last_leaf").and_then(serde_json::Value::as_u64))
-}
-
-fn number(flag: &str, value: &str, min: u64, max: u64) -> Result<u64, WalletError> {
-    match value.parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(WalletError::Usage(format!(
-            "{flag} {value:?}: expected a whole number from {min} to {max}"
-        ))),
-    }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

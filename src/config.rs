@@ -1,7 +1,7 @@
 //! Command-line flags (SPEC §2): parsed by hand into a [`Config`], with one-line errors.
 
-use crate::wire::address::MAX_PEERS;
 use crate::flags::{Flag, Flags};
+use crate::wire::address::MAX_PEERS;
 use std::path::PathBuf;
 use std::time::Duration;
 

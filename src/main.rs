@@ -1,7 +1,7 @@
 //! The `minichain` binary: parse flags, set up logging, run a node. No logic lives here.
 
-use minichain::config::{Command, USAGE, parse_args};
 use minichain::app::{RunError, run};
+use minichain::config::{Command, USAGE, parse_args};
 use std::io::Write;
 use std::process::ExitCode;
 

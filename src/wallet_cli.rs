@@ -9,14 +9,15 @@
 
 use crate::core::block::{MAX_AMOUNT, Transaction, check_address, genesis};
 use crate::core::hash::{BlockHash, to_hex};
-use crate::crypto::{LmsType, OtsType, PrivateKey, PublicKey, from_hex};
+use crate::crypto::{LmsType, PrivateKey, PublicKey};
+use crate::node::now_ms;
 use crate::store::keyfile::{self, KeyRecord};
+use crate::wallet::keys;
 use crate::wire::address::normalize_peer;
 use crate::wire::client::PeerClient;
 use crate::wire::protocol::InvAnswer;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use crate::node::now_ms;
 use std::time::Duration;
 
 /// The text `minichain wallet --help` prints.
@@ -199,18 +200,9 @@ fn new_key(flags: &Flags) -> Result<String, WalletError> {
             )));
         }
     };
-    let (identifier, seed) = crate::wallet::random_key_material()
+    let (_, record) = keys::fresh_key(lms)
         .map_err(|error| WalletError::Failed(format!("cannot read /dev/urandom: {error}")))?;
-    let key = PrivateKey::generate(lms, OtsType::W4, identifier, seed);
-    let address = to_hex(&key.public_key().to_bytes());
-    let record = KeyRecord {
-        lms_type: lms.typecode(),
-        ots_type: OtsType::W4.typecode(),
-        identifier: to_hex(&identifier),
-        seed: to_hex(&seed),
-        next_leaf: 0,
-        address: address.clone(),
-    };
+    let address = record.address.clone();
     keyfile::create(&path, &record).map_err(|error| WalletError::Failed(error.to_string()))?;
     Ok(address)
 }
@@ -218,22 +210,13 @@ fn new_key(flags: &Flags) -> Result<String, WalletError> {
 /// Reads a key file and rebuilds its private key; the address is recomputed.
 fn load_key(path: &Path) -> Result<(PrivateKey, KeyRecord), WalletError> {
     let mut record = keyfile::load(path).map_err(|error| WalletError::Failed(error.to_string()))?;
-    let damaged = |what: &str| {
+    let (key, address) = keys::rebuild(&record).map_err(|keys::DamagedKey(what)| {
         WalletError::Failed(format!(
             "{}: not a usable key file ({what})",
             path.display()
         ))
-    };
-    let lms = LmsType::from_typecode(record.lms_type).ok_or_else(|| damaged("LMS type"))?;
-    let ots = OtsType::from_typecode(record.ots_type).ok_or_else(|| damaged("LM-OTS type"))?;
-    let identifier: [u8; 16] = from_hex(&record.identifier)
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| damaged("identifier"))?;
-    let seed: [u8; 32] = from_hex(&record.seed)
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| damaged("seed"))?;
-    let key = PrivateKey::generate(lms, ots, identifier, seed);
-    record.address = to_hex(&key.public_key().to_bytes());
+    })?;
+    record.address = address;
     Ok((key, record))
 }
 
@@ -355,6 +338,7 @@ fn last_leaf(client: &PeerClient, node: &str, address: &str) -> Result<Option<u6
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::from_hex;
 
     fn args(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_string).collect()

@@ -6,10 +6,11 @@
 //! can waste a leaf but never use one twice. The last leaf of every key is reserved for
 //! the sweep of a rotation. `/restart` never touches this file.
 
+use super::keys;
 use crate::core::block::Transaction;
 use crate::core::hash::{BlockHash, to_hex};
 use crate::core::signed::{Signature, signing_message};
-use crate::crypto::{LmsType, OtsType, PrivateKey, from_hex};
+use crate::crypto::{LmsType, PrivateKey};
 use crate::store::StoreError;
 use crate::store::keyfile::{KeyRecord, load_private, save_private};
 use serde::{Deserialize, Serialize};
@@ -243,18 +244,8 @@ fn sign(
 
 /// A new LMS key of tree height `height` (W4) with its record.
 fn fresh_key(height: u32) -> Result<(PrivateKey, KeyRecord), WalletError> {
-    let lms = LmsType::from_height(height).unwrap_or(LmsType::H10);
-    let (identifier, seed) = super::random_key_material().map_err(WalletError::Random)?;
-    let key = PrivateKey::generate(lms, OtsType::W4, identifier, seed);
-    let record = KeyRecord {
-        lms_type: lms.typecode(),
-        ots_type: OtsType::W4.typecode(),
-        identifier: to_hex(&identifier),
-        seed: to_hex(&seed),
-        next_leaf: 0,
-        address: to_hex(&key.public_key().to_bytes()),
-    };
-    Ok((key, record))
+    keys::fresh_key(LmsType::from_height(height).unwrap_or(LmsType::H10))
+        .map_err(WalletError::Random)
 }
 
 /// Rebuilds a stored key; its address is recomputed, never trusted.
@@ -263,16 +254,8 @@ fn private_key(path: &Path, record: &KeyRecord) -> Result<PrivateKey, WalletErro
         path: path.to_path_buf(),
         what,
     };
-    let lms = LmsType::from_typecode(record.lms_type).ok_or_else(|| damaged("LMS type"))?;
-    let ots = OtsType::from_typecode(record.ots_type).ok_or_else(|| damaged("LM-OTS type"))?;
-    let identifier = from_hex(&record.identifier)
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| damaged("identifier"))?;
-    let seed = from_hex(&record.seed)
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| damaged("seed"))?;
-    let key = PrivateKey::generate(lms, ots, identifier, seed);
-    if to_hex(&key.public_key().to_bytes()) != record.address {
+    let (key, address) = keys::rebuild(record).map_err(|keys::DamagedKey(what)| damaged(what))?;
+    if address != record.address {
         return Err(damaged("the address does not match the key"));
     }
     Ok(key)

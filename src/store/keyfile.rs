@@ -7,7 +7,8 @@
 //! Callers write the next leaf **before** they release a signature made with the
 //! previous one: a crash can waste a leaf, never use one twice.
 
-use super::{StoreError, StoredFile, io_error, pickle_error, set};
+use super::error::{StoreError, io_error, pickle_error};
+use super::file::{StoredFile, set};
 use pickledb::{PickleDb, PickleDbDumpPolicy, SerializationMethod};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

@@ -14,22 +14,39 @@
 //! Every write is durable before it returns: pickledb dumps to a side file, which is
 //! fsync'd and then renamed over the real one, and the directory is fsync'd.
 //!
+//! | file | job |
+//! |---|---|
+//! | `mod.rs` | [`Store`]: open (meta, peers), append a block, save peers, replace the chain |
+//! | `segments` | block segment files: rewrite from an index, read back in order |
+//! | `journal` | the journal of a chain switch or restart: written first, finished at start |
+//! | `file` | one pickledb file read back with its damage explained; entry helpers |
+//! | `error` | [`StoreError`], each variant naming the file or the holder |
+//! | `lock` | the directory's advisory lock and its holder's pid |
+//! | [`pool_log`] | the pool as a base file plus append-only logs |
+//! | [`keyfile`], [`owner_token`] | private (0600) files: keys, the wallet, the owner token |
+//!
 //! **Invariant:** the only module that imports pickledb. It stores and checks file
 //! integrity, never consensus rules.
 
+mod error;
+mod file;
+mod journal;
 pub mod keyfile;
+mod lock;
 pub mod owner_token;
 pub mod pool_log;
+mod segments;
+
+pub use error::StoreError;
+pub use segments::segment_file_name;
 
 use crate::core::block::{Block, Transaction};
+use error::{io_error, pickle_error};
+use file::{StoredFile, remove_if_present, set};
+use lock::lock_directory;
 use pickledb::{PickleDb, PickleDbDumpPolicy, SerializationMethod};
 use pool_log::PoolLog;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use std::collections::HashMap;
-use std::fmt;
-use std::fs::{self, File, TryLockError};
-use std::io::{self, Read, Seek, Write};
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 /// Blocks per segment file.
@@ -38,7 +55,6 @@ pub const BLOCKS_PER_SEGMENT: u64 = 100;
 const META_FILE: &str = "meta.db";
 const PEERS_FILE: &str = "peers.db";
 const JOURNAL_FILE: &str = "journal.db";
-const LOCK_FILE: &str = "lock";
 
 /// A node's data directory, locked for as long as this value lives.
 pub struct Store {
@@ -76,148 +92,6 @@ pub struct StoredPeers {
     pub learned: std::collections::BTreeMap<String, String>,
     /// Addresses the owner forgot: peer exchange and strangers do not bring them back.
     pub forgotten: Vec<String>,
-}
-
-/// Why the data directory cannot be used. Every variant names the file or holder.
-#[derive(Debug)]
-pub enum StoreError {
-    /// Reading or writing failed.
-    Io { path: PathBuf, source: io::Error },
-    /// A file's contents are not what this node wrote; it is left as it is.
-    Damaged { path: PathBuf, reason: String },
-    /// Another process holds the directory.
-    Locked { dir: PathBuf, holder: String },
-    /// The directory was made with other network settings.
-    Mismatch {
-        path: PathBuf,
-        setting: &'static str,
-        stored: u64,
-        given: u64,
-    },
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreError::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            StoreError::Damaged { path, reason } => write!(
-                f,
-                "{}: damaged data file: {reason} (the file was left unchanged; restore it, or move it away to start from what remains)",
-                path.display()
-            ),
-            StoreError::Locked { dir, holder } => write!(
-                f,
-                "data directory {} is in use by another minichain node ({holder}); stop it or pick another --data-dir",
-                dir.display()
-            ),
-            StoreError::Mismatch {
-                path,
-                setting,
-                stored,
-                given,
-            } => write!(
-                f,
-                "{}: this data directory was made with --{setting} {stored}, not {given}; start with --{setting} {stored} to keep its chain, or start over with `rm -rf {}` (this deletes the node's chain, pool and peers), or use another --data-dir",
-                path.display(),
-                shell_quoted(path.parent().unwrap_or(path))
-            ),
-        }
-    }
-}
-
-/// A path as a shell word, so the `rm -rf` a refusal suggests can be pasted as it is.
-fn shell_quoted(path: &Path) -> String {
-    let text = path.display().to_string();
-    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:@%".contains(c);
-    if !text.is_empty() && text.chars().all(plain) {
-        text
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
-}
-
-impl std::error::Error for StoreError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            StoreError::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
-
-/// One pickledb file as read from disk, with its raw entries kept to explain bad values.
-struct StoredFile {
-    path: PathBuf,
-    db: PickleDb,
-    raw: HashMap<String, String>,
-}
-
-impl StoredFile {
-    /// Reads a file after checking what pickledb would panic on (non-UTF-8) or silently
-    /// misread (a wrong shape).
-    fn read(path: &Path) -> Result<StoredFile, StoreError> {
-        let bytes = fs::read(path).map_err(io_error(path))?;
-        let damaged = |reason: String| StoreError::Damaged {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|error| damaged(format!("not UTF-8 text ({error})")))?;
-        type Maps = (HashMap<String, String>, HashMap<String, Vec<String>>);
-        let (raw, _lists): Maps = serde_json::from_str(text)
-            .map_err(|error| damaged(format!("not a pickledb JSON file ({error})")))?;
-        let db = PickleDb::load(
-            path,
-            PickleDbDumpPolicy::NeverDump,
-            SerializationMethod::Json,
-        )
-        .map_err(|error| damaged(error.to_string()))?;
-        Ok(StoredFile {
-            path: path.to_path_buf(),
-            db,
-            raw,
-        })
-    }
-
-    /// Reads the file if it exists.
-    fn read_if_present(path: &Path) -> Result<Option<StoredFile>, StoreError> {
-        if path.exists() {
-            StoredFile::read(path).map(Some)
-        } else {
-            Ok(None)
-        }
-    }
-
-    /// Decodes one entry; `Ok(None)` when absent, `Damaged` (with the reason pickledb's
-    /// `get` does not give) when present but unreadable.
-    fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        if !self.db.exists(key) {
-            return Ok(None);
-        }
-        if let Some(value) = self.db.get::<T>(key) {
-            return Ok(Some(value));
-        }
-        let reason = match self
-            .raw
-            .get(key)
-            .map(|text| serde_json::from_str::<T>(text))
-        {
-            Some(Err(error)) => format!("entry {key:?} cannot be read ({error})"),
-            _ => format!("entry {key:?} cannot be read"),
-        };
-        Err(StoreError::Damaged {
-            path: self.path.clone(),
-            reason,
-        })
-    }
-
-    /// Decodes an entry that must be there.
-    fn require<T: DeserializeOwned>(&self, key: &str) -> Result<T, StoreError> {
-        self.get(key)?.ok_or_else(|| StoreError::Damaged {
-            path: self.path.clone(),
-            reason: format!("no {key:?} entry"),
-        })
-    }
 }
 
 impl Store {
@@ -305,132 +179,6 @@ impl Store {
         Ok(())
     }
 
-    /// Durably records a whole chain change before any segment is touched.
-    fn write_journal(
-        &self,
-        from: u64,
-        blocks: &[Block],
-        pool: &[Transaction],
-    ) -> Result<(), StoreError> {
-        let path = self.path(JOURNAL_FILE);
-        let mut journal = self.new_db(JOURNAL_FILE);
-        set(&mut journal, &path, "from", &from)?;
-        set(&mut journal, &path, "blocks", &blocks)?;
-        set(&mut journal, &path, "pool", &pool)?;
-        let pool_through = pool_log::last_log_seq(&self.dir)?;
-        set(&mut journal, &path, "pool_through", &pool_through)?;
-        self.dump_durably(&mut journal, JOURNAL_FILE)
-    }
-
-    /// Applies a journal left by an interrupted or failed change, then removes it; the
-    /// directory is fsync'd before later writes, so the journal cannot come back.
-    fn finish_pending_journal(&mut self) -> Result<(), StoreError> {
-        if !self.journal_pending {
-            return Ok(());
-        }
-        let path = self.path(JOURNAL_FILE);
-        if let Some(journal) = StoredFile::read_if_present(&path)? {
-            let from: u64 = journal.require("from")?;
-            let blocks: Vec<Block> = journal.require("blocks")?;
-            let pool: Vec<Transaction> = journal.require("pool")?;
-            let pool_through: u64 = journal.get("pool_through")?.unwrap_or(0);
-            self.rewrite_segments(from, &blocks)?;
-            self.delete_segments_after(from - 1 + blocks.len() as u64)?;
-            pool_log::write_base(&self.dir, &pool, pool_through)?;
-            pool_log::delete_logs_through(&self.dir, pool_through)?;
-            fs::remove_file(&path).map_err(io_error(&path))?;
-        }
-        self.sync_dir()?;
-        self.journal_pending = false;
-        Ok(())
-    }
-
-    /// Rewrites the segments holding indexes `from ..` so they end with `blocks` (which
-    /// start at index `from`); entries before `from` in the first segment are kept.
-    fn rewrite_segments(&self, from: u64, blocks: &[Block]) -> Result<(), StoreError> {
-        let from = from.max(2);
-        let new_tip = from - 1 + blocks.len() as u64;
-        let first_segment = from / BLOCKS_PER_SEGMENT;
-        for segment in first_segment..=new_tip / BLOCKS_PER_SEGMENT {
-            let name = segment_file_name(segment);
-            let path = self.path(&name);
-            let mut db = self.new_db(&name);
-            if segment == first_segment
-                && let Some(existing) = StoredFile::read_if_present(&path)?
-            {
-                for key in existing.db.get_all() {
-                    if key.parse::<u64>().is_ok_and(|index| index < from) {
-                        let value: serde_json::Value = existing.require(&key)?;
-                        set(&mut db, &path, &key, &value)?;
-                    }
-                }
-            }
-            for block in blocks
-                .iter()
-                .filter(|block| block.index / BLOCKS_PER_SEGMENT == segment)
-            {
-                set(&mut db, &path, &block.index.to_string(), block)?;
-            }
-            if db.total_keys() == 0 {
-                remove_if_present(&path)?;
-            } else {
-                self.dump_durably(&mut db, &name)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Deletes the segments holding only blocks after `tip` (a shorter chain: restart).
-    fn delete_segments_after(&self, tip: u64) -> Result<(), StoreError> {
-        for (segment, path) in self.segment_files()? {
-            if segment > tip / BLOCKS_PER_SEGMENT {
-                remove_if_present(&path)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Reads every segment in order, checking that indexes run 2, 3, 4, … without gaps.
-    fn load_blocks(&self) -> Result<Vec<(PathBuf, Block)>, StoreError> {
-        let mut blocks = Vec::new();
-        for (segment, path) in self.segment_files()? {
-            let file = StoredFile::read(&path)?;
-            let mut indexes = Vec::new();
-            for key in file.db.get_all() {
-                match key.parse::<u64>() {
-                    Ok(index) if index / BLOCKS_PER_SEGMENT == segment && index >= 2 => {
-                        indexes.push(index)
-                    }
-                    _ => {
-                        return Err(StoreError::Damaged {
-                            path,
-                            reason: format!("key {key:?} is not a block index of this segment"),
-                        });
-                    }
-                }
-            }
-            indexes.sort_unstable();
-            for index in indexes {
-                let expected = blocks.len() as u64 + 2;
-                if index != expected {
-                    return Err(StoreError::Damaged {
-                        path,
-                        reason: format!("block {expected} is missing (found block {index})"),
-                    });
-                }
-                let block: Block = file.require(&index.to_string())?;
-                if block.index != index {
-                    return Err(StoreError::Damaged {
-                        path,
-                        reason: format!("the entry for block {index} holds block {}", block.index),
-                    });
-                }
-                blocks.push((path.clone(), block));
-            }
-        }
-        Ok(blocks)
-    }
-
     /// Reads or creates `meta.db`, refusing a directory made for another network.
     fn load_meta(
         &self,
@@ -485,25 +233,6 @@ impl Store {
         self.sync_dir()
     }
 
-    /// Existing segment files, by segment number.
-    fn segment_files(&self) -> Result<Vec<(u64, PathBuf)>, StoreError> {
-        let mut segments = Vec::new();
-        for entry in fs::read_dir(&self.dir).map_err(io_error(&self.dir))? {
-            let entry = entry.map_err(io_error(&self.dir))?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if let Some(number) = name
-                .strip_prefix("blocks-")
-                .and_then(|rest| rest.strip_suffix(".db"))
-                .and_then(|digits| digits.parse::<u64>().ok())
-            {
-                segments.push((number, entry.path()));
-            }
-        }
-        segments.sort();
-        Ok(segments)
-    }
-
     /// Side files of an interrupted write are incomplete by definition: remove them.
     fn remove_leftover_side_files(&self) -> Result<(), StoreError> {
         for entry in fs::read_dir(&self.dir).map_err(io_error(&self.dir))? {
@@ -528,79 +257,6 @@ impl Store {
 
     fn side_path(&self, name: &str) -> PathBuf {
         self.dir.join(format!("{name}.new"))
-    }
-}
-
-/// The file name of segment `number`.
-pub fn segment_file_name(number: u64) -> String {
-    format!("blocks-{number:06}.db")
-}
-
-/// Takes the directory's lock or names the process holding it.
-fn lock_directory(dir: &Path) -> Result<File, StoreError> {
-    let path = dir.join(LOCK_FILE);
-    let mut file = File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(io_error(&path))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(TryLockError::WouldBlock) => {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let holder = match holder.trim() {
-                "" => "pid unknown".to_string(),
-                pid => format!("pid {pid}"),
-            };
-            return Err(StoreError::Locked {
-                dir: dir.to_path_buf(),
-                holder,
-            });
-        }
-        Err(TryLockError::Error(source)) => return Err(StoreError::Io { path, source }),
-    }
-    file.set_len(0)
-        .and_then(|()| file.rewind())
-        .and_then(|()| writeln!(file, "{}", std::process::id()))
-        .and_then(|()| file.sync_all())
-        .map_err(io_error(&path))?;
-    Ok(file)
-}
-
-fn set<T: Serialize + ?Sized>(
-    db: &mut PickleDb,
-    path: &Path,
-    key: &str,
-    value: &T,
-) -> Result<(), StoreError> {
-    db.set(key, &value).map_err(pickle_error(path))
-}
-
-fn remove_if_present(path: &Path) -> Result<(), StoreError> {
-    match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(StoreError::Io {
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
-}
-
-fn io_error(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-fn pickle_error(path: &Path) -> impl FnOnce(pickledb::error::Error) -> StoreError + '_ {
-    move |error| StoreError::Io {
-        path: path.to_path_buf(),
-        source: io::Error::other(error.to_string()),
     }
 }
 

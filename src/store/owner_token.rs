@@ -3,7 +3,7 @@
 //! kept across restarts and `/restart`. Whoever can read the file may command the node,
 //! as with Bitcoin Core's `.cookie`.
 
-use super::{StoreError, io_error};
+use super::error::{StoreError, io_error};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};

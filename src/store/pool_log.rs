@@ -20,7 +20,8 @@
 //! are deleted), a cost that already grows with what it removes. Those changes first write
 //! every queued batch, so the pool they compact holds nothing that is not yet on disk.
 
-use super::{StoreError, StoredFile, io_error, pickle_error, remove_if_present, set};
+use super::error::{StoreError, io_error, pickle_error};
+use super::file::{StoredFile, remove_if_present, set};
 use crate::core::block::Transaction;
 use pickledb::{PickleDb, PickleDbDumpPolicy, SerializationMethod};
 use serde::Serialize;

@@ -7,14 +7,14 @@
 //! Callers write the next leaf **before** they release a signature made with the
 //! previous one: a crash can waste a leaf, never use one twice.
 
-use super::error::{StoreError, io_error, pickle_error};
+use super::durable::{self, parent_dir};
+use super::error::{StoreError, io_error};
 use super::file::{StoredFile, set};
-use pickledb::{PickleDb, PickleDbDumpPolicy, SerializationMethod};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::Path;
 
 /// Everything a key file holds; the secret is `seed` (with the types and `identifier`, it
 /// is the whole private key).
@@ -111,47 +111,21 @@ pub fn save_private<T: Serialize>(path: &Path, key: &str, value: &T) -> Result<(
         .mode(0o700)
         .create(&private)
         .map_err(io_error(&private))?;
-    let result = write_in(&private, path, key, value);
+    let target = durable::Target {
+        side: private.join("key.db"),
+        path,
+        private: true,
+    };
+    let result = durable::write(target, |db, side| set(db, side, key, value));
     let _ = fs::remove_dir_all(&private);
-    result?;
-    File::open(&dir)
-        .and_then(|dir| dir.sync_all())
-        .map_err(io_error(&dir))
-}
-
-/// Dumps `value` inside `private`, makes it 0600, fsyncs it and renames it over `path`.
-fn write_in<T: Serialize>(
-    private: &Path,
-    path: &Path,
-    key: &str,
-    value: &T,
-) -> Result<(), StoreError> {
-    let side = private.join("key.db");
-    let mut db = PickleDb::new(
-        &side,
-        PickleDbDumpPolicy::DumpUponRequest,
-        SerializationMethod::Json,
-    );
-    set(&mut db, &side, key, value)?;
-    db.dump().map_err(pickle_error(&side))?;
-    fs::set_permissions(&side, fs::Permissions::from_mode(0o600)).map_err(io_error(&side))?;
-    File::open(&side)
-        .and_then(|file| file.sync_all())
-        .map_err(io_error(&side))?;
-    fs::rename(&side, path).map_err(io_error(path))
-}
-
-/// The directory holding `path` (`.` for a bare file name).
-fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
+    Ok(result?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir =

@@ -19,6 +19,7 @@
 //! | `mod.rs` | [`Store`]: open (meta, peers), append a block, save peers, replace the chain |
 //! | `segments` | block segment files: rewrite from an index, read back in order |
 //! | `journal` | the journal of a chain switch or restart: written first, finished at start |
+//! | `durable` | the one durable write: side file, fsync, rename, fsync the directory |
 //! | `file` | one pickledb file read back with its damage explained; entry helpers |
 //! | `error` | [`StoreError`], each variant naming the file or the holder |
 //! | `lock` | the directory's advisory lock and its holder's pid |
@@ -28,6 +29,7 @@
 //! **Invariant:** the only module that imports pickledb. It stores and checks file
 //! integrity, never consensus rules.
 
+mod durable;
 mod error;
 mod file;
 mod journal;
@@ -41,10 +43,10 @@ pub use error::StoreError;
 pub use segments::segment_file_name;
 
 use crate::core::block::{Block, Transaction};
-use error::{io_error, pickle_error};
+use error::io_error;
 use file::{StoredFile, remove_if_present, set};
 use lock::lock_directory;
-use pickledb::{PickleDb, PickleDbDumpPolicy, SerializationMethod};
+use pickledb::PickleDb;
 use pool_log::PoolLog;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -213,24 +215,18 @@ impl Store {
     /// An empty database whose dump goes to the side file of `name`
     /// (see [`Store::dump_durably`]).
     fn new_db(&self, name: &str) -> PickleDb {
-        PickleDb::new(
-            self.side_path(name),
-            PickleDbDumpPolicy::DumpUponRequest,
-            SerializationMethod::Json,
-        )
+        durable::new_db(&durable::side_path(&self.dir, name))
     }
 
-    /// Dumps a [`Store::new_db`] database to its side file, fsyncs it, renames it over
-    /// `name` and fsyncs the directory: the file is the old one or the new one, durably.
+    /// Makes a [`Store::new_db`] database the file `name`, durably ([`durable::install`]).
     fn dump_durably(&self, db: &mut PickleDb, name: &str) -> Result<(), StoreError> {
-        let side = self.side_path(name);
-        let target = self.path(name);
-        db.dump().map_err(pickle_error(&side))?;
-        File::open(&side)
-            .and_then(|file| file.sync_all())
-            .map_err(io_error(&side))?;
-        fs::rename(&side, &target).map_err(io_error(&target))?;
-        self.sync_dir()
+        let path = self.path(name);
+        let target = durable::Target {
+            side: durable::side_path(&self.dir, name),
+            path: &path,
+            private: false,
+        };
+        Ok(durable::install(db, target)?)
     }
 
     /// Side files of an interrupted write are incomplete by definition: remove them.
@@ -246,17 +242,11 @@ impl Store {
     }
 
     fn sync_dir(&self) -> Result<(), StoreError> {
-        File::open(&self.dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(io_error(&self.dir))
+        durable::sync_dir(&self.dir)
     }
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
-    }
-
-    fn side_path(&self, name: &str) -> PathBuf {
-        self.dir.join(format!("{name}.new"))
     }
 }
 

@@ -3,6 +3,7 @@
 //! kept across restarts and `/restart`. Whoever can read the file may command the node,
 //! as with Bitcoin Core's `.cookie`.
 
+use super::durable;
 use super::error::{StoreError, io_error};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -91,10 +92,7 @@ fn write_new(path: &Path, token: &str) -> Result<(), StoreError> {
     file.write_all(format!("{token}\n").as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(io_error(path))?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    File::open(dir)
-        .and_then(|dir| dir.sync_all())
-        .map_err(io_error(dir))
+    durable::sync_dir(&durable::parent_dir(path))
 }
 
 #[cfg(test)]

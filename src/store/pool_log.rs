@@ -20,12 +20,12 @@
 //! are deleted), a cost that already grows with what it removes. Those changes first write
 //! every queued batch, so the pool they compact holds nothing that is not yet on disk.
 
-use super::error::{StoreError, io_error, pickle_error};
+use super::durable::{WriteError, sync_dir, write_whole};
+use super::error::{StoreError, io_error};
 use super::file::{StoredFile, remove_if_present, set};
 use crate::core::block::Transaction;
-use pickledb::{PickleDb, PickleDbDumpPolicy, SerializationMethod};
 use serde::Serialize;
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The base file's name.
@@ -57,12 +57,6 @@ struct LogFile {
     /// 0 for a batch; a merge of [`MERGE_FANOUT`] files of level `k` has level `k + 1`.
     level: u32,
     path: PathBuf,
-}
-
-/// A whole-file write that failed, and whether the new file may already be in place.
-struct WriteError {
-    error: StoreError,
-    renamed: bool,
 }
 
 impl PoolLog {
@@ -294,51 +288,6 @@ fn log_files(dir: &Path) -> Result<Vec<(u64, u64, PathBuf)>, StoreError> {
 /// The level of a merged file covering `batches` batches: log base [`MERGE_FANOUT`].
 fn level_of(batches: u64) -> u32 {
     batches.max(1).ilog(MERGE_FANOUT as u64)
-}
-
-/// Writes `name` whole: entries into a side file, fsync, rename over `name`, fsync the
-/// directory. Returns the file's path.
-fn write_whole(
-    dir: &Path,
-    name: &str,
-    fill: impl FnOnce(&mut PickleDb, &Path) -> Result<(), StoreError>,
-) -> Result<PathBuf, WriteError> {
-    let side = dir.join(format!("{name}.new"));
-    let target = dir.join(name);
-    let before_rename = |error: StoreError| {
-        let _ = fs::remove_file(&side);
-        WriteError {
-            error,
-            renamed: false,
-        }
-    };
-    let mut db = PickleDb::new(
-        &side,
-        PickleDbDumpPolicy::DumpUponRequest,
-        SerializationMethod::Json,
-    );
-    fill(&mut db, &side).map_err(before_rename)?;
-    db.dump()
-        .map_err(pickle_error(&side))
-        .map_err(before_rename)?;
-    File::open(&side)
-        .and_then(|file| file.sync_all())
-        .map_err(io_error(&side))
-        .map_err(before_rename)?;
-    fs::rename(&side, &target)
-        .map_err(io_error(&target))
-        .map_err(before_rename)?;
-    sync_dir(dir).map_err(|error| WriteError {
-        error,
-        renamed: true,
-    })?;
-    Ok(target)
-}
-
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir)
-        .and_then(|dir| dir.sync_all())
-        .map_err(io_error(dir))
 }
 
 #[cfg(test)]

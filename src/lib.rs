@@ -49,12 +49,13 @@
 //! | `node::error` | `NodeError` and `StartError`: why an operation or the start failed |
 //! | `node::transactions` | `NewTransaction` and admitting a transaction to the pool |
 //! | `node::ingest` | group commit: admitted transactions written in batches, one fsync each, off the mutex |
-//! | `node::mining` | `/mine`: a block from the pool, the nonce search off the mutex |
+//! | `node::mining` | `/mine`: a block from the pool, the nonce search off the mutex, committed through `commit` |
 //! | `node::owner_wallet` | the node's own key: the coinbase payee, `GET /wallet`, rotation, signing |
 //! | `node::reads` | read-only views of chain and pool: `/chain`, `/pool`, `/balances`, `/inv` |
 //! | `node::peers` | registering and forgetting peers, all or nothing; learned peers; expiry |
 //! | [`node::peer_table`] | the peer list with kinds (§6c): owner's and learned peers, per-source limits, the forgotten |
-//! | `node::adopt` | replacing the chain: a peer's longer branch, or the restart to genesis |
+//! | `node::commit` | the one way the chain changes: lock, flush, check, write and apply (undone if the disk refuses), rebuild the pool, notify |
+//! | `node::adopt` | replacing the chain: a peer's longer branch, or the restart to genesis (through `commit`) |
 //! | `node::orphans` | what a chain switch logs: the switch, and each of this node's blocks it cut away |
 //! | `node::stamps` | fresh timestamps for identical payments in constant time |
 //! | [`http`] | the HTTP face |

@@ -812,3 +812,97 @@ fn the_default_data_dir_is_data_slash_port() {
     drop(node);
     let _ = std::fs::remove_dir_all(&working_dir);
 }
+
+/// Puts a non-empty directory where the node must write `file` (the file itself kept
+/// aside): the write fails with a real I/O error, even for root. Call the returned
+/// closure to put the file back.
+fn obstruct(node: &TestNode, file: &str) -> impl FnOnce() + use<> {
+    let path = node.data_dir.join(file);
+    let aside = node.data_dir.join(format!("{file}.aside"));
+    let existed = std::fs::rename(&path, &aside).is_ok();
+    std::fs::create_dir_all(path.join("in-the-way")).unwrap();
+    move || {
+        std::fs::remove_dir_all(&path).unwrap();
+        if existed {
+            std::fs::rename(&aside, &path).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_mine_whose_write_fails_answers_500_and_changes_nothing() {
+    let node = TestNode::start(&["--no-relay", "--miner", "alice"]);
+    node.mine();
+    node.pay_ok("alice", "bob", 1);
+    let before = snapshot(&node);
+    let clear = obstruct(&node, "blocks-000000.db");
+    let (status, answer) = node.post("/mine", &json!({}));
+    assert_eq!(status, 500, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("blocks-000000.db"),
+        "the 500 names the file: {answer}"
+    );
+    assert_eq!(
+        snapshot(&node),
+        before,
+        "chain, pool and balances as they were"
+    );
+
+    clear();
+    node.mine();
+    assert_eq!(node.chain().len(), 3);
+    assert!(node.pool().is_empty());
+    let mut node = node;
+    node.kill9();
+    node.restart();
+    assert_eq!(node.chain().len(), 3, "both blocks are on disk");
+}
+
+#[test]
+fn a_chain_switch_whose_write_fails_changes_nothing_and_is_taken_later() {
+    let ours = TestNode::start(&["--no-relay", "--miner", "alice"]);
+    let theirs = TestNode::start(&["--no-relay", "--miner", "alice"]);
+    ours.mine();
+    ours.pay_ok("alice", "bob", 1);
+    ours.mine();
+    for _ in 0..4 {
+        theirs.mine();
+    }
+    let (status, answer) = ours.post("/nodes/register", &json!({"nodes": [theirs.url]}));
+    assert_eq!(status, 201, "{answer}");
+    let before = snapshot(&ours);
+    // The journal of the switch cannot be put in place.
+    let clear = obstruct(&ours, "journal.db");
+    let (status, report) = ours.post("/nodes/resolve", &json!({}));
+    assert_eq!(status, 200, "{report}");
+    let after = snapshot(&ours);
+    assert!(
+        report.to_string().contains("journal.db"),
+        "the peer's status names the file that failed: {report}"
+    );
+    assert_eq!(
+        after.chain, before.chain,
+        "the chain is ours still: {report}"
+    );
+    assert_eq!(after.pool, before.pool);
+    assert_eq!(after.balances, before.balances);
+
+    // Once the disk works, the switch happens, and it is the one kept after a kill -9.
+    clear();
+    let (status, report) = ours.post("/nodes/resolve", &json!({}));
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(ours.chain(), theirs.chain(), "{report}");
+    let mut ours = ours;
+    ours.kill9();
+    ours.restart();
+    assert_eq!(ours.chain(), theirs.chain());
+    let pool = ours.pool();
+    let returned: Vec<&str> = pool
+        .iter()
+        .filter_map(|tx| tx["recipient"].as_str())
+        .collect();
+    assert_eq!(returned, ["bob"], "our cut payment is back in the pool");
+}

@@ -321,6 +321,14 @@ impl Chain {
         now: u64,
     ) -> Result<Vec<Block>, BlockError> {
         self.check_branch(fork_index, &branch, now)?;
+        Ok(self.switch_checked(fork_index, branch))
+    }
+
+    /// Replaces everything after `fork_index` by a `branch` that [`Chain::check_branch`]
+    /// accepted, with no change in between; returns the blocks cut away. Cannot fail, so
+    /// switching back to the returned blocks undoes it (a commit whose write failed).
+    pub fn switch_checked(&mut self, fork_index: u64, branch: Vec<Block>) -> Vec<Block> {
+        debug_assert!(fork_index >= 1 && fork_index <= self.len());
         let cut = self.blocks.split_off(fork_index as usize);
         for block in cut.iter().rev() {
             self.ledger.revert_block(block);
@@ -329,7 +337,7 @@ impl Chain {
         for block in branch {
             self.push_checked(block);
         }
-        Ok(cut)
+        cut
     }
 
     /// Back to genesis alone (`/restart`).

@@ -1,11 +1,11 @@
 //! Mining the pool into a new block (`/mine`): [`Mined`] and `Node::mine`.
 
-use super::{Node, NodeError, State, now_ms};
+use super::commit::{Change, CommitError, Committed};
+use super::{Node, NodeError, now_ms};
 use crate::core::block::{Block, Header, Transaction, merkle_root_of};
 use crate::core::chain::MAX_BLOCK_TRANSACTIONS;
-use crate::core::pool::Pool;
 use crate::core::pow::{self, Found};
-use log::{debug, info, warn};
+use log::{debug, info};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,58 +75,34 @@ impl Node {
             header.proof = found.proof;
             let block = Block::from_header(header, block_transactions);
 
-            let mut state = self.lock();
-            // Every pooled transaction durable and answered before the block is written
-            // (see `ingest`): a failed batch may take some out of the pool here.
-            let mut log = self.shared.ingest.flush(&mut state);
-            let pool_unchanged = state
-                .pool
-                .transactions()
-                .get(..transactions.len())
-                .is_some_and(|prefix| prefix == transactions.as_slice());
-            if state.chain.tip().hash != parent.hash || !pool_unchanged {
-                debug!(
-                    "the tip or pool changed while mining block {}; mining again on the new tip",
-                    block.index
-                );
-                continue;
+            let index = block.index;
+            let transactions_in_block = block.transactions.len();
+            let hash = block.hash;
+            match self.commit(Change::Append {
+                block: block.clone(),
+                taken: transactions,
+            }) {
+                Ok(Committed::Done { .. }) => {}
+                Ok(Committed::Stale(_)) => {
+                    debug!(
+                        "the tip or pool changed while mining block {index}; mining again on the new tip"
+                    );
+                    continue;
+                }
+                // Only in corner cases (a balance past u64, the clock stepped back behind a
+                // tip stamped in the future); then nothing is appended.
+                Err(CommitError::Invalid(error)) => {
+                    return Err(NodeError::Unmineable(format!(
+                        "the mined block is not valid: {error}"
+                    )));
+                }
+                Err(CommitError::Store(error)) => return Err(error.into()),
             }
-            let State {
-                chain, pool, store, ..
-            } = &mut *state;
-            // Can only fail in corner cases (a balance past u64, the clock stepped back
-            // behind a tip stamped in the future); then nothing is appended.
-            chain.check_next(&block, now_ms()).map_err(|error| {
-                NodeError::Unmineable(format!("the mined block is not valid: {error}"))
-            })?;
-            store.append_block(&block)?;
-            chain.push_checked(block.clone());
-            let remaining = pool.transactions()[transactions.len()..].to_vec();
-            let (rebuilt, dropped) = Pool::rebuild(chain.ledger(), remaining);
-            for (tx, reason) in dropped {
-                warn!(
-                    "dropped pending transaction {} after mining: {reason}",
-                    tx.id
-                );
-            }
-            *pool = rebuilt;
-            if let Err(error) = log.log.compact(pool.transactions()) {
-                // The block is durable; on restart the pool files' mined entries are dropped.
-                warn!("could not rewrite the pool after mining: {error}");
-            }
-            state.tip_changed();
             info!(
-                "mined block {} ({}) with {} transactions: {} attempts in {} ms",
-                block.index,
-                block.hash,
-                block.transactions.len(),
+                "mined block {index} ({hash}) with {transactions_in_block} transactions: {} attempts in {} ms",
                 found.attempts,
                 found.elapsed.as_millis()
             );
-            // Both guards go before the listener runs: it may take the chain lock.
-            drop(log);
-            drop(state);
-            self.notify_tip_changed();
             return Ok(Mined {
                 block,
                 search: found,

@@ -7,6 +7,7 @@
 //! group commit of `ingest` (lock order: chain, then the pool log, then its queue).
 
 mod adopt;
+mod commit;
 mod error;
 mod ingest;
 mod mining;

@@ -1,7 +1,8 @@
 //! `?brief=1`: answers for a person at a terminal. A signed payment carries about 5 KB
 //! of signature hex, which buries what `/mine`, `/pool` or `/chain` shows; with `brief`
-//! each `"signature"` becomes one short line naming its leaf and size. Peers, checkers
-//! and scripts never ask for it, so what they get is unchanged.
+//! each `"signature"` becomes one short line naming its leaf and size, and each key
+//! address (112 hex characters) its short form, [`short_key`]. Peers, checkers and
+//! scripts never ask for it, so what they get is unchanged.
 
 use rouille::Request;
 
@@ -15,10 +16,55 @@ pub fn wanted(request: &Request) -> bool {
         .is_some_and(|value| !matches!(value.as_str(), "0" | "false" | "no"))
 }
 
-/// The answer's JSON text with every long `"signature"` shortened, everything else as
-/// it was, in the same order. A signature is plain hex, so it is found and cut in the
-/// text itself.
+/// Hex characters of a key address: an LMS public key of 56 bytes (SPEC §3a).
+const KEY_HEX: usize = 112;
+
+/// A key address as a person reads it: the 8 hex digits after the 16 that every key of
+/// its tree height shares, and its last 6 (`763e1783…30c00e`), as the explorer page
+/// shows it; anything else is returned as it is. For `?brief=1` and the log.
+pub fn short_key(address: &str) -> String {
+    if is_key(address) {
+        format!("{}…{}", &address[16..24], &address[KEY_HEX - 6..])
+    } else {
+        address.to_string()
+    }
+}
+
+/// Whether `text` is a key address: exactly 112 lowercase hex characters.
+fn is_key(text: &str) -> bool {
+    text.len() == KEY_HEX && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The answer's JSON text with every long `"signature"` and every key address (a string
+/// value or an object key) shortened, everything else as it was, in the same order. Both
+/// are plain hex, so they are found and cut in the text itself.
 pub fn shorten(json: &str) -> String {
+    shorten_keys(&shorten_signatures(json))
+}
+
+/// Every JSON string that is a key address, as [`short_key`] writes it.
+fn shorten_keys(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut rest = json;
+    while let Some(at) = rest.find('"') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let candidate = rest.get(..KEY_HEX).filter(|text| is_key(text));
+        match candidate {
+            Some(key) if rest[KEY_HEX..].starts_with('"') => {
+                out.push_str(&short_key(key));
+                out.push('"');
+                rest = &rest[KEY_HEX + 1..];
+            }
+            _ => {}
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every long `"signature"` as one line: its start and end, leaf and size.
+fn shorten_signatures(json: &str) -> String {
     const KEY: &str = "\"signature\":\"";
     let mut out = String::with_capacity(json.len());
     let mut rest = json;
@@ -85,5 +131,28 @@ mod tests {
             shortened.ends_with(r#"","a":2}"#),
             "the order and the rest are kept"
         );
+    }
+
+    #[test]
+    fn shortens_key_addresses_as_values_and_keys_and_nothing_shorter() {
+        let key = format!("0000000600000003763e1783{}30c00e", "a".repeat(82));
+        assert_eq!(key.len(), 112);
+        let short = short_key(&key);
+        assert_eq!(short, "763e1783…30c00e");
+        let answer = serde_json::json!({
+            "sender": key,
+            "recipient": "alice",
+            "id": "ab".repeat(32),
+            "balances": { key.clone(): 80, "alice": 20 },
+        })
+        .to_string();
+        let brief: Value = serde_json::from_str(&shorten(&answer)).unwrap();
+        assert_eq!(brief["sender"], short.as_str());
+        assert_eq!(brief["recipient"], "alice");
+        assert_eq!(brief["id"], "ab".repeat(32), "a hash is not a key");
+        assert_eq!(brief["balances"][short.as_str()], 80);
+        assert_eq!(short_key("alice"), "alice");
+        let longer = format!("\"{key}0\"");
+        assert_eq!(shorten(&longer), longer, "113 hex characters are not a key");
     }
 }

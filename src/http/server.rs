@@ -89,7 +89,7 @@ pub fn run(config: Config) -> Result<(), RunError> {
         node.identity().node_id,
         config.difficulty,
         config.reward,
-        node.miner(),
+        crate::http::brief::short_key(&node.miner()),
         data_dir.display()
     );
     let mut stdout = std::io::stdout();

@@ -115,11 +115,12 @@ impl Node {
                 warn!("could not rewrite the pool after mining: {error}");
             }
             state.tip_changed();
+            let count = block.transactions.len();
             info!(
-                "mined block {} ({}) with {} transactions: {} attempts in {} ms",
+                "mined block {} ({}) with {count} transaction{}: {} attempts in {} ms",
                 block.index,
                 block.hash,
-                block.transactions.len(),
+                if count == 1 { "" } else { "s" },
                 found.attempts,
                 found.elapsed.as_millis()
             );

@@ -690,8 +690,8 @@ async function main() {
 
     say('A key the page knows nothing of is shown short, without a label (never "null")');
     const stranger = `0000000600000003${'5aeb75ba'}${'c'.repeat(82)}bc4964`;
-    const paid = await call(A, '/transactions/new', 'POST', { sender: 'alice', recipient: stranger, amount: 1 });
-    check(paid.status === 201, 'alice pays a key no node holds', JSON.stringify(paid.json));
+    const strangerPaid = await call(A, '/transactions/new', 'POST', { sender: 'alice', recipient: stranger, amount: 1 });
+    check(strangerPaid.status === 201, 'alice pays a key no node holds', JSON.stringify(strangerPaid.json));
     await page.click('a[data-view="pool"]');
     await waitIn(page, 'the pool shows the unknown key as 5aeb75ba…bc4964',
       () => [...document.querySelectorAll('.addr')].some((n) => n.textContent === '5aeb75ba…bc4964'));

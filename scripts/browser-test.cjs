@@ -588,9 +588,10 @@ async function main() {
     await waitIn(page, `the page says "Your blocks #${first} and #${second} were orphaned: a peer's longer chain replaced them"`,
       (a, b) => new RegExp(`Your blocks #${a} and #${b} were orphaned: a peer's longer chain replaced them .*Their rewards \\(100 to alice.*\\) are gone; they held no payments\\.$`)
         .test(document.querySelector('#orphans .orphan-note')?.textContent || ''), first, second);
-    await waitIn(page, 'the fork tree says "2 orphaned blocks (dashed) were cut away."',
+    // The two new ones, and A's block #2 cut away before the reload, still remembered.
+    await waitIn(page, 'the fork tree says "3 orphaned blocks (dashed) were cut away." (the two, and #2 from before the reload)',
       () => document.getElementById('fork-figure').dataset.branches === '1' &&
-        document.getElementById('fork-summary').textContent.includes('2 orphaned blocks (dashed) were cut away.'));
+        document.getElementById('fork-summary').textContent.includes('3 orphaned blocks (dashed) were cut away.'));
     await shot(page, 'network-orphans.png', 'Network: two blocks A mined were cut away by B\'s longer fork; the note in the header');
     await page.click('#orphans button');
     await waitIn(page, 'Dismiss clears the note', () => document.getElementById('orphans').children.length === 0);
@@ -614,9 +615,9 @@ async function main() {
     await page.$eval('#owner-token', (input) => { input.value = ''; });
     await page.type('#owner-token', tokenA);
     await page.click('#token-save');
-    await waitIn(page, 'Save keeps the token for the session (sessionStorage only) and empties the field',
+    await waitIn(page, 'Save keeps the token for the session (sessionStorage only, never localStorage or a cookie) and empties the field',
       (token) => document.getElementById('owner-card').dataset.token === 'saved' &&
-        Object.values(sessionStorage).includes(token) && localStorage.length === 0 && document.cookie === '' &&
+        Object.values(sessionStorage).includes(token) && !Object.values(localStorage).some((v) => v.includes(token)) && document.cookie === '' &&
         document.getElementById('owner-token').value === '', tokenA);
     const lengthBefore = (await tipOf(A)).index;
     await page.click('#mine');

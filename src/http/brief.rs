@@ -9,11 +9,32 @@ use rouille::Request;
 /// The hex characters of a signature's start and end kept in its brief form.
 const KEPT: usize = 16;
 
-/// Whether the request asks for brief answers (`brief`, `brief=1`, `brief=true`).
-pub fn wanted(request: &Request) -> bool {
-    request
-        .get_param("brief")
-        .is_some_and(|value| !matches!(value.as_str(), "0" | "false" | "no"))
+/// How much a brief answer shortens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Brief {
+    /// `?brief=signatures`: signatures only, key addresses whole (the explorer page reads
+    /// the chain so: it labels and compares whole keys).
+    Signatures,
+    /// `?brief=1` (any other value): signatures and key addresses, for a person.
+    All,
+}
+
+/// Whether the request asks for brief answers (`brief`, `brief=1`, `brief=true`, or
+/// `brief=signatures`), and which.
+pub fn wanted(request: &Request) -> Option<Brief> {
+    match request.get_param("brief")?.as_str() {
+        "0" | "false" | "no" => None,
+        "signatures" => Some(Brief::Signatures),
+        _ => Some(Brief::All),
+    }
+}
+
+/// The answer shortened as `brief` asks.
+pub fn shorten_for(json: &str, brief: Brief) -> String {
+    match brief {
+        Brief::Signatures => shorten_signatures(json),
+        Brief::All => shorten(json),
+    }
 }
 
 /// Hex characters of a key address: an LMS public key of 56 bytes (SPEC §3a).
@@ -146,7 +167,9 @@ mod tests {
             "balances": { key.clone(): 80, "alice": 20 },
         })
         .to_string();
-        let brief: Value = serde_json::from_str(&shorten(&answer)).unwrap();
+        let signatures_only = shorten_for(&answer, Brief::Signatures);
+        assert!(signatures_only.contains(&key), "brief=signatures keeps keys whole");
+        let brief: Value = serde_json::from_str(&shorten_for(&answer, Brief::All)).unwrap();
         assert_eq!(brief["sender"], short.as_str());
         assert_eq!(brief["recipient"], "alice");
         assert_eq!(brief["id"], "ab".repeat(32), "a hash is not a key");

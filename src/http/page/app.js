@@ -432,7 +432,7 @@ function reportOrphans(blocks, inv) {
 
 // ---------------------------------------------------------------------------------------
 // Balance history of an address: the blocks that changed it. Blocks are read in pages of
-// HISTORY_PAGE (?brief=1: no signature hex) and kept, a prefix of this node's chain; a
+// HISTORY_PAGE (?brief=signatures: no signature hex, keys whole) and kept, a prefix of this node's chain; a
 // later look asks the node which cached blocks it still holds (GET /inv, a locator of
 // cached hashes) and reads only the rest.
 
@@ -458,7 +458,7 @@ async function readBlocks(length, progress) {
   for (let restarts = 0; blockCache.length < length;) {
     const from = blockCache.length + 1;
     const limit = Math.min(HISTORY_PAGE, length - from + 1);
-    const page = await api(ORIGIN, `/chain?from=${from}&limit=${limit}&brief=1`, { timeout: 30000 });
+    const page = await api(ORIGIN, `/chain?from=${from}&limit=${limit}&brief=signatures`, { timeout: 30000 });
     if (page.chain.length === 0) break; // the chain is shorter now
     for (const block of page.chain) {
       const last = blockCache[blockCache.length - 1];

@@ -224,10 +224,10 @@ fn run(call: &Call, route: &Route) -> Response {
         Access::SharedRead | Access::Public | Access::OwnerToSign => (route.answer)(call),
     };
     let response = match reply {
-        Ok((status, body)) if brief::wanted(call.request) => {
-            json_response(status, brief::shorten(&body))
-        }
-        Ok((status, body)) => json_response(status, body),
+        Ok((status, body)) => match brief::wanted(call.request) {
+            Some(kind) => json_response(status, brief::shorten_for(&body, kind)),
+            None => json_response(status, body),
+        },
         Err(error) => error_response(&error),
     };
     if route.access == Access::SharedRead {

@@ -217,7 +217,8 @@ fn a_walk_through_log_names_reasons_and_amounts_in_short_lines_and_a_peer_stays_
     // method, an unknown path.
     assert_eq!(a.pay("nobody", "bob", 5).0, 400);
     assert_eq!(
-        a.post_raw("/transactions/new", b"{not json".to_vec(), None).status,
+        a.post_raw("/transactions/new", b"{not json".to_vec(), None)
+            .status,
         400
     );
     let forged = attohttpc::post(format!("{}/mine", a.url))
@@ -261,7 +262,9 @@ fn a_walk_through_log_names_reasons_and_amounts_in_short_lines_and_a_peer_stays_
         assert!(a_log.contains(wanted), "{wanted:?} in A's log:\n{a_log}");
     }
     assert!(
-        a_log.lines().any(|line| line.contains("-> carol, 1 coin (id ")),
+        a_log
+            .lines()
+            .any(|line| line.contains("-> carol, 1 coin (id ")),
         "a wallet payment names its amount:\n{a_log}"
     );
     assert!(
@@ -285,7 +288,9 @@ fn a_walk_through_log_names_reasons_and_amounts_in_short_lines_and_a_peer_stays_
         "relay chatter is for RUST_LOG=debug: {peer_lines:#?}"
     );
     assert!(
-        peer_lines.iter().any(|line| line.contains("adopted 1 block from")),
+        peer_lines
+            .iter()
+            .any(|line| line.contains("adopted 1 block from")),
         "one block adopted, said in the singular: {peer_lines:#?}"
     );
 }

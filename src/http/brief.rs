@@ -168,7 +168,10 @@ mod tests {
         })
         .to_string();
         let signatures_only = shorten_for(&answer, Brief::Signatures);
-        assert!(signatures_only.contains(&key), "brief=signatures keeps keys whole");
+        assert!(
+            signatures_only.contains(&key),
+            "brief=signatures keeps keys whole"
+        );
         let brief: Value = serde_json::from_str(&shorten_for(&answer, Brief::All)).unwrap();
         assert_eq!(brief["sender"], short.as_str());
         assert_eq!(brief["recipient"], "alice");

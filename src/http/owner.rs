@@ -133,9 +133,7 @@ fn cross_site(request: &Request) -> Option<String> {
     if let Some(host) = host
         && !is_loopback_host(host)
     {
-        return Some(format!(
-            "Host {host} is not 127.0.0.1 or localhost"
-        ));
+        return Some(format!("Host {host} is not 127.0.0.1 or localhost"));
     }
     None
 }

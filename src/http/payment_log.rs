@@ -34,7 +34,7 @@ pub fn admitted(client: &SocketAddr, transaction: &Transaction) {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         window.admit(now, line.clone(), transaction.amount)
     };
-    if !lines.iter().any(|shown| *shown == line) {
+    if !lines.contains(&line) {
         debug!("{line}");
     }
     for line in lines {

@@ -313,7 +313,10 @@ fn send(flags: &Flags) -> Result<String, WalletError> {
     // A person reads the answer: the signature it echoes comes back as one short line
     // (`?brief=signatures`; the key addresses stay whole, to be copied).
     let (status, answer) = client
-        .post_answer(&format!("{node}/transactions/new?brief=signatures"), &signed)
+        .post_answer(
+            &format!("{node}/transactions/new?brief=signatures"),
+            &signed,
+        )
         .map_err(|error| WalletError::Failed(format!("{node}: {error}")))?;
     let text = serde_json::to_string_pretty(&answer).expect("JSON values serialise");
     if status == 201 {

@@ -70,7 +70,7 @@ pub(super) fn new(call: &Call) -> Reply {
     if node.asks_wallet_to_sign(&request) {
         call.owner.require(
             http_request,
-            "a payment from this node's wallet (no sender, no signature)",
+            "POST /transactions/new from this node's wallet (no sender, no signature)",
         )?;
     }
     // Whole transactions posted here come from clients (or older nodes): relayed on.

@@ -127,9 +127,10 @@ function serveAttacker(pages) {
 }
 
 // Log lines a node wrote after byte offset `from`.
+// `from` is a size in bytes (fs.statSync): cut the bytes, then decode (log lines hold "…").
 function logSince(file, from) {
-  const text = fs.readFileSync(file, 'utf8');
-  return text.slice(from).split('\n').filter(Boolean);
+  const text = fs.readFileSync(file).subarray(from).toString('utf8');
+  return text.split('\n').filter(Boolean);
 }
 
 async function tipOf(base) {

@@ -127,9 +127,10 @@ function serveAttacker(pages) {
 }
 
 // Log lines a node wrote after byte offset `from`.
+// `from` is a size in bytes (fs.statSync): cut the bytes, then decode (log lines hold "…").
 function logSince(file, from) {
-  const text = fs.readFileSync(file, 'utf8');
-  return text.slice(from).split('\n').filter(Boolean);
+  const text = fs.readFileSync(file).subarray(from).toString('utf8');
+  return text.split('\n').filter(Boolean);
 }
 
 async function tipOf(base) {
@@ -228,6 +229,8 @@ async function lanChecks(browser) {
     sent.push({ url: request.url(), method: request.method(), auth: request.headers().authorization || '' });
   });
   try {
+    const registered = await call(C, '/nodes/register', 'POST', { nodes: [process.env.NODE_A] });
+    check(registered.status === 201, 'C lists A (on this machine, 127.0.0.1) as a peer', JSON.stringify(registered.json));
     await page.setViewport({ width: 1280, height: 900 });
     await page.goto(`${LAN}/`, { waitUntil: 'domcontentloaded' });
     const length0 = (await tipOf(C)).index;
@@ -235,18 +238,26 @@ async function lanChecks(browser) {
       (hash) => document.getElementById('chain-tip').title === hash, (await tipOf(C)).hash);
     check(/another machine/.test(await page.$eval('#owner-where', (e) => e.textContent)),
       'the Owner token card says the page is open from another machine');
+    // A peer C lists at 127.0.0.1 is on C's machine: the page cannot reach it from another
+    // machine, so it shows what C says of it, and never asks (no failed fetch on every poll).
+    const A = process.env.NODE_A;
+    await waitIn(page, `C's peer ${A} (127.0.0.1: C's machine) is shown as "this machine's", read through C`,
+      (url) => /^this machine's: (up|unknown|registered)/.test(document.querySelector(`#nodes-table tr[data-node="${url}"] td`)?.textContent || ''), A);
+    await new Promise((resolve) => setTimeout(resolve, 3500)); // two more polls
+    const toLoopback = sent.filter((r) => new URL(r.url).hostname === '127.0.0.1');
+    check(toLoopback.length === 0, 'the LAN page never asked a 127.0.0.1 address', JSON.stringify(toLoopback.map((r) => r.url)));
 
     const direct = await call(LAN, '/mine', 'POST');
     check(direct.status === 403 && /owner\.token/.test(direct.json.error || ''),
       `POST /mine to the LAN address without a token answers 403 naming owner.token`, JSON.stringify(direct.json));
     await page.click('#mine');
-    await waitIn(page, 'Mine without a token: the page shows the node\'s 403 text and points at the token field',
-      (text) => {
+    await waitIn(page, 'Mine without a token: the page shows the node\'s 403 text and points at the token field, naming C\'s real owner.token',
+      (text, file) => {
         const out = document.getElementById('mine-result');
         return out.classList.contains('error') && out.textContent.includes(text) &&
-          /paste the token from <data-dir>\/owner\.token/.test(out.textContent) &&
+          out.textContent.includes(`paste the token from ${file} into Owner token`) &&
           document.getElementById('owner-card').dataset.token === 'needed';
-      }, direct.json.error || '403');
+      }, direct.json.error || '403', process.env.NODE_C_TOKEN_FILE);
     check((await tipOf(C)).index === length0, `C's chain did not grow (length ${length0})`);
     await shot(page, 'owner-refused.png', 'The page opened from the LAN: Mine without the owner token is refused (403)');
 
@@ -549,8 +560,10 @@ async function main() {
     await page.focus('a[data-view="network"]');
     await page.keyboard.press('Enter');
     await waitIn(page, 'Enter on a focused view link opens it', () => !document.getElementById('view-network').hidden);
-    await waitIn(page, 'the fork tree is drawn again from the nodes alone (one branch)',
-      () => document.getElementById('fork-figure').dataset.branches === '1');
+    await waitIn(page, 'the fork tree is drawn again from the nodes alone (one branch), the orphaned block still dashed after the reload',
+      () => document.getElementById('fork-figure').dataset.branches === '1' &&
+        Number(document.getElementById('fork-figure').dataset.orphans) >= 1 &&
+        document.querySelector('.tree-block.orphan') !== null);
 
     say('Two blocks mined with the Mine button, cut away by B\'s longer fork: "were", "blocks"');
     check(await page.evaluate(() => window.minichain.orphanSentence(1) === '1 orphaned block (dashed) was cut away.' &&
@@ -576,9 +589,10 @@ async function main() {
     await waitIn(page, `the page says "Your blocks #${first} and #${second} were orphaned: a peer's longer chain replaced them"`,
       (a, b) => new RegExp(`Your blocks #${a} and #${b} were orphaned: a peer's longer chain replaced them .*Their rewards \\(100 to alice.*\\) are gone; they held no payments\\.$`)
         .test(document.querySelector('#orphans .orphan-note')?.textContent || ''), first, second);
-    await waitIn(page, 'the fork tree says "2 orphaned blocks (dashed) were cut away."',
+    // The two new ones, and A's block #2 cut away before the reload, still remembered.
+    await waitIn(page, 'the fork tree says "3 orphaned blocks (dashed) were cut away." (the two, and #2 from before the reload)',
       () => document.getElementById('fork-figure').dataset.branches === '1' &&
-        document.getElementById('fork-summary').textContent.includes('2 orphaned blocks (dashed) were cut away.'));
+        document.getElementById('fork-summary').textContent.includes('3 orphaned blocks (dashed) were cut away.'));
     await shot(page, 'network-orphans.png', 'Network: two blocks A mined were cut away by B\'s longer fork; the note in the header');
     await page.click('#orphans button');
     await waitIn(page, 'Dismiss clears the note', () => document.getElementById('orphans').children.length === 0);
@@ -602,9 +616,9 @@ async function main() {
     await page.$eval('#owner-token', (input) => { input.value = ''; });
     await page.type('#owner-token', tokenA);
     await page.click('#token-save');
-    await waitIn(page, 'Save keeps the token for the session (sessionStorage only) and empties the field',
+    await waitIn(page, 'Save keeps the token for the session (sessionStorage only, never localStorage or a cookie) and empties the field',
       (token) => document.getElementById('owner-card').dataset.token === 'saved' &&
-        Object.values(sessionStorage).includes(token) && localStorage.length === 0 && document.cookie === '' &&
+        Object.values(sessionStorage).includes(token) && !Object.values(localStorage).some((v) => v.includes(token)) && document.cookie === '' &&
         document.getElementById('owner-token').value === '', tokenA);
     const lengthBefore = (await tipOf(A)).index;
     await page.click('#mine');
@@ -671,9 +685,20 @@ async function main() {
     check(deletes.length === 0, 'the cross-origin DELETE /nodes/register never got past its preflight', deletes.join(' | '));
     // Request lines name the routes; what changes state logs its own lines (mining, restart,
     // rotation, peers, the wallet signing).
-    const changes = lines.filter((line) => !/minichain::http::routes\]/.test(line) &&
+    const requestLine = /^\S+ \S+ (GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH) \S+ -> \d+ /;
+    const changes = lines.filter((line) => !requestLine.test(line) && !/minichain::http::routes\]/.test(line) &&
       /mined block|restarted|rotat|peers? joined|peers? left|searching for a proof|was orphaned|sweep|signed/i.test(line));
     check(changes.length === 0, 'A\'s log shows no chain, wallet or peer change', changes.join(' | '));
+
+    say('A key the page knows nothing of is shown short, without a label (never "null")');
+    const stranger = `0000000600000003${'5aeb75ba'}${'c'.repeat(82)}bc4964`;
+    const strangerPaid = await call(A, '/transactions/new', 'POST', { sender: 'alice', recipient: stranger, amount: 1 });
+    check(strangerPaid.status === 201, 'alice pays a key no node holds', JSON.stringify(strangerPaid.json));
+    await page.click('a[data-view="pool"]');
+    await waitIn(page, 'the pool shows the unknown key as 5aeb75ba…bc4964',
+      () => [...document.querySelectorAll('.addr')].some((n) => n.textContent === '5aeb75ba…bc4964'));
+    const nulls = await page.$$eval('.addr', (nodes) => nodes.filter((n) => /null/.test(n.textContent)).map((n) => n.textContent));
+    check(nulls.length === 0, 'no address on the page reads "null"', nulls.join(' | '));
 
     await lanChecks(browser);
 

@@ -13,7 +13,8 @@
 #    next), with `cargo run --release --` replaced by the release binary and ports 5000-5009
 #    moved to a block of free ports (README_TEST_PORT_BASE=5000 keeps them as written)
 # curl has curl -f semantics here: an HTTP status of 400 or more, or a JSON answer whose
-# top level is {"error": ...}, makes the command fail. A command fails the test when it fails
+# top level is {"error": ...}, makes the command fail. A command that prints more than 2,000
+# bytes fails too (newman's reports excepted): every answer shown to a person is brief. A command fails the test when it fails
 # (or, in a `fails` block, when it succeeds); the script stops at the first such command,
 # shows the node logs, and exits 1. Every node it started is stopped on exit.
 # Needs: cargo, python3, curl; Node.js + npm for the README's Postman step (it runs
@@ -28,6 +29,8 @@ RT_WORK="$MC_TMP/readme"
 RT_LOGS="$MC_TMP/readme-logs"
 declare -A RT_NODE_PID=()
 RT_COUNT=0
+# Most bytes one README command may print: an answer a person reads fits a screen or two.
+RT_MAX_ANSWER=2000
 
 mc_build
 
@@ -115,15 +118,22 @@ rt_verdict() { # LINE MODE RC
   printf '%sok%s\n' "$MC_G" "$MC_N"
 }
 
-# rt_cmd LINE MODE SHOWN RUN: one command, evaluated in this shell.
+# rt_cmd LINE MODE SHOWN RUN: one command, evaluated in this shell (so the variables it
+# sets stay); what it prints is kept and shown after it, and must fit in RT_MAX_ANSWER bytes
+# (newman's run reports excepted: a report, not an answer).
 rt_cmd() {
   rt_header "$1" "$2" "$3"
-  local _rt_line=$1 _rt_mode=$2 _rt_rc
+  local _rt_line=$1 _rt_mode=$2 _rt_rc _rt_out=$MC_TMP/printed _rt_size
   set +eu
-  eval "$4" </dev/null
+  eval "$4" </dev/null >"$_rt_out"
   _rt_rc=$?
   set -eu
+  cat "$_rt_out"
+  _rt_size=$(wc -c <"$_rt_out")
   echo
+  if [ "$_rt_size" -gt "$RT_MAX_ANSWER" ] && [[ "$3" != *scripts/newman.sh* ]]; then
+    rt_fail "$_rt_line" "the command printed $_rt_size bytes, more than a person reads ($RT_MAX_ANSWER); ask for ?brief=1 or less"
+  fi
   rt_verdict "$_rt_line" "$_rt_mode" "$_rt_rc"
 }
 

@@ -17,6 +17,7 @@ use log::{info, warn};
 use std::error::Error;
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What the routes serve, set once the data directory is open: the node, its owner's
 /// credentials and its network.
@@ -90,7 +91,7 @@ pub fn run(config: Config) -> Result<(), RunError> {
         node.identity().node_id,
         config.difficulty,
         config.reward,
-        node.miner(),
+        crate::http::brief::short_key(&node.miner()),
         data_dir.display()
     );
     let mut stdout = std::io::stdout();
@@ -212,4 +213,25 @@ fn is_loopback_bind(host: &str) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|address| address.is_loopback())
+}
+
+/// The log: with `RUST_LOG` set, env_logger's full format (date, level, module path); without
+/// it, what a person reads at a terminal: the time of day (UTC), the level only when it is
+/// not `INFO`, and the message, at the default level `info`.
+pub fn init_logging() {
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    if std::env::var_os("RUST_LOG").is_none() {
+        builder.format(|out, record| {
+            let seconds = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs());
+            let (h, m, s) = (seconds / 3600 % 24, seconds / 60 % 60, seconds % 60);
+            match record.level() {
+                log::Level::Info => writeln!(out, "{h:02}:{m:02}:{s:02} {}", record.args()),
+                level => writeln!(out, "{h:02}:{m:02}:{s:02} {level} {}", record.args()),
+            }
+        });
+    }
+    builder.init();
 }

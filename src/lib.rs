@@ -67,7 +67,8 @@
 //! | `http::routes::capped` | JSON lists that stop after 16 MiB (`/chain` pages, `/getdata`) |
 //! | [`http::routes::table`] | the route table: path, method, who may call it, the answering function; `Allow`, `HEAD`, `OPTIONS` |
 //! | [`http::owner`] | who may command the node (§5a): the owner token, or loopback and not cross-site |
-//! | [`http::brief`] | `?brief=1`: long signatures shortened for a person at a terminal |
+//! | [`http::brief`] | `?brief=1`: long signatures and key addresses shortened for a person at a terminal |
+//! | [`http::payment_log`] | an admitted payment's log line; past a few a second, one summary line a second |
 //! | [`http::reply`] | `ApiError` (the one place errors become status codes) and `Reply` |
 //! | [`http::json`] | request bodies as JSON with duplicate keys refused |
 //! | [`http::page`] | the explorer page (`src/http/page/`: HTML, CSS, JS) embedded and served at `/` |

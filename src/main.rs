@@ -1,6 +1,6 @@
 //! The `minichain` binary: parse flags, set up logging, run a node. No logic lives here.
 
-use minichain::app::{RunError, run};
+use minichain::app::{RunError, init_logging, run};
 use minichain::config::{Command, USAGE, parse_args};
 use std::io::Write;
 use std::process::ExitCode;
@@ -22,7 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    init_logging();
     match run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(RunError::Flag(message)) => {

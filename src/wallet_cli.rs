@@ -37,7 +37,8 @@ which lets anyone forge with that leaf. Keep one copy, never a second live one.
                  refuses to overwrite; prints its key address
   address        print the key address (112 hex characters) of FILE
   sign           print the signed transaction JSON, ready for POST /transactions/new
-  send           sign, post it to the node, print the node's answer (exit 1 unless 201)
+  send           sign, post it to the node, print the node's answer, its signature
+                 shortened (exit 1 unless 201)
   --height H     tree height: 2^H - 1 spendable signatures (default 10: 1,023)
   --to ADDR      the recipient: a key address or a name
   --amount N     whole coins, 1 to 2^53 - 1
@@ -301,8 +302,13 @@ fn send(flags: &Flags) -> Result<String, WalletError> {
     )?;
     let signed = sign(flags)?;
     let client = PeerClient::new(NODE_TIMEOUT);
+    // A person reads the answer: the signature it echoes comes back as one short line
+    // (`?brief=signatures`; the key addresses stay whole, to be copied).
     let (status, answer) = client
-        .post_answer(&format!("{node}/transactions/new"), &signed)
+        .post_answer(
+            &format!("{node}/transactions/new?brief=signatures"),
+            &signed,
+        )
         .map_err(|error| WalletError::Failed(format!("{node}: {error}")))?;
     let text = serde_json::to_string_pretty(&answer).expect("JSON values serialise");
     if status == 201 {

@@ -1,10 +1,17 @@
-//! Issue 16: logs a person can read. At the default level (`RUST_LOG` unset) a node logs
-//! what changed and what it refused, not the polling of an open explorer tab or a peer's
-//! sync; a block it mined and then lost to a longer chain is named as orphaned.
+//! Issues 16 and 22: logs a person can read. At the default level (`RUST_LOG` unset) a node
+//! logs what changed and what it refused (with the reason), not the polling of an open
+//! explorer tab, a peer's sync or relay chatter; a payment names its amount; a block it
+//! mined and then lost to a longer chain is named as orphaned.
 
 use crate::util::{TestNode, wait_until};
 use serde_json::json;
 use std::time::Duration;
+
+/// The HTTP status of a request line (`… POST /mine -> 403 (0 ms): …`), if it is one.
+fn status_of(line: &str) -> Option<u16> {
+    let after = &line[line.find(" -> ")? + 4..];
+    after.get(..3)?.parse().ok()
+}
 
 /// Sends a request the node refuses (so it is logged at every level) and waits for its
 /// line; returns the log up to and including it.
@@ -103,8 +110,8 @@ fn at_the_default_level_polling_logs_nothing_and_a_mined_block_does() {
     let paid = log_through_marker(&node, "4");
     let lines = lines_between(&mined, &paid);
     for answer in [
-        "POST /transactions/new -> 201",
-        "POST /transactions/new -> 400",
+        "paid: m -> bob, 1 coin (id ",
+        "POST /transactions/new -> 400 (",
     ] {
         assert!(
             lines.iter().any(|line| line.contains(answer)),
@@ -112,7 +119,13 @@ fn at_the_default_level_polling_logs_nothing_and_a_mined_block_does() {
         );
     }
     assert!(
-        lines.iter().any(|line| line.contains("] 127.0.0.1:")
+        !lines
+            .iter()
+            .any(|line| line.contains("POST /transactions/new -> 201")),
+        "the payment line says it; its request line is for RUST_LOG=debug: {lines:?}"
+    );
+    assert!(
+        lines.iter().any(|line| line.contains(" 127.0.0.1:")
             && line.contains(" request refused before routing -> 413")),
         "the front's refusal is logged, the client first: {lines:?}"
     );
@@ -168,5 +181,116 @@ fn a_block_this_node_mined_cut_away_by_a_longer_chain_is_logged_as_orphaned() {
     assert!(
         !b.stderr().contains("was orphaned"),
         "B's adoption of A's block 2 cut nothing of B's"
+    );
+}
+
+/// Issue 22: a node's default log read through a walk-through (two nodes joined with
+/// `--peer`, blocks, payments, and the refusals a student meets): every refusal names its
+/// reason, a payment names its amount, no line is over 200 characters, and the peer that
+/// only follows writes fewer than 3 lines per block.
+#[test]
+fn a_walk_through_log_names_reasons_and_amounts_in_short_lines_and_a_peer_stays_quiet() {
+    let a = TestNode::start_with_default_log(&["--miner", "m"]);
+    let b = TestNode::start_with_default_log(&["--peer", &a.url]);
+    assert!(
+        wait_until(Duration::from_secs(10), || a.peers().len() == 1),
+        "B joined A"
+    );
+    let b_before = log_through_marker(&b, "b-start");
+
+    const BLOCKS: usize = 6;
+    let wallet = a.wallet_address();
+    for round in 0..BLOCKS {
+        a.mine();
+        if round > 0 {
+            a.pay_ok("m", "bob", 3);
+            a.pay_ok("m", &wallet, 1);
+            a.pay_from_wallet("carol", 1);
+        }
+    }
+    let length = a.chain().len();
+    assert!(
+        wait_until(Duration::from_secs(20), || b.chain().len() == length),
+        "relay brought B every block"
+    );
+    // What a student gets wrong: an overspend, a bad body, another site's Origin, a wrong
+    // method, an unknown path.
+    assert_eq!(a.pay("nobody", "bob", 5).0, 400);
+    assert_eq!(
+        a.post_raw("/transactions/new", b"{not json".to_vec(), None)
+            .status,
+        400
+    );
+    let forged = attohttpc::post(format!("{}/mine", a.url))
+        .header("Origin", "http://evil.example")
+        .proxy_settings(attohttpc::ProxySettings::builder().build())
+        .send()
+        .expect("an answer");
+    assert_eq!(forged.status().as_u16(), 403);
+    assert_eq!(a.call("PUT", "/chain", None).0, 405);
+    let a_log = log_through_marker(&a, "a-end");
+    let b_after = log_through_marker(&b, "b-end");
+
+    // The data directory is named as given; a student's is `data/5000`, a test's far longer.
+    for (name, node, log) in [("A", &a, &a_log), ("B", &b, &b_after)] {
+        let log = log.replace(&node.data_dir.display().to_string(), "data/5000");
+        for line in log.lines() {
+            assert!(
+                line.chars().count() <= 200,
+                "{name}: a line over 200 characters: {line}"
+            );
+        }
+    }
+    let refusals: Vec<&str> = a_log
+        .lines()
+        .filter(|line| status_of(line).is_some_and(|status| status >= 400))
+        .collect();
+    assert!(refusals.len() >= 4, "the refusals are logged: {a_log}");
+    for line in &refusals {
+        let reason = line.split_once(" ms): ").map(|(_, reason)| reason.trim());
+        assert!(
+            reason.is_some_and(|reason| reason.len() >= 10),
+            "a refusal names its reason: {line}"
+        );
+    }
+    for wanted in [
+        "-> 403 (",
+        "cross-site",
+        "\"nobody\" has 0 coins",
+        "paid: m -> bob, 3 coins (id ",
+    ] {
+        assert!(a_log.contains(wanted), "{wanted:?} in A's log:\n{a_log}");
+    }
+    assert!(
+        a_log
+            .lines()
+            .any(|line| line.contains("-> carol, 1 coin (id ")),
+        "a wallet payment names its amount:\n{a_log}"
+    );
+    assert!(
+        !a_log.contains("minichain::"),
+        "no module paths at the default level:\n{a_log}"
+    );
+
+    let peer_lines: Vec<String> = lines_between(&b_before, &b_after)
+        .into_iter()
+        .filter(|line| !line.contains("/log-marker-"))
+        .collect();
+    assert!(
+        peer_lines.len() < 3 * BLOCKS,
+        "B wrote {} lines for {BLOCKS} blocks: {peer_lines:#?}",
+        peer_lines.len()
+    );
+    assert!(
+        peer_lines
+            .iter()
+            .all(|line| !line.contains("POST /inv -> 202")),
+        "relay chatter is for RUST_LOG=debug: {peer_lines:#?}"
+    );
+    assert!(
+        peer_lines
+            .iter()
+            .any(|line| line.contains("adopted 1 block from")),
+        "one block adopted, said in the singular: {peer_lines:#?}"
     );
 }

@@ -5,5 +5,6 @@ pub mod guard;
 pub mod json;
 pub mod owner;
 pub mod page;
+pub mod payment_log;
 pub mod reply;
 pub mod routes;

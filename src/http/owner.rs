@@ -76,27 +76,23 @@ impl Owner {
             .map_err(|why| ApiError::Forbidden(self.refusal(action, &why)))
     }
 
-    /// The text of a 403: what was refused, why, and the two ways to be the owner.
+    /// The text of a 403: what was refused, why, and the one remedy that fits the
+    /// request: a wrong token is told where the right one is; another machine, to send
+    /// it; a cross-site request from this machine, to drop the browser's headers or use
+    /// the node's own page (a token is no help to a page that cannot read the file).
     fn refusal(&self, action: &str, why: &NotOwner) -> String {
-        let why = match why {
-            NotOwner::WrongToken => {
-                "its Authorization header does not carry this node's owner token".to_string()
-            }
-            NotOwner::Remote(address) => {
-                format!(
-                    "it comes from {address}, not from this machine's loopback address (127.0.0.1), and carries no owner token"
-                )
-            }
-            NotOwner::CrossSite(reason) => {
-                format!("it is a cross-site browser request ({reason})")
-            }
-        };
-        format!(
-            "{action} acts on this node owner's behalf, and this request is not the owner's: {why}. \
-             Send the header `Authorization: Bearer <token>` with the token in {} (the node's data directory; \
-             `cat` it on the node's machine), or call from the node's own machine (127.0.0.1), not from a web page",
-            self.token_file.display()
-        )
+        let token = self.token_file.display();
+        match why {
+            NotOwner::WrongToken => format!(
+                "{action} is for this node's owner: the Authorization header does not carry this node's owner token; send `Authorization: Bearer $(cat {token})`"
+            ),
+            NotOwner::Remote(address) => format!(
+                "{action} is for this node's owner: from {address} send `Authorization: Bearer <token>` with the token in {token} on the node's machine"
+            ),
+            NotOwner::CrossSite(reason) => format!(
+                "{action} is for this node's owner, not for a cross-site browser request ({reason}); use the node's own page, or curl"
+            ),
+        }
     }
 }
 
@@ -119,7 +115,7 @@ fn cross_site(request: &Request) -> Option<String> {
         let own = host.map(|host| format!("http://{host}"));
         if own.is_none_or(|own| !own.eq_ignore_ascii_case(origin)) {
             return Some(format!(
-                "Origin {origin} is not this node's own origin http://{}",
+                "Origin {origin}, not http://{}",
                 host.unwrap_or("(no Host)")
             ));
         }
@@ -137,9 +133,7 @@ fn cross_site(request: &Request) -> Option<String> {
     if let Some(host) = host
         && !is_loopback_host(host)
     {
-        return Some(format!(
-            "Host {host} does not name this machine's loopback address; use 127.0.0.1 or localhost"
-        ));
+        return Some(format!("Host {host} is not 127.0.0.1 or localhost"));
     }
     None
 }
@@ -290,5 +284,34 @@ mod tests {
         assert!(text.contains("POST /restart"), "{text}");
         assert!(text.contains("data/5000/owner.token"), "{text}");
         assert!(text.contains("Authorization: Bearer"), "{text}");
+        assert!(text.len() < 200, "short: {text}");
+    }
+
+    #[test]
+    fn a_cross_site_request_from_this_machine_is_not_told_to_call_from_this_machine() {
+        let headers = [
+            ("Host", "127.0.0.1:5000"),
+            ("Origin", "http://evil.example"),
+        ];
+        let text = owner()
+            .require(&request("127.0.0.1:4000", &headers), "POST /restart")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("cross-site") && text.contains("evil.example"),
+            "{text}"
+        );
+        assert!(!text.contains("from the node's own machine"), "{text}");
+        assert!(text.len() < 200, "short: {text}");
+        let wrong = [("Authorization", "Bearer 00")];
+        let text = owner()
+            .require(&request("127.0.0.1:4000", &wrong), "POST /mine")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("does not carry this node's owner token"),
+            "{text}"
+        );
+        assert!(text.contains("cat data/5000/owner.token"), "{text}");
     }
 }

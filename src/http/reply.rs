@@ -89,7 +89,9 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("answers always serialise")
 }
 
-/// A JSON answer with its status.
-pub(crate) fn json_response(status: u16, body: String) -> Response {
+/// A JSON answer with its status. The body ends with a newline, so a shell prompt after
+/// `curl` starts on a line of its own (JSON parsers skip the trailing whitespace).
+pub(crate) fn json_response(status: u16, mut body: String) -> Response {
+    body.push('\n');
     Response::from_data("application/json", body).with_status_code(status)
 }

@@ -99,7 +99,8 @@ impl Node {
                 Err(CommitError::Store(error)) => return Err(error.into()),
             }
             info!(
-                "mined block {index} ({hash}) with {transactions_in_block} transactions: {} attempts in {} ms",
+                "mined block {index} ({hash}) with {transactions_in_block} transaction{}: {} attempts in {} ms",
+                if transactions_in_block == 1 { "" } else { "s" },
                 found.attempts,
                 found.elapsed.as_millis()
             );

@@ -206,11 +206,12 @@ impl Node {
             }
         }
 
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
         info!(
-            "loaded {} blocks, {} pending transactions and {} peers from {}",
-            chain.len(),
-            rebuilt.len(),
-            peers.peers.len(),
+            "loaded {}, {} and {} from {}",
+            plural(chain.len() as usize, "block"),
+            plural(rebuilt.len(), "pending transaction"),
+            plural(peers.peers.len(), "peer"),
             store.dir().display()
         );
         let dir = store.dir().to_path_buf();

@@ -29,8 +29,9 @@ pub fn log_switch(
         }
         _ => String::new(),
     };
+    let blocks = if adopted == 1 { "block" } else { "blocks" };
     info!(
-        "adopted {adopted} blocks from {from} after block #{fork_index}{replaced}; our length is now {}",
+        "adopted {adopted} {blocks} from {from} after block #{fork_index}{replaced}; our length is now {}",
         chain.len()
     );
     for block in cut {

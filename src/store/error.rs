@@ -43,7 +43,7 @@ impl fmt::Display for StoreError {
                 given,
             } => write!(
                 f,
-                "{}: this data directory was made with --{setting} {stored}, not {given}; start with --{setting} {stored} to keep its chain, or start over with `rm -rf {}` (this deletes the node's chain, pool and peers), or use another --data-dir",
+                "{}: this data directory was made with --{setting} {stored}, not {given}; start with --{setting} {stored} to keep its chain, or start over with `rm -rf {}` (this deletes all of it: chain, pool, peers, the node's wallet with its coins, and its owner token), or use another --data-dir",
                 path.display(),
                 shell_quoted(path.parent().unwrap_or(path))
             ),

@@ -53,7 +53,7 @@ impl Refusal {
 
     /// The whole answer as sent: head (with `Connection: close`) and JSON body.
     pub fn answer(&self) -> String {
-        let body = serde_json::json!({ "error": self.message }).to_string();
+        let body = format!("{}\n", serde_json::json!({ "error": self.message }));
         let retry = self.retry_after.map_or(String::new(), |seconds| {
             format!("Retry-After: {seconds}\r\n")
         });

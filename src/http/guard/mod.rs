@@ -299,7 +299,7 @@ fn answer(handler: &Handler, request: Request) -> Response {
         );
         Response::from_data(
             "application/json",
-            r#"{"error":"the node failed on this request (a bug); nothing was acknowledged"}"#,
+            "{\"error\":\"the node failed on this request (a bug); nothing was acknowledged\"}\n",
         )
         .with_status_code(500)
     })

@@ -208,6 +208,7 @@ async function refreshWallet() {
 
 function renderToken(message, isError) {
   const saved = ownerToken();
+  $('token-file').textContent = tokenFile();
   $('owner-card').dataset.token = saved ? 'saved' : 'none';
   $('token-forget').disabled = !saved;
   $('owner-where').textContent = onLoopback() ?
@@ -223,7 +224,7 @@ function saveToken(event) {
   const input = $('owner-token');
   const token = input.value.trim().toLowerCase();
   if (!TOKEN_PATTERN.test(token)) {
-    renderToken(`That is not a token: it must be the 64 hex characters of <data-dir>/owner.token (got ${token.length} character${token.length === 1 ? '' : 's'}).`, true);
+    renderToken(`That is not a token: it must be the 64 hex characters of ${tokenFile()} (got ${token.length} character${token.length === 1 ? '' : 's'}).`, true);
     input.focus();
     return;
   }
@@ -238,12 +239,24 @@ function forgetToken() {
   renderToken('Token forgotten.');
 }
 
+// Where the node keeps its owner token: the path its 403 names (data/5000/owner.token),
+// learnt from the first refusal; before that, the default for this port.
+let tokenPath = null;
+function tokenFile() {
+  return tokenPath || `data/${location.port || '80'}/owner.token`;
+}
+
 // A refusal of an owner action: the node's own words, then where the token goes.
 function refusal(prefix, error) {
   if (error.status !== 403) return `${prefix}: ${error.message}`;
+  const named = /([^\s`()$]*owner\.token)/.exec(error.message || '');
+  if (named) {
+    tokenPath = named[1];
+    $('token-file').textContent = tokenPath;
+  }
   const hint = ownerToken() ?
-    'The token saved in this page was not accepted: paste the current one from <data-dir>/owner.token into Owner token.' :
-    'This node only takes that from its owner: paste the token from <data-dir>/owner.token into Owner token.';
+    `The token saved in this page was not accepted: paste the current one from ${tokenFile()} into Owner token.` :
+    `This node only takes that from its owner: paste the token from ${tokenFile()} into Owner token.`;
   $('owner-card').dataset.token = ownerToken() ? 'refused' : 'needed';
   return [el('span', { class: 'server-says', text: `Refused (403): ${error.message}` }),
     el('span', { class: 'owner-hint' }, hint, ' ',
@@ -419,7 +432,7 @@ function reportOrphans(blocks, inv) {
 
 // ---------------------------------------------------------------------------------------
 // Balance history of an address: the blocks that changed it. Blocks are read in pages of
-// HISTORY_PAGE (?brief=1: no signature hex) and kept, a prefix of this node's chain; a
+// HISTORY_PAGE (?brief=signatures: no signature hex, keys whole) and kept, a prefix of this node's chain; a
 // later look asks the node which cached blocks it still holds (GET /inv, a locator of
 // cached hashes) and reads only the rest.
 
@@ -445,7 +458,7 @@ async function readBlocks(length, progress) {
   for (let restarts = 0; blockCache.length < length;) {
     const from = blockCache.length + 1;
     const limit = Math.min(HISTORY_PAGE, length - from + 1);
-    const page = await api(ORIGIN, `/chain?from=${from}&limit=${limit}&brief=1`, { timeout: 30000 });
+    const page = await api(ORIGIN, `/chain?from=${from}&limit=${limit}&brief=signatures`, { timeout: 30000 });
     if (page.chain.length === 0) break; // the chain is shorter now
     for (const block of page.chain) {
       const last = blockCache[blockCache.length - 1];

@@ -1,7 +1,7 @@
 // The Network view: this node and its peers (GET /nodes, or GET /nodes/register on a node
 // without it), each peer's tip read directly from the browser (its public reads carry
 // CORS), and the fork tree of every node's last TREE_WINDOW blocks.
-import { api, blockLabel, el, formatTime, logEvent, ORIGIN, relabel, state, svg, $ } from './ui.js';
+import { api, blockLabel, el, formatTime, logEvent, onLoopback, ORIGIN, relabel, state, svg, $ } from './ui.js';
 
 const TREE_WINDOW = 20; // blocks of every node in the fork tree
 const WALLET_EVERY_MS = 30000; // a peer's GET /wallet is read again after this (or when its tip moves)
@@ -31,9 +31,24 @@ async function loadPeers() {
   return answer.total_nodes;
 }
 
+// A peer the node lists at a loopback address (127.0.0.1:5001) is on the node's machine.
+// A page opened from another machine cannot reach it (its own 127.0.0.1 is the browser's
+// machine), so it is not asked: the node's /nodes tells its length and tip.
+function onNodesMachineOnly(url) {
+  if (url === ORIGIN || onLoopback()) return false;
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 // Reads one node's length and tip, and its last TREE_WINDOW blocks when its tip moved.
 async function probeNode(url) {
   const known = state.nodes.get(url) || { url, label: nodeLabel(url), self: url === ORIGIN, window: [] };
+  if (onNodesMachineOnly(url)) {
+    const info = state.peerInfo.get(url) || {};
+    Object.assign(known, { length: info.length ?? null, tip: info.tip ?? null, error: null, nodesMachine: true });
+    state.nodes.set(url, known);
+    return known;
+  }
   try {
     const inv = url === ORIGIN && state.inv ? state.inv : await api(url, '/inv?limit=0', { timeout: 4000 });
     if (inv.tip !== known.tip || known.window.length === 0) {
@@ -91,7 +106,7 @@ export async function refreshNetwork() {
     renderNodes(nodes);
     renderTree(nodes);
     for (const url of state.peerWallets.keys()) if (!peers.includes(url)) state.peerWallets.delete(url);
-    await Promise.all(nodes.filter((n) => !n.self && !n.error).map(readPeerWallet));
+    await Promise.all(nodes.filter((n) => !n.self && !n.error && !n.nodesMachine).map(readPeerWallet));
     relabel();
   } finally {
     state.networkBusy = false;
@@ -108,6 +123,31 @@ async function readPeerWallet(node) {
   } catch (error) {
     // No /wallet there (an older node) or no answer: its addresses stay unlabelled.
     state.peerWallets.set(node.url, { address: known?.address ?? null, retired: known?.retired ?? [], tip: node.tip, at: Date.now() });
+  }
+}
+
+// Orphaned blocks (drawn dashed) outlive a reload: kept in this browser's localStorage
+// per network (genesis hash), at most ORPHANS_KEPT; they are public blocks, not secrets.
+const ORPHANS_KEPT = 100;
+let keptOrphans = null; // hash -> block, loaded once
+
+function rememberOrphans(live, minIndex) {
+  const key = `minichain.orphans.${state.inv.genesis || ORIGIN}`;
+  try {
+    if (keptOrphans === null) {
+      keptOrphans = new Map(JSON.parse(localStorage.getItem(key) || '[]').map((b) => [b.hash, b]));
+      for (const block of keptOrphans.values()) if (!state.seen.has(block.hash)) state.seen.set(block.hash, block);
+    }
+    const before = keptOrphans.size;
+    for (const block of state.seen.values()) {
+      if (!live.has(block.hash) && block.index >= minIndex && !keptOrphans.has(block.hash)) keptOrphans.set(block.hash, block);
+    }
+    if (keptOrphans.size === before) return;
+    const newest = [...keptOrphans.values()].slice(-ORPHANS_KEPT);
+    keptOrphans = new Map(newest.map((b) => [b.hash, b]));
+    localStorage.setItem(key, JSON.stringify(newest));
+  } catch {
+    keptOrphans = keptOrphans || new Map(); // storage refused: kept for this page only
   }
 }
 
@@ -132,7 +172,8 @@ function renderNodes(nodes) {
       'registered';
     return el('tr', { dataset: { node: node.url, state: node.error ? 'down' : 'up' } },
       el('th', { scope: 'row' }, el('code', { text: node.url }), node.self ? el('span', { class: 'tag', text: 'this node' }) : null),
-      el('td', { class: node.error ? 'bad' : 'ok', text: node.error ? `unreachable from the browser (${node.error})` : 'up' }),
+      el('td', { class: node.error ? 'bad' : 'ok', text: node.error ? `unreachable from the browser (${node.error})` :
+        node.nodesMachine ? `this machine's: ${info?.status ?? 'registered'} as the node sees it (the browser cannot reach the node's 127.0.0.1)` : 'up' }),
       el('td', { class: 'num', text: node.length ?? '—' }),
       el('td', {}, node.tip ? el('code', { title: node.tip, text: blockLabel(node.length, node.tip) }) : '—'),
       el('td', { text: seen }));
@@ -148,6 +189,7 @@ function renderTree(nodes) {
   const liveIndexes = new Set([...live.values()].map((b) => b.index));
   const minIndex = Math.min(...liveIndexes);
   const maxIndex = Math.max(...liveIndexes);
+  rememberOrphans(live, minIndex);
   const shown = new Map(live);
   for (const block of state.seen.values()) {
     if (!live.has(block.hash) && block.index >= minIndex && block.index <= maxIndex) shown.set(block.hash, block);

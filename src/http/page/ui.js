@@ -168,8 +168,10 @@ function fillAddress(node) {
     kind === 'name' ? `the name "${address}": an open account, anyone may spend from it` :
     `key address ${address}${label ? ` (${label})` : ''}`;
   node.title = node.tagName === 'BUTTON' ? `${what}. Select for its balance history.` : what;
-  node.replaceChildren(el('span', { class: 'addr-text', text }),
-    label ? el('span', { class: `addr-label ${kind}`, text: label }) : null);
+  // replaceChildren would write a null child as the text "null": an unknown key has no label.
+  const parts = [el('span', { class: 'addr-text', text })];
+  if (label) parts.push(el('span', { class: `addr-label ${kind}`, text: label }));
+  node.replaceChildren(...parts);
 }
 
 // An address as the page shows it: short, labelled, the whole value in its tooltip; a

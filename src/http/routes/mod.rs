@@ -79,8 +79,8 @@ pub fn handle(request: &Request, node: &Node, owner: &Owner, network: &Network) 
                 only_reads(request),
             ),
         };
-    log!(
-        log_level(reads, response.status_code),
+    let (response, reason) = refusal_reason(response);
+    let mut line = format!(
         "{} {} {} -> {} ({} ms)",
         request.remote_addr(),
         request.method(),
@@ -88,17 +88,74 @@ pub fn handle(request: &Request, node: &Node, owner: &Owner, network: &Network) 
         response.status_code,
         started.elapsed().as_millis()
     );
+    if let Some(reason) = reason {
+        line = format!("{line}: {reason}");
+    }
+    let quiet = reads || said_elsewhere(request);
+    log!(
+        log_level(quiet, response.status_code),
+        "{}",
+        cut(&line, LOG_LINE_CHARS)
+    );
     response
 }
 
+/// Longest request line in the log, in characters (the time before it adds 9).
+const LOG_LINE_CHARS: usize = 190;
+
 /// How loud a request's line is: a read that succeeded is polling (an open explorer
-/// tab, a peer's background sync) and goes to `RUST_LOG=debug`; what acts, and every
-/// refusal (4xx, 5xx), is a change or a problem a person wants to see at the default level.
-fn log_level(reads: bool, status: u16) -> Level {
-    if reads && status < 400 {
+/// tab, a peer's background sync) and goes to `RUST_LOG=debug`, and so is a success whose
+/// news is logged elsewhere ([`said_elsewhere`]); what acts, and every refusal (4xx, 5xx),
+/// is a change or a problem a person wants to see at the default level.
+fn log_level(quiet: bool, status: u16) -> Level {
+    if quiet && status < 400 {
         Level::Debug
     } else {
         Level::Info
+    }
+}
+
+/// Requests whose success needs no line of its own at the default level: a peer's
+/// announcement (`POST /inv`, several per block: relay chatter; an adopted block is
+/// logged as such), and a payment (the payment log names sender, recipient and amount).
+fn said_elsewhere(request: &Request) -> bool {
+    request.method() == "POST"
+        && matches!(clean_path(request).as_str(), "/inv" | "/transactions/new")
+}
+
+/// A refusal's `error`, with keys and signatures shortened, for its log line; the
+/// response is given back whole.
+fn refusal_reason(response: Response) -> (Response, Option<String>) {
+    if response.status_code < 400 {
+        return (response, None);
+    }
+    let Response {
+        status_code,
+        headers,
+        data,
+        upgrade,
+    } = response;
+    let (mut reader, _) = data.into_reader_and_size();
+    let mut body = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut reader, &mut body);
+    let reason = std::str::from_utf8(&body)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&brief::shorten(text)).ok())
+        .and_then(|value| value["error"].as_str().map(str::to_string));
+    let response = Response {
+        status_code,
+        headers,
+        data: rouille::ResponseBody::from_data(body),
+        upgrade,
+    };
+    (response, reason)
+}
+
+/// `text` cut to at most `max` characters, ending with `…` when it was cut.
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max.saturating_sub(1)) {
+        Some((at, _)) if text.chars().count() > max => format!("{}…", &text[..at]),
+        _ => text.to_string(),
     }
 }
 
@@ -167,10 +224,10 @@ fn run(call: &Call, route: &Route) -> Response {
         Access::SharedRead | Access::Public | Access::OwnerToSign => (route.answer)(call),
     };
     let response = match reply {
-        Ok((status, body)) if brief::wanted(call.request) => {
-            json_response(status, brief::shorten(&body))
-        }
-        Ok((status, body)) => json_response(status, body),
+        Ok((status, body)) => match brief::wanted(call.request) {
+            Some(kind) => json_response(status, brief::shorten_for(&body, kind)),
+            None => json_response(status, body),
+        },
         Err(error) => error_response(&error),
     };
     if route.access == Access::SharedRead {
@@ -246,6 +303,15 @@ mod tests {
             assert!(!reads(method, url), "{method} {url} is not a read");
         }
         assert_eq!(log_level(false, 201), Level::Info);
+        let quiet = |method, url| said_elsewhere(&Request::fake_http(method, url, vec![], vec![]));
+        assert!(quiet("POST", "/inv"), "relay chatter");
+        assert!(
+            quiet("POST", "/transactions/new"),
+            "the payment log says it"
+        );
+        assert!(!quiet("POST", "/mine") && !quiet("GET", "/inv"));
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(cut("abc", 4), "abc");
         assert_eq!(log_level(true, 404), Level::Info, "a refused read is shown");
         assert_eq!(log_level(true, 503), Level::Info);
     }

@@ -70,11 +70,12 @@ pub(super) fn new(call: &Call) -> Reply {
     if node.asks_wallet_to_sign(&request) {
         call.owner.require(
             http_request,
-            "POST /transactions/new asking this node's wallet to sign (no sender, or the wallet's own address, and no signature)",
+            "POST /transactions/new from this node's wallet (no sender, no signature)",
         )?;
     }
     // Whole transactions posted here come from clients (or older nodes): relayed on.
     let (transaction, index) = node.add_transaction(request, Source::Client)?;
+    crate::http::payment_log::admitted(http_request.remote_addr(), &transaction);
     #[derive(Serialize)]
     struct Answer {
         message: String,

@@ -39,6 +39,8 @@ mod owner;
 mod page;
 /// SPEC §7-8: kill -9, restart, locks, damaged files, concurrent clients.
 mod persistence;
+/// Issue 21 (SPEC §5b): payment look-ups, merkle proofs, headers, history, the indexes.
+mod proofs;
 /// SPEC §6a: the live network (relay, sync at start, peer exchange, expiry, /nodes).
 mod relay;
 /// Issue 15 (SPEC §6b): relay at scale, /getdata, compact pages, the block size limit.

@@ -123,7 +123,10 @@ impl Indexes {
 
     fn unrecord(&mut self, address: &str, block: u64) {
         if let Some(entries) = self.addresses.get_mut(address) {
-            if entries.last().is_some_and(|entry| entry.place.block == block) {
+            if entries
+                .last()
+                .is_some_and(|entry| entry.place.block == block)
+            {
                 entries.pop();
             }
             if entries.is_empty() {
@@ -156,7 +159,10 @@ mod tests {
         let coinbase = Transaction::coinbase("alice", 50, 1);
         let two = block(&first, vec![coinbase.clone()]);
         let pay = Transaction::new("alice", "bob", 20, 5);
-        let three = block(&two, vec![Transaction::coinbase("carol", 50, 2), pay.clone()]);
+        let three = block(
+            &two,
+            vec![Transaction::coinbase("carol", 50, 2), pay.clone()],
+        );
         let mut indexes = Indexes::default();
         indexes.apply_block(&two);
         indexes.apply_block(&three);

@@ -66,7 +66,11 @@ impl Node {
                 .block(place.block)
                 .expect("the index names blocks of its chain");
             // The leaf hashes are taken under the lock; the tree is hashed after it.
-            let leaves: Vec<[u8; 32]> = block.transactions.iter().map(Transaction::leaf_hash).collect();
+            let leaves: Vec<[u8; 32]> = block
+                .transactions
+                .iter()
+                .map(Transaction::leaf_hash)
+                .collect();
             (
                 block.transactions[place.position].clone(),
                 leaves,

@@ -311,12 +311,28 @@ mod tests {
     #[test]
     fn an_id_segment_matches_one_segment_and_exact_paths_win() {
         let id = "ab".repeat(32);
-        assert!(matches!(find(&format!("/transactions/{id}"), "GET"), Lookup::Found(r) if r.path == "/transactions/{id}"));
-        assert!(matches!(find(&format!("/transactions/{id}/proof"), "HEAD"), Lookup::Found(r) if r.path == "/transactions/{id}/proof"));
-        assert!(matches!(find(&format!("/transactions/{id}"), "POST"), Lookup::WrongMethod));
-        assert!(matches!(find("/transactions/new", "GET"), Lookup::WrongMethod));
+        assert!(
+            matches!(find(&format!("/transactions/{id}"), "GET"), Lookup::Found(r) if r.path == "/transactions/{id}")
+        );
+        assert!(
+            matches!(find(&format!("/transactions/{id}/proof"), "HEAD"), Lookup::Found(r) if r.path == "/transactions/{id}/proof")
+        );
+        assert!(matches!(
+            find(&format!("/transactions/{id}"), "POST"),
+            Lookup::WrongMethod
+        ));
+        assert!(matches!(
+            find("/transactions/new", "GET"),
+            Lookup::WrongMethod
+        ));
         assert_eq!(allow("/transactions/new"), "POST, OPTIONS");
-        assert!(matches!(find(&format!("/transactions/{id}/other"), "GET"), Lookup::NoPath));
-        assert!(matches!(find("/transactions//proof", "GET"), Lookup::NoPath));
+        assert!(matches!(
+            find(&format!("/transactions/{id}/other"), "GET"),
+            Lookup::NoPath
+        ));
+        assert!(matches!(
+            find("/transactions//proof", "GET"),
+            Lookup::NoPath
+        ));
     }
 }

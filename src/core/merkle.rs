@@ -46,7 +46,7 @@ pub fn branch(leaves: &[[u8; 32]], position: usize) -> Option<Vec<Step>> {
     let mut level = leaves.to_vec();
     let mut at = position;
     while level.len() > 1 {
-        let step = if at % 2 == 0 {
+        let step = if at.is_multiple_of(2) {
             let sibling = level.get(at + 1).copied().unwrap_or(level[at]);
             Step {
                 hash: MerkleNode(sibling),

@@ -17,6 +17,7 @@
 //! **Invariant:** the only module that imports pickledb. It stores and checks file
 //! integrity, never consensus rules.
 
+pub mod header_cache;
 pub mod keyfile;
 pub mod owner_token;
 pub mod pool_log;

@@ -31,6 +31,8 @@ mod front_limits;
 mod hardening;
 /// Issue 8: group commit under kill -9, a failing write, a large pool, the pool cap.
 mod ingest;
+/// Issue 21 (SPEC §5b): `minichain wallet verify` beside honest and lying nodes.
+mod light_client;
 /// Issue 16: what a node logs at the default level; orphaned blocks.
 mod logs;
 /// Issue 14 (SPEC §5a): owner actions, the token, cross-site requests, one port.

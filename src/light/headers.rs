@@ -56,7 +56,11 @@ impl HeaderChain {
 
     /// The chain a cache file held, checked again from genesis; the checked prefix is
     /// kept, and the reason the rest was dropped is returned (a damaged or foreign file).
-    pub fn from_cache(difficulty: u32, cached: &[Header], now: u64) -> (HeaderChain, Option<String>) {
+    pub fn from_cache(
+        difficulty: u32,
+        cached: &[Header],
+        now: u64,
+    ) -> (HeaderChain, Option<String>) {
         let mut chain = HeaderChain::new(difficulty);
         let Some((first, rest)) = cached.split_first() else {
             return (chain, None);
@@ -98,7 +102,10 @@ impl HeaderChain {
 
     /// The tip's hash.
     pub fn tip_hash(&self) -> BlockHash {
-        *self.hashes.last().expect("a chain always holds its genesis")
+        *self
+            .hashes
+            .last()
+            .expect("a chain always holds its genesis")
     }
 
     /// The genesis hash: names the network.
@@ -191,8 +198,15 @@ impl HeaderChain {
 
     /// Checks `header` as the child of the tip and appends it; `claimed` is the hash the
     /// node sent with it, compared with the one computed.
-    fn push(&mut self, header: &Header, claimed: Option<BlockHash>, now: u64) -> Result<(), HeaderError> {
-        let (parent, parent_hash) = self.at(self.len()).expect("a chain always holds its genesis");
+    fn push(
+        &mut self,
+        header: &Header,
+        claimed: Option<BlockHash>,
+        now: u64,
+    ) -> Result<(), HeaderError> {
+        let (parent, parent_hash) = self
+            .at(self.len())
+            .expect("a chain always holds its genesis");
         let fail = |reason: String| {
             Err(HeaderError {
                 index: header.index,
@@ -200,7 +214,11 @@ impl HeaderChain {
             })
         };
         if header.index != parent.index + 1 {
-            return fail(format!("index is {}, expected {}", header.index, parent.index + 1));
+            return fail(format!(
+                "index is {}, expected {}",
+                header.index,
+                parent.index + 1
+            ));
         }
         if header.previous_hash != parent_hash {
             return fail(format!(
@@ -321,6 +339,9 @@ mod tests {
         let unrelated = headers(4, 8);
         let chain = HeaderChain::new(8);
         let error = chain.extended(&unrelated[3..], NOW).unwrap_err();
-        assert!(error.reason.contains("not a header of the chain"), "{error}");
+        assert!(
+            error.reason.contains("not a header of the chain"),
+            "{error}"
+        );
     }
 }

@@ -101,18 +101,24 @@ fn parse(args: &[String]) -> Result<Option<Flags>, String> {
             if id.is_some() {
                 return Err(format!("one payment id at a time; {arg:?} is a second one"));
             }
-            id = Some(arg.parse::<TxId>().map_err(|error| format!("ID: {error}"))?);
+            id = Some(
+                arg.parse::<TxId>()
+                    .map_err(|error| format!("ID: {error}"))?,
+            );
             continue;
         }
         let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
         match arg.as_str() {
-            "--node" => {
-                nodes.push(normalize_peer(value).map_err(|error| format!("--node {value}: {error}"))?)
-            }
+            "--node" => nodes
+                .push(normalize_peer(value).map_err(|error| format!("--node {value}: {error}"))?),
             "--difficulty" => {
                 difficulty = match value.parse::<u32>() {
                     Ok(n) if (1..=64).contains(&n) => n,
-                    _ => return Err(format!("--difficulty {value:?}: expected a whole number from 1 to 64")),
+                    _ => {
+                        return Err(format!(
+                            "--difficulty {value:?}: expected a whole number from 1 to 64"
+                        ));
+                    }
                 }
             }
             "--data-dir" => data_dir = PathBuf::from(value),
@@ -213,7 +219,9 @@ fn verify(flags: &Flags) -> Result<(String, bool), String> {
     let (tip_index, tip_hash) = (best.len(), best.tip_hash());
     match &proven {
         Some((node, index)) => {
-            let (_, hash) = best.at(*index).expect("a proven block is on the best chain");
+            let (_, hash) = best
+                .at(*index)
+                .expect("a proven block is on the best chain");
             let _ = writeln!(
                 report,
                 "payment {}: MINED in block {index} ({hash}), {} confirmations",
@@ -383,7 +391,11 @@ fn ask_proof(
     match status {
         200 => {}
         404 => return Ok(ProofOutcome::Says("does not know the payment (404)".into())),
-        409 => return Ok(ProofOutcome::Says("holds it in its pool, not in a block yet (409)".into())),
+        409 => {
+            return Ok(ProofOutcome::Says(
+                "holds it in its pool, not in a block yet (409)".into(),
+            ));
+        }
         other => return Err(format!("its proof request answered HTTP {other}")),
     }
     let proof: ProofAnswer = serde_json::from_slice(&body)

@@ -52,7 +52,9 @@ pub fn save(path: &Path, headers: &[Header]) -> Result<(), StoreError> {
         .truncate(true)
         .open(&temporary)
         .map_err(io)?;
-    file.write_all(&bytes).and_then(|()| file.sync_all()).map_err(io)?;
+    file.write_all(&bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io)?;
     fs::rename(&temporary, path).map_err(io)?;
     File::open(dir).and_then(|dir| dir.sync_all()).map_err(io)
 }

@@ -213,9 +213,7 @@ fn verify(flags: &Flags) -> Result<(String, bool), String> {
     }
 
     // Step 5: cache, report.
-    if best.len() >= 1 {
-        header_cache::save(&cache, best.headers()).map_err(|error| error.to_string())?;
-    }
+    header_cache::save(&cache, best.headers()).map_err(|error| error.to_string())?;
     let (tip_index, tip_hash) = (best.len(), best.tip_hash());
     match &proven {
         Some((node, index)) => {

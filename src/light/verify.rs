@@ -220,11 +220,12 @@ fn verify(flags: &Flags) -> Result<(String, bool), String> {
             let (_, hash) = best
                 .at(*index)
                 .expect("a proven block is on the best chain");
+            let confirmations = tip_index - index + 1;
+            let plural = if confirmations == 1 { "" } else { "s" };
             let _ = writeln!(
                 report,
-                "payment {}: MINED in block {index} ({hash}), {} confirmations",
-                flags.id,
-                tip_index - index + 1
+                "payment {}: MINED in block {index} ({hash}), {confirmations} confirmation{plural}",
+                flags.id
             );
             let _ = writeln!(
                 report,

@@ -48,22 +48,24 @@ async function blockAt(index) {
   return page.chain[0];
 }
 
-// A 64-hex value: a payment id first, else a block hash on this node's chain.
+// A 64-hex value: a block hash on this node's chain, else a payment id (asked in this
+// order: a hash that is no block costs no failed request).
 async function idOrHash(value) {
+  const index = await indexOfHash(value);
+  if (index !== null) return blockView(await blockAt(index));
   try {
     return await paymentView(await api(ORIGIN, `/transactions/${value}?brief=1`));
   } catch (error) {
-    if (error.status !== 404) throw error;
+    if (error.status === 404) throw new Error(`${value} is neither a block of this node's chain nor a payment it knows (in its chain or pool).`);
+    throw error;
   }
-  const index = await indexOfHash(value);
-  if (index === null) throw new Error(`${value} is neither a payment this node knows nor a block of its chain.`);
-  return blockView(await blockAt(index));
 }
 
 // The index of the block with this hash, from /headers with it as the locator.
 async function indexOfHash(hash) {
   const answer = await api(ORIGIN, `/headers?locator=${hash}&limit=1`);
-  if (answer.headers.length === 0) return state.inv && state.inv.tip === hash ? Number(answer.length) : null;
+  // No header after it: the hash was found, and is the tip (one not found starts at genesis).
+  if (answer.headers.length === 0) return Number(answer.length);
   const first = answer.headers[0];
   return first.previous_hash === hash ? Number(first.index) - 1 : null;
 }
@@ -125,7 +127,7 @@ async function proofView(id) {
   const checks = [];
   const line = (passed, text) => { checks.push([passed, text]); return passed; };
   const tx = proof.transaction;
-  const computedId = await transactionId(tx);
+  const computedId = bytesToHex(await transactionId(tx));
   line(computedId === id, `the transaction's fields hash to its id ${short(id)}`);
   const leaf = leafOf(tx, computedId);
   line(leaf === proof.leaf, `its leaf hash ${short(leaf)} (${tx.signature ? 'SHA-256 of id and signature' : 'its id'}) is the proof's leaf`);

@@ -52,7 +52,7 @@ impl Node {
 
     /// The merkle branch of payment `id` to the header of the block holding it.
     pub fn transaction_proof(&self, id: &TxId) -> ProofLookup {
-        let (transaction, leaves, position, header, confirmations) = {
+        let (transactions, position, header, confirmations) = {
             let state = self.lock();
             let chain = &state.chain;
             let Some(place) = chain.indexes().place_of(id) else {
@@ -65,23 +65,20 @@ impl Node {
             let block = chain
                 .block(place.block)
                 .expect("the index names blocks of its chain");
-            // The leaf hashes are taken under the lock; the tree is hashed after it.
-            let leaves: Vec<[u8; 32]> = block
-                .transactions
-                .iter()
-                .map(Transaction::leaf_hash)
-                .collect();
+            // Copied under the lock (a memory copy); the leaves and the tree are hashed
+            // after it, so a block of 2,000 signed payments never holds the chain up.
             (
-                block.transactions[place.position].clone(),
-                leaves,
+                block.transactions.clone(),
                 place.position,
                 HeaderJson::of(block),
                 chain.len() - block.index + 1,
             )
         };
+        let leaves: Vec<[u8; 32]> = transactions.iter().map(Transaction::leaf_hash).collect();
         let branch = merkle::branch(&leaves, position).expect("the position is in its block");
+        let transaction = transactions[position].clone();
         ProofLookup::Mined(Box::new(ProofAnswer {
-            leaf: MerkleNode(transaction.leaf_hash()),
+            leaf: MerkleNode(leaves[position]),
             transaction,
             branch,
             header,

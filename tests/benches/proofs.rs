@@ -144,7 +144,10 @@ fn light_client(root: &Path) {
     let blocks = build(10_000 - 1, |index, timestamp| {
         (0..40)
             .map(|j| {
-                let to = format!("a-classmate-with-a-long-name-{index:06}-{j:02}-{}", "x".repeat(40));
+                let to = format!(
+                    "a-classmate-with-a-long-name-{index:06}-{j:02}-{}",
+                    "x".repeat(40)
+                );
                 Transaction::new("alice", &to, 1, timestamp - 1000 + j)
             })
             .collect()
@@ -177,18 +180,32 @@ fn light_client(root: &Path) {
 /// Runs `minichain wallet verify`; (bytes fetched, the chain's JSON size) from its report.
 fn verify(id: &str, url: &str, cache: &Path) -> (u64, u64) {
     let output = Command::new(env!("CARGO_BIN_EXE_minichain"))
-        .args(["wallet", "verify", id, "--difficulty", &DIFFICULTY.to_string()])
+        .args([
+            "wallet",
+            "verify",
+            id,
+            "--difficulty",
+            &DIFFICULTY.to_string(),
+        ])
         .args(["--node", url, "--data-dir"])
         .arg(cache)
         .output()
         .expect("run wallet verify");
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{text}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let line = text
         .lines()
         .find(|line| line.starts_with("fetched "))
         .unwrap_or_else(|| panic!("no fetched line in {text}"));
-    let fetched = line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("bytes");
+    let fetched = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .expect("bytes");
     let size = line
         .split("the whole chain is ")
         .nth(1)
@@ -216,7 +233,9 @@ fn build(count: usize, payments: impl Fn(u64, u64) -> Vec<Transaction>) -> Vec<B
             difficulty: DIFFICULTY,
             proof: 0,
         };
-        header.proof = search(&header, 1, &AtomicBool::new(false)).expect("found").proof;
+        header.proof = search(&header, 1, &AtomicBool::new(false))
+            .expect("found")
+            .proof;
         let block = Block::from_header(header, transactions);
         chain.append(block.clone(), u64::MAX).expect("valid");
         blocks.push(block);

@@ -4,21 +4,15 @@
 
 use super::call::Call;
 use super::input::{query_limit, query_number};
-use crate::core::block::MAX_ADDRESS_BYTES;
 use crate::http::reply::{ApiError, Reply, to_json};
 use crate::wire::lookup::{DEFAULT_HISTORY, MAX_HISTORY};
 
 /// `GET /history`: one page of the address's payments and the `before` of the next.
 pub(super) fn history(call: &Call) -> Reply {
     let (request, node) = (call.request, call.node);
+    // Any non-empty string is an address to look up; one no payment names has no history.
     let address = match request.get_param("address") {
-        Some(address) if !address.is_empty() && address.len() <= MAX_ADDRESS_BYTES => address,
-        Some(address) if !address.is_empty() => {
-            return Err(ApiError::BadRequest(format!(
-                "address is {} bytes long; an address has at most {MAX_ADDRESS_BYTES}",
-                address.len()
-            )));
-        }
+        Some(address) if !address.is_empty() => address,
         _ => {
             return Err(ApiError::BadRequest(
                 "query parameter address is required: /history?address=alice".into(),

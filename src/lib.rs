@@ -88,6 +88,8 @@
 //! Dependencies point one way: `crypto` ← `core` ← `store` ← `wallet` ← `wire` ← `node` ←
 //! `net` ← `http`; `wire` (addresses, the peer client, the wire types) knows nothing of
 //! `node`, and `node` knows the relay only as a `node::Listener` it is given at start.
+//! `light` (the light client) stands beside the wallet CLI on `core`, `store` and `wire`
+//! alone: it knows nothing of `node`, `net` or `http`, and trusts no node it asks.
 //!
 //! ## Architecture invariants
 //!
@@ -115,6 +117,9 @@
 //!   chain mutex; a block only ever holds transactions already durable in the pool files.
 //! - Admitting a transaction costs O(the transaction): one new pool log file per batch,
 //!   never a rewrite of the pool (`store::pool_log`).
+//! - Looking a payment up costs the same on any chain length: the chain keeps a transaction
+//!   index and an address index (`core::index`) in its own append, switch and reset, so
+//!   they are rebuilt with it at start and after `/restart` and never disagree with it.
 //! - Validating a block costs O(its transactions): the ledger keeps balances and ids at
 //!   the tip, and a branch is checked with the balances rolled back from the tip to the
 //!   fork (`ledger::Changes`), never replayed from genesis.

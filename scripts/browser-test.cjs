@@ -699,6 +699,52 @@ async function main() {
       () => [...document.querySelectorAll('.addr')].some((n) => n.textContent === '5aeb75ba…bc4964'));
     const nulls = await page.$$eval('.addr', (nodes) => nodes.filter((n) => /null/.test(n.textContent)).map((n) => n.textContent));
     check(nulls.length === 0, 'no address on the page reads "null"', nulls.join(' | '));
+    say('Search (SPEC §5b): a payment pooled, then mined, its merkle proof checked in the browser');
+    const searchFor = async (text) => {
+      await page.$eval('#search-input', (input, value) => { input.value = value; }, text);
+      await page.click('#search-form button[type="submit"]');
+    };
+    const pooledId = canSpend.json.transaction.id;
+    await searchFor(pooledId);
+    await waitIn(page, 'the search box finds the wallet\'s payment to carol: pooled, 0 confirmations',
+      () => !document.getElementById('view-search').hidden &&
+        document.querySelector('#search-result .search-payment')?.dataset.status === 'pooled');
+    check((await call(A, '/mine', 'POST')).status === 200, 'A mines it');
+    const minedLength = (await tipOf(A)).index;
+    await searchFor(pooledId);
+    await waitIn(page, 'now mined: the proof (a signed payment: its leaf is SHA-256 of id and signature) is checked in the browser, 1 confirmation',
+      () => document.querySelector('#search-result .search-payment')?.dataset.status === 'mined' &&
+        document.querySelector('#search-result .proof')?.dataset.proven === 'true' &&
+        document.querySelector('#search-result .proof')?.dataset.confirmations === '1');
+    await shot(page, 'search-proof.png', 'Search: a mined payment and its merkle proof checked in the browser');
+    // The same search with the node's proof altered on its way to the page: the page must say so.
+    await page.setRequestInterception(true);
+    const lie = async (request) => {
+      if (!request.url().endsWith(`/transactions/${pooledId}/proof`)) return request.continue();
+      const proof = (await call(A, `/transactions/${pooledId}/proof`)).json;
+      const hash = proof.branch[0].hash;
+      proof.branch[0].hash = hash.slice(0, 63) + (hash.endsWith('0') ? '1' : '0');
+      return request.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(proof) });
+    };
+    page.on('request', lie);
+    await searchFor(pooledId);
+    await waitIn(page, 'a branch altered on the way is caught: the proof does not check',
+      () => document.querySelector('#search-result .proof')?.dataset.proven === 'false' &&
+        /does not check/.test(document.querySelector('#search-result .proof-verdict')?.textContent || ''));
+    page.off('request', lie);
+    await page.setRequestInterception(false);
+    await searchFor('2');
+    await waitIn(page, 'a number finds the block with that index', () => document.querySelector('#search-result .search-block h3')?.textContent === 'Block #2');
+    const tipNow = await tipOf(A);
+    await searchFor(tipNow.hash);
+    await waitIn(page, `a block hash finds the block (#${tipNow.index})`,
+      (index) => document.querySelector('#search-result .search-block h3')?.textContent === `Block #${index}`, tipNow.index);
+    const carol = (await call(A, '/history?address=carol')).json;
+    await searchFor('carol');
+    await waitIn(page, 'an address lists its payments from /history, newest first',
+      (first) => document.querySelector('#search-result .search-history tbody tr')?.dataset.id === first,
+      carol.history[0].id);
+    check(carol.history[0].block === minedLength, `carol's payment is in block #${minedLength} on the node too`);
 
     await lanChecks(browser);
 

@@ -17,6 +17,9 @@
 #    history equals what the chain says; the note "Your block #2 was orphaned" when B's
 #    fork replaces the block A's Mine button made, and for two blocks ("blocks … were",
 #    and the fork tree's "1 orphaned block … was" / "2 orphaned blocks … were")
+#    the search box (SPEC §5b): a payment pooled, then mined with its merkle proof checked
+#    in the browser (and caught when the proof is altered on its way), a block by index
+#    and by hash, an address's payments from /history
 # 5. owner actions (SPEC §5a): a page on another origin (a small server inside the .cjs, on
 #    another 127.0.0.1 port) opened in the same Chromium tries to spend from and wipe node A
 #    (no-cors fetches, <img>, an auto-submitted form): A's chain, pool, wallet and peers stay

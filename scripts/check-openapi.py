@@ -15,7 +15,10 @@ entries by repeating them, e.g. 1,001 ids where 1,000 is the most), a set of que
 parameter examples ("params": every parameter that has an example of that name), a raw
 body ("raw", sent as is), or an oversized body ("oversize": its size in bytes), and may
 add request headers ("headers", e.g. a wrong Authorization or another site's Origin for
-the 403 of an owner action). The answer must have the documented status, Content-Type
+the 403 of an owner action). A parameter "in: path" with an example of the check's
+"params" name fills its {name} in the path (otherwise its first example does); "first":
+["POST /mine"] sends those requests before the check (with the owner token), so a check
+can find a payment mined. The answer must have the documented status, Content-Type
 application/json, and a JSON body matching the schema documented for that status, or the
 component schema the check names ("schema": one branch of an anyOf answer, such as
 CompactChain), plus any extra "required" fields and the values in "expect" (JSON pointer
@@ -491,6 +494,20 @@ def call(method, url, data=None, timeout=120, headers=None, token=None):
         return e.code, e.headers.get("Content-Type", ""), e.read()
 
 
+def fill_path(spec, op, path, example):
+    """`path` with each {name} replaced by that path parameter's example called `example`,
+    or by its first example."""
+    for p in (spec.resolve(p) for p in op.get("parameters", [])):
+        if p.get("in") != "path":
+            continue
+        named = examples_of(p)
+        if not named:
+            continue
+        value = named.get(example, next(iter(named.values())))
+        path = path.replace("{%s}" % p["name"], urllib.parse.quote(str(value), safe=""))
+    return path
+
+
 def run_checks(doc, base, verbose=False, token=None):
     spec = Spec(doc)
     server = doc["servers"][0]["url"].rstrip("/")
@@ -529,13 +546,19 @@ def run_checks(doc, base, verbose=False, token=None):
             query = []
             data = None
             label_bits = []
+            filled = fill_path(spec, op, path, check.get("params"))
             if "params" in check:
                 for p in (spec.resolve(p) for p in op.get("parameters", [])):
                     named = examples_of(p)
                     if check["params"] in named and p.get("in") == "query":
                         value = substitute(named[check["params"]], server, base)
                         query.append((p["name"], str(value)))
-                label_bits.append("?" + "&".join("%s=%s" % q for q in query))
+                if query:
+                    label_bits.append("?" + "&".join("%s=%s" % q for q in query))
+            for request in check.get("first") or []:
+                first_method, first_path = request.split(" ", 1)
+                call(first_method, base + first_path, b"{}" if first_method == "POST" else None, token=token)
+                label_bits.append("(after %s)" % request)
             if "body" in check:
                 body = substitute(body_examples[check["body"]], server, base)
                 if "repeat" in check:
@@ -557,11 +580,11 @@ def run_checks(doc, base, verbose=False, token=None):
             if "headers" in check:
                 label_bits.append("(%s)" % ", ".join(
                     "%s: %s" % (k, v[:20] + "..." if len(v) > 23 else v) for k, v in check["headers"].items()))
-            url = base + path
+            url = base + filled
             if query:
                 url += "?" + urllib.parse.urlencode(query, safe=",")
             want = int(check["status"])
-            label = "%s %s%s -> %d" % (method.upper(), path, " ".join([""] + label_bits), want)
+            label = "%s %s%s -> %d" % (method.upper(), filled, " ".join([""] + label_bits), want)
             media = json_content(spec.resolve(op["responses"].get(str(want))))
             schema = media.get("schema")
             if "schema" in check:
@@ -584,7 +607,8 @@ def run_checks(doc, base, verbose=False, token=None):
             label = "%s %s (not documented) -> 405" % (method.upper(), path)
             data = b"{}" if method in ("post", "put", "patch") else None
             try:
-                got = call(method.upper(), base + path, data, token=token)
+                got = call(method.upper(), base + fill_path(spec, item[next(iter(
+                    m for m in METHODS if m in item))], path, None), data, token=token)
             except (urllib.error.URLError, OSError) as e:
                 results.append((False, label, ["no answer: %s" % e]))
                 continue

@@ -21,6 +21,13 @@ Forgeries (--forge):
                     that block and of every block after it are redone honestly, plus one
                     new block so the forgery is longer. Every hash is right; only the
                     sender's balance does not cover the amount.
+  bad-branch        the honest chain unchanged (its headers check), but every merkle proof
+                    it serves (GET /transactions/ID/proof) has its first branch hash
+                    changed, so the branch does not reach the header's merkle root: what
+                    `minichain wallet verify` must catch and name (SPEC section 5b).
+
+Besides /inv and /chain it serves GET /headers (from/limit or a locator) and
+GET /transactions/ID/proof from its chain, as a node does (SPEC section 5b).
 
 The first line on stdout is "listening on http://HOST:PORT" (like the node's), then one
 line describing the forgery. GET /forgery answers that description as JSON.
@@ -241,6 +248,11 @@ def forge(chain, kind):
         return chain, {"forge": kind, "block": second["index"], "rule": "transaction id",
                        "what": what}
 
+    if kind == "bad-branch":
+        what = ("every proof's first branch hash is changed, so no branch reaches its header's "
+                "merkle root; the chain itself is the honest one")
+        return chain, {"forge": kind, "block": None, "rule": "merkle branch", "what": what}
+
     if kind == "rewritten-amount":
         target = None
         for b in reversed(chain[1:]):
@@ -277,10 +289,32 @@ def forge(chain, kind):
 # Serving the forged chain like a node (SPEC sections 5 and 6)
 
 
+HEADER_FIELDS = ("index", "timestamp", "previous_hash", "merkle_root", "difficulty", "proof", "hash")
+
+
+def merkle_branch(leaves, position):
+    """SPEC section 5b: the siblings from leaf `position` up, each with its side; a level's
+    odd last hash pairs with itself."""
+    level = [bytes.fromhex(x) for x in leaves]
+    branch = []
+    while len(level) > 1:
+        if position % 2:
+            branch.append({"hash": level[position - 1].hex(), "side": "left"})
+        else:
+            sibling = level[position + 1] if position + 1 < len(level) else level[position]
+            branch.append({"hash": sibling.hex(), "side": "right"})
+        if len(level) % 2:
+            level.append(level[-1])
+        level = [hashlib.sha256(level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)]
+        position //= 2
+    return branch
+
+
 class Liar:
     def __init__(self, chain, description):
         self.chain = chain
         self.description = description
+        self.bad_branch = description["forge"] == "bad-branch"
         self.node_id = uuid.uuid4().hex
         self.position = {b["hash"]: i for i, b in enumerate(chain)}
 
@@ -304,6 +338,36 @@ class Liar:
             "fork_index": fork_index,
             "values": [{"type": "block", "value": b["hash"]} for b in blocks],
         }
+
+    def headers(self, query):
+        limit = min(max(int_param(query, "limit", 500), 1), MAX_INV_LIMIT)
+        start = max(int_param(query, "from", 1), 1) - 1
+        for h in [x for x in query.get("locator", [""])[0].split(",") if x]:
+            if h in self.position:
+                start = self.position[h] + 1
+                break
+        blocks = self.chain[start:start + limit]
+        return {"headers": [{k: b[k] for k in HEADER_FIELDS} for b in blocks],
+                "length": len(self.chain)}
+
+    def proof(self, txid):
+        """(status, answer) for GET /transactions/ID/proof."""
+        for b in self.chain:
+            for position, tx in enumerate(b["transactions"]):
+                if tx["id"] != txid:
+                    continue
+                leaves = [leaf_hash(t) for t in b["transactions"]]
+                branch = merkle_branch(leaves, position)
+                if self.bad_branch:
+                    if branch:
+                        last = branch[0]["hash"][-1]
+                        branch[0]["hash"] = branch[0]["hash"][:-1] + ("0" if last != "0" else "1")
+                    else:
+                        branch = [{"hash": ZERO_HASH, "side": "right"}]
+                return 200, {"transaction": tx, "leaf": leaves[position], "branch": branch,
+                             "header": {k: b[k] for k in HEADER_FIELDS},
+                             "confirmations": len(self.chain) - b["index"] + 1}
+        return 404, {"error": "transaction %s is not in this chain" % txid}
 
     def page(self, query):
         if not query:
@@ -350,6 +414,10 @@ def make_handler(liar, quiet):
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
+            parts = url.path.split("/")
+            if method == "GET" and len(parts) == 4 and parts[1] == "transactions" and parts[3] == "proof":
+                return self.reply(*liar.proof(parts[2]))
+            routes["/headers"] = {"GET": lambda: liar.headers(query)}
             if url.path not in routes:
                 return self.reply(404, {"error": "no route %s" % url.path})
             if method not in routes[url.path]:
@@ -383,7 +451,7 @@ def fetch_json(url, timeout):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--honest", help="base URL of the honest node to copy, e.g. http://127.0.0.1:5000")
-    p.add_argument("--forge", choices=["bad-proof", "edited-amount", "rewritten-amount"],
+    p.add_argument("--forge", choices=["bad-proof", "edited-amount", "rewritten-amount", "bad-branch"],
                    default="bad-proof")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")

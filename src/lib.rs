@@ -18,6 +18,8 @@
 //! | [`core::pow`] | difficulty test; the midstate, multi-threaded nonce search |
 //! | [`core::ledger`] | balances and ids at the tip; `Changes` layered on top for what-if checks |
 //! | [`core::chain`] | validity rules, append, locator, fork point, branch check and switch |
+//! | [`core::index`] | the transaction and address indexes the chain keeps (SPEC §5b): look-ups without a scan |
+//! | [`core::merkle`] | merkle branches: built for a proof, checked against a header's root |
 //! | [`core::pool`] | pending transactions, admitted in arrival order |
 //! | [`core::signed`] | key addresses, the `signature` field, the message a key signs |
 //! | [`core::signature_rule`] | a transaction's leaf hash, its leaf, and whether its signature verifies |
@@ -25,12 +27,14 @@
 //! | [`store`] | pickledb files: block segments, pool, peers, journal, directory lock |
 //! | [`store::pool_log`] | the pool as a base file plus append-only log files (flat cost per admission) |
 //! | [`store::keyfile`] | private (0600) pickledb files: key files and the node's `wallet.db` |
+//! | [`store::header_cache`] | the light client's headers, one file per network |
 //! | [`store::owner_token`] | `owner.token` (0600): made once, kept; compared in constant time |
 //! | [`net`] | talking to other nodes |
 //! | [`wire`] | what crosses between nodes, below `node` and `net` |
 //! | [`wire::address`] | peer addresses normalised to `http://host:port` |
 //! | [`wire::client`] | HTTP calls to other nodes with time limits and size caps |
 //! | [`wire::protocol`] | the wire types: `/inv`, `/chain` pages, compact blocks, `/getdata` |
+//! | [`wire::lookup`] | the answers of SPEC §5b: a payment's status and proof, headers, history |
 //! | [`net::sync`] | `/nodes/resolve` and `/getblocks`: locator, inv, paged fetch, adopt |
 //! | [`net::fetch`] | a peer's blocks after the fork, page by page (appended a page at a time when they extend ours) |
 //! | [`net::outcome`] | what asking peers gives: `Outcome`, `PeerOutcome`, the resolve report, `/getblocks` entries |
@@ -51,6 +55,7 @@
 //! | `node::ingest` | group commit: admitted transactions written in batches, one fsync each, off the mutex |
 //! | `node::mining` | `/mine`: a block from the pool, the nonce search off the mutex, committed through `commit` |
 //! | `node::owner_wallet` | the node's own key: the coinbase payee, `GET /wallet`, rotation, signing |
+//! | `node::lookups` | SPEC §5b: a payment's status and proof, headers, an address's history |
 //! | `node::reads` | read-only views of chain and pool: `/chain`, `/pool`, `/balances`, `/inv` |
 //! | `node::peers` | registering and forgetting peers, all or nothing; learned peers; expiry |
 //! | [`node::peer_table`] | the peer list with kinds (§6c): owner's and learned peers, per-source limits, the forgotten |
@@ -65,6 +70,7 @@
 //! | `http::guard::budget` | what request bodies being read hold in all (`--max-body-buffer-mb`, §6c); 503 past it |
 //! | [`http::routes`] | routes, one file per resource: parse requests, call `Node`, answer JSON |
 //! | `http::routes::capped` | JSON lists that stop after 16 MiB (`/chain` pages, `/getdata`) |
+//! | `http::routes::payment`, `headers`, `history` | the look-ups of SPEC §5b |
 //! | [`http::routes::table`] | the route table: path, method, who may call it, the answering function; `Allow`, `HEAD`, `OPTIONS` |
 //! | [`http::owner`] | who may command the node (§5a): the owner token, or loopback and not cross-site |
 //! | [`http::brief`] | `?brief=1`: long signatures and key addresses shortened for a person at a terminal |
@@ -75,12 +81,17 @@
 //! | [`wallet`] | who may spend: key material from `/dev/urandom` |
 //! | [`wallet::node_wallet`] | the node's own key: signs when `sender` is left out, rotates |
 //! | [`app`] | the node program's assembly: bind, open the data directory, attach the network, serve |
+//! | [`light`] | `minichain wallet verify`: the header-only light client of SPEC §5b |
+//! | [`light::headers`] | headers checked from genesis (link, difficulty, proof of work); locator; work |
+//! | [`light::verify`] | asking nodes for headers and a proof, checking both, the header cache, the report |
 //! | [`config`] | command-line flags |
 //! | [`wallet_cli`] | `minichain wallet new|address|sign|send`: a key no node holds |
 //!
 //! Dependencies point one way: `crypto` ← `core` ← `store` ← `wallet` ← `wire` ← `node` ←
-//! `net` ← `http` ← the programs (`app`, `config`, `wallet_cli`); `wire` (addresses, the peer client, the wire types) knows nothing of
+//! `net` ← `http` ← the programs (`app`, `config`, `wallet_cli`, `light`); `wire` (addresses, the peer client, the wire types) knows nothing of
 //! `node`, and `node` knows the relay only as a `node::Listener` it is given at start.
+//! `light` (the light client) stands beside the wallet CLI on `core`, `store` and `wire`
+//! alone: it knows nothing of `node`, `net` or `http`, and trusts no node it asks.
 //!
 //! ## Architecture invariants
 //!
@@ -108,6 +119,9 @@
 //!   chain mutex; a block only ever holds transactions already durable in the pool files.
 //! - Admitting a transaction costs O(the transaction): one new pool log file per batch,
 //!   never a rewrite of the pool (`store::pool_log`).
+//! - Looking a payment up costs the same on any chain length: the chain keeps a transaction
+//!   index and an address index (`core::index`) in its own append, switch and reset, so
+//!   they are rebuilt with it at start and after `/restart` and never disagree with it.
 //! - Validating a block costs O(its transactions): the ledger keeps balances and ids at
 //!   the tip, and a branch is checked with the balances rolled back from the tip to the
 //!   fork (`ledger::Changes`), never replayed from genesis.
@@ -118,6 +132,7 @@ pub mod core;
 pub mod crypto;
 pub mod flags;
 pub mod http;
+pub mod light;
 pub mod net;
 pub mod node;
 pub mod store;

@@ -28,6 +28,8 @@ usage: minichain wallet new     --key FILE [--height 5|10|15]
                                 [--timestamp MS] [--use-last-leaf]
        minichain wallet send    --key FILE --to ADDR --amount N --node URL
                                 [--timestamp MS] [--use-last-leaf]
+       minichain wallet verify  ID --node URL [--node URL ...] [--difficulty N]
+                                [--data-dir DIR]
 
 A wallet for a key that no node holds. The key file is a secret (mode 0600): whoever has
 it can spend the key's coins, and a copy used twice signs two transactions with one leaf,
@@ -39,6 +41,8 @@ which lets anyone forge with that leaf. Keep one copy, never a second live one.
   sign           print the signed transaction JSON, ready for POST /transactions/new
   send           sign, post it to the node, print the node's answer, its signature
                  shortened (exit 1 unless 201)
+  verify         is payment ID in a block of the chain with the most work? a light client
+                 that checks headers and the merkle proof (minichain wallet verify --help)
   --height H     tree height: 2^H - 1 spendable signatures (default 10: 1,023)
   --to ADDR      the recipient: a key address or a name
   --amount N     whole coins, 1 to 2^53 - 1
@@ -70,6 +74,9 @@ impl From<crate::flags::FlagError> for WalletError {
 /// Runs `minichain wallet ARGS…` (the arguments after `wallet`); returns the exit status
 /// after printing the result or the error.
 pub fn main(args: Vec<String>) -> u8 {
+    if args.first().is_some_and(|command| command == "verify") {
+        return crate::light::verify::main(&args[1..]);
+    }
     match run(args) {
         Ok(output) => {
             println!("{output}");

@@ -31,6 +31,8 @@ mod front_limits;
 mod hardening;
 /// Issue 8: group commit under kill -9, a failing write, a large pool, the pool cap.
 mod ingest;
+/// Issue 21 (SPEC §5b): `minichain wallet verify` beside honest and lying nodes.
+mod light_client;
 /// Issue 16: what a node logs at the default level; orphaned blocks.
 mod logs;
 /// Issue 14 (SPEC §5a): owner actions, the token, cross-site requests, one port.
@@ -39,6 +41,8 @@ mod owner;
 mod page;
 /// SPEC §7-8: kill -9, restart, locks, damaged files, concurrent clients.
 mod persistence;
+/// Issue 21 (SPEC §5b): payment look-ups, merkle proofs, headers, history, the indexes.
+mod proofs;
 /// SPEC §6a: the live network (relay, sync at start, peer exchange, expiry, /nodes).
 mod relay;
 /// Issue 15 (SPEC §6b): relay at scale, /getdata, compact pages, the block size limit.

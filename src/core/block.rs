@@ -215,6 +215,20 @@ impl Header {
         bytes
     }
 
+    /// Reads the canonical bytes back (what a light client keeps in its header cache).
+    pub fn from_bytes(bytes: &[u8; Header::SIZE]) -> Header {
+        let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        let hash_at = |at: usize| -> [u8; 32] { bytes[at..at + 32].try_into().expect("32 bytes") };
+        Header {
+            index: u64_at(0),
+            timestamp: u64_at(8),
+            previous_hash: BlockHash(hash_at(16)),
+            merkle_root: MerkleRoot(hash_at(48)),
+            difficulty: u32::from_le_bytes(bytes[80..84].try_into().expect("4 bytes")),
+            proof: u64_at(84),
+        }
+    }
+
     /// Computes the hash; a `hash` field received from a peer is only compared to this.
     pub fn block_hash(&self) -> BlockHash {
         BlockHash(sha256(&self.to_bytes()))
@@ -405,6 +419,7 @@ mod tests {
             header.block_hash().to_hex(),
             "357be82fb719108328ab4b2046db981c31aa518e1385efc286e698ea451da4fa"
         );
+        assert_eq!(Header::from_bytes(&header.to_bytes()), header);
     }
 
     #[test]

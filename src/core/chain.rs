@@ -5,6 +5,7 @@
 
 use crate::core::block::{Block, COINBASE_SENDER, TxError, genesis, merkle_root_of};
 use crate::core::hash::{BlockHash, MerkleRoot};
+use crate::core::index::Indexes;
 use crate::core::ledger::{Changes, Ledger, LedgerError};
 use crate::core::pow::{leading_zero_bits, meets_difficulty};
 use crate::core::signed::SignatureError;
@@ -31,6 +32,9 @@ pub struct Chain {
     by_hash: HashMap<BlockHash, u64>,
     /// Balances and transaction ids at the tip.
     ledger: Ledger,
+    /// Where each transaction is and each address's payments (SPEC §5b), kept by the
+    /// same append, switch and reset as the blocks, so they never disagree.
+    indexes: Indexes,
 }
 
 /// Which rule a block breaks, and where: shown to users as `block 7: <rule>`.
@@ -174,6 +178,7 @@ impl Chain {
             blocks: vec![first],
             by_hash,
             ledger: Ledger::default(),
+            indexes: Indexes::default(),
         }
     }
 
@@ -239,6 +244,11 @@ impl Chain {
         &self.ledger
     }
 
+    /// The transaction and address indexes (SPEC §5b): look-ups without a scan.
+    pub fn indexes(&self) -> &Indexes {
+        &self.indexes
+    }
+
     /// Hashes that let a peer find where our chains part (SPEC §6): the tip, the 9 blocks
     /// before it, then steps of 2, 4, 8, … back, always ending with genesis.
     pub fn locator(&self) -> Vec<BlockHash> {
@@ -281,6 +291,7 @@ impl Chain {
     pub fn push_checked(&mut self, block: Block) {
         debug_assert_eq!(block.previous_hash, self.tip().hash);
         self.ledger.apply_block(&block);
+        self.indexes.apply_block(&block);
         self.by_hash.insert(block.hash, block.index);
         self.blocks.push(block);
     }
@@ -332,6 +343,7 @@ impl Chain {
         let cut = self.blocks.split_off(fork_index as usize);
         for block in cut.iter().rev() {
             self.ledger.revert_block(block);
+            self.indexes.revert_block(block);
             self.by_hash.remove(&block.hash);
         }
         for block in branch {
@@ -902,5 +914,41 @@ mod tests {
         ours.switch_to_branch(2, theirs.page(3, 500).to_vec(), NOW)
             .unwrap();
         assert_eq!(ours.ledger().block_of(&pay.id), Some(4));
+    }
+
+    #[test]
+    fn indexes_follow_a_branch_switch_and_a_reset() {
+        let mut ours = chain_with_coins();
+        let base = ours.clone();
+        let pay = Transaction::new("alice", "bob", 10, 1);
+        ours.append(mine(ours.tip(), "alice", vec![pay.clone()]), NOW)
+            .unwrap();
+        assert_eq!(ours.indexes().place_of(&pay.id).unwrap().block, 3);
+        let mut theirs = base;
+        for _ in 0..2 {
+            theirs
+                .append(mine(theirs.tip(), "carol", vec![]), NOW)
+                .unwrap();
+        }
+        theirs
+            .append(mine(theirs.tip(), "carol", vec![pay.clone()]), NOW)
+            .unwrap();
+        ours.switch_to_branch(2, theirs.page(3, 500).to_vec(), NOW)
+            .unwrap();
+        let place = ours.indexes().place_of(&pay.id).unwrap();
+        assert_eq!((place.block, place.position), (5, 1));
+        let bob: Vec<u64> = ours
+            .indexes()
+            .history("bob")
+            .iter()
+            .map(|entry| entry.place.block)
+            .collect();
+        assert_eq!(bob, [5]);
+        assert_eq!(ours.indexes().history("carol").len(), 3);
+        let alice = ours.indexes().history("alice");
+        assert_eq!(alice.last().unwrap().balance_after, REWARD - 10);
+        ours.reset();
+        assert_eq!(ours.indexes().place_of(&pay.id), None);
+        assert!(ours.indexes().history("alice").is_empty());
     }
 }

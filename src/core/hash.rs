@@ -94,6 +94,11 @@ hash_newtype!(
     /// The merkle root over a block's transaction ids; commits the header to them.
     MerkleRoot
 );
+hash_newtype!(
+    /// A hash inside a merkle tree: a transaction's leaf hash or the hash of a pair; what a
+    /// merkle branch (SPEC §5b) is made of.
+    MerkleNode
+);
 
 /// Lowercase hex of any bytes.
 pub fn to_hex(bytes: &[u8]) -> String {

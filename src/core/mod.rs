@@ -6,7 +6,9 @@
 pub mod block;
 pub mod chain;
 pub mod hash;
+pub mod index;
 pub mod ledger;
+pub mod merkle;
 pub mod pool;
 pub mod pow;
 pub mod signature_rule;

@@ -32,8 +32,9 @@ const INDEX: PageFile = PageFile {
 };
 
 /// The page's files under [`ASSET_PREFIX`]: its ES modules and its style sheet.
-const ASSETS: [(&str, PageFile); 6] = [
+const ASSETS: [(&str, PageFile); 7] = [
     ("/page/app.js", script(include_str!("page/app.js"))),
+    ("/page/search.js", script(include_str!("page/search.js"))),
     ("/page/hash.js", script(include_str!("page/hash.js"))),
     ("/page/ui.js", script(include_str!("page/ui.js"))),
     ("/page/network.js", script(include_str!("page/network.js"))),

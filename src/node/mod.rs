@@ -10,6 +10,7 @@ mod adopt;
 mod commit;
 mod error;
 mod ingest;
+mod lookups;
 mod mining;
 mod orphans;
 mod owner_wallet;
@@ -21,6 +22,7 @@ mod transactions;
 
 pub use adopt::Adoption;
 pub use error::{NodeError, StartError};
+pub use lookups::ProofLookup;
 pub use mining::Mined;
 pub use owner_wallet::WalletInfo;
 pub use reads::Inventory;

@@ -32,6 +32,7 @@
 mod durable;
 mod error;
 mod file;
+pub mod header_cache;
 mod journal;
 pub mod keyfile;
 mod lock;

@@ -94,6 +94,44 @@ impl PeerClient {
         Ok((parse_json(&body)?, body.len()))
     }
 
+    /// `GET url` for a person-facing client (the light client): any HTTP answer is a
+    /// success here, returned as its status, its body (at most the size cap) and its size.
+    pub fn get_answer(&self, url: &str) -> Result<(u16, Vec<u8>), PeerError> {
+        let started = Instant::now();
+        let answer = self
+            .request(Method::GET, url)?
+            .send()
+            .map_err(|error| self.transport_error(&error, started))?;
+        let (status, _headers, reader) = answer.split();
+        let mut body = Vec::new();
+        if let Err(error) = reader.take(self.max_answer_bytes).read_to_end(&mut body) {
+            return Err(self.io_error(&error, started));
+        }
+        Ok((status.as_u16(), body))
+    }
+
+    /// `HEAD url`: the `Content-Length` a `GET` would answer, without its body (how the
+    /// light client learns the size of a whole chain it never downloads).
+    pub fn content_length(&self, url: &str) -> Result<u64, PeerError> {
+        let started = Instant::now();
+        let answer = self
+            .request(Method::HEAD, url)?
+            .send()
+            .map_err(|error| self.transport_error(&error, started))?;
+        if !answer.status().is_success() {
+            return Err(PeerError::Invalid(format!(
+                "answered HTTP {}",
+                answer.status().as_u16()
+            )));
+        }
+        answer
+            .headers()
+            .get("content-length")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|text| text.trim().parse().ok())
+            .ok_or_else(|| PeerError::Invalid("answer has no Content-Length".into()))
+    }
+
     /// `POST url` with a JSON body, decoding a JSON answer into `T`.
     pub fn post<B: Serialize, T: DeserializeOwned>(
         &self,

@@ -4,6 +4,7 @@
 import { blockMerkleRoot, bytesToHex, headerBytes, headerFields, sha256, sha256Js, transactionId } from './hash.js';
 import { markUnreachable, nodeLabel, orphanSentence, refreshNetwork } from './network.js';
 import { loadTamper, openTamper, renderTamper, tamperStarted } from './tamper.js';
+import { search } from './search.js';
 import { addressView, api, blockLabel, busy, clock, COINBASE_SENDER, describeAddress, el, formatTime, hashCode, logEvent, onLoopback, ORIGIN, ownerToken, paysThisNode, relabel, setOwnerToken, short, showResult, state, TOKEN_PATTERN, $ } from './ui.js';
 
 const PAGE_SIZE = 10; // blocks per chain page
@@ -18,7 +19,7 @@ const ORPHAN_NOTES = 3; // orphan notes kept in the header
 
 function showView(event) {
   const name = (location.hash || '#chain').slice(1);
-  const view = ['chain', 'network', 'pool', 'tamper'].includes(name) ? name : 'chain';
+  const view = ['chain', 'network', 'pool', 'tamper', 'search'].includes(name) ? name : 'chain';
   for (const section of document.querySelectorAll('.view')) {
     section.hidden = section.id !== `view-${view}`;
   }
@@ -645,6 +646,6 @@ function start() {
 
 // Exposed for the browser test (scripts/browser-test.sh) to check the hashing against
 // known answers; the page itself does not use it.
-window.minichain = { transactionId, blockMerkleRoot, headerBytes, sha256, sha256Js, bytesToHex, refreshNetwork, orphanSentence };
+window.minichain = { transactionId, blockMerkleRoot, headerBytes, sha256, sha256Js, bytesToHex, refreshNetwork, orphanSentence, search };
 
 start();

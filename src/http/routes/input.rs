@@ -1,6 +1,7 @@
 //! Reading a request at the edge: the JSON body (strict, capped) and its fields, and
 //! whole-number query parameters; each refusal says what to send instead.
 
+use crate::core::hash::BlockHash;
 use crate::http::reply::{ApiError, MAX_BODY_BYTES};
 use rouille::Request;
 use serde_json::{Map, Value};
@@ -121,5 +122,42 @@ pub(super) fn kind_of(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
+    }
+}
+
+/// A page size of the SPEC §5b routes: `default` when left out, 400 outside 1..=`max`
+/// (these routes are new, so a limit out of range is a mistake worth naming).
+pub(super) fn query_limit(request: &Request, default: u64, max: u64) -> Result<u64, ApiError> {
+    match query_number(request, "limit")? {
+        None => Ok(default),
+        Some(limit) if (1..=max).contains(&limit) => Ok(limit),
+        Some(limit) => Err(ApiError::BadRequest(format!(
+            "query parameter limit must be from 1 to {max}, got {limit}"
+        ))),
+    }
+}
+
+/// `?locator=h1,h2,...` (SPEC §6): block hashes, tip first; empty when left out. At most
+/// 1000 hashes; each must be 64 hex characters.
+pub(super) fn query_locator(request: &Request) -> Result<Vec<BlockHash>, ApiError> {
+    match request.get_param("locator") {
+        None => Ok(Vec::new()),
+        Some(text) if text.trim().is_empty() => Ok(Vec::new()),
+        Some(text) => {
+            let hashes: Result<Vec<BlockHash>, _> = text
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::parse)
+                .collect();
+            let hashes =
+                hashes.map_err(|error| ApiError::BadRequest(format!("locator: {error}")))?;
+            if hashes.len() > 1000 {
+                return Err(ApiError::BadRequest(
+                    "locator has more than 1000 hashes; send the tip, recent blocks and a few older ones".into(),
+                ));
+            }
+            Ok(hashes)
+        }
     }
 }

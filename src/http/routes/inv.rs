@@ -2,9 +2,8 @@
 //! announcement) and `GET /getblocks` (what each peer has that we lack).
 
 use super::call::Call;
-use super::input::{query_number, read_json_object};
-use crate::core::hash::BlockHash;
-use crate::http::reply::{ApiError, Reply, to_json};
+use super::input::{query_locator, query_number, read_json_object};
+use crate::http::reply::{Reply, to_json};
 use crate::net::{announce, sync};
 use crate::wire::protocol::{InvAnswer, InvItem};
 use serde::Serialize;
@@ -21,26 +20,7 @@ pub(super) fn inv(call: &Call) -> Reply {
     let limit = query_number(request, "limit")?
         .unwrap_or(DEFAULT_INV_LIMIT)
         .min(MAX_INV_LIMIT);
-    let locator: Vec<BlockHash> = match request.get_param("locator") {
-        None => Vec::new(),
-        Some(text) if text.trim().is_empty() => Vec::new(),
-        Some(text) => {
-            let hashes: Result<Vec<BlockHash>, _> = text
-                .split(',')
-                .map(str::trim)
-                .filter(|h| !h.is_empty())
-                .map(str::parse)
-                .collect();
-            let hashes =
-                hashes.map_err(|error| ApiError::BadRequest(format!("locator: {error}")))?;
-            if hashes.len() > 1000 {
-                return Err(ApiError::BadRequest(
-                    "locator has more than 1000 hashes; send the tip, recent blocks and a few older ones".into(),
-                ));
-            }
-            hashes
-        }
-    };
+    let locator = query_locator(request)?;
     let inventory = node.inventory(&locator, limit as usize);
     let values: Vec<InvItem> = inventory
         .blocks

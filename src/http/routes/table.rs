@@ -3,7 +3,7 @@
 //! and the cross-origin read header are all read from it, so a route is one line here.
 
 use super::call::Call;
-use super::{chain, getdata, inv, mine, nodes, transactions, wallet};
+use super::{chain, getdata, headers, history, inv, mine, nodes, payment, transactions, wallet};
 use crate::http::reply::Reply;
 
 /// A method a route answers (`HEAD` and `OPTIONS` are derived, never listed).
@@ -56,7 +56,8 @@ pub enum Access {
 
 /// One method of one path.
 pub struct Route {
-    /// The path, without a trailing `/`.
+    /// The path, without a trailing `/`; a segment `{id}` stands for any one segment
+    /// (the route reads it from the request's path).
     pub path: &'static str,
     /// The method it answers.
     pub method: Method,
@@ -124,7 +125,7 @@ use Access::{OwnerOnly, OwnerToSign, Public};
 use Method::{Delete, Get, Post};
 
 /// Every route, a path's methods in the order `Allow` lists them.
-pub const ROUTES: [Route; 20] = [
+pub const ROUTES: [Route; 24] = [
     act(Get, "/restart", OwnerOnly, chain::restart),
     act(Post, "/restart", OwnerOnly, chain::restart),
     read("/nodes/register", nodes::list),
@@ -145,11 +146,36 @@ pub const ROUTES: [Route; 20] = [
     act(Get, "/nodes/resolve", Public, nodes::resolve),
     act(Post, "/nodes/resolve", Public, nodes::resolve),
     ask("/getblocks", inv::getblocks),
+    read("/transactions/{id}", payment::status),
+    read("/transactions/{id}/proof", payment::proof),
+    read("/headers", headers::headers),
+    read("/history", history::history),
 ];
 
-/// The routes of `path`, in table order.
+/// The routes of `path`, in table order. A path the table names exactly is only that
+/// (`/transactions/new` is never a transaction id); otherwise `{id}` segments match.
 pub fn routes_of(path: &str) -> impl Iterator<Item = &'static Route> + '_ {
-    ROUTES.iter().filter(move |route| route.path == path)
+    let exact = ROUTES.iter().any(|route| route.path == path);
+    ROUTES.iter().filter(move |route| {
+        if exact {
+            route.path == path
+        } else {
+            matches_pattern(route.path, path)
+        }
+    })
+}
+
+/// Whether `path` fits `pattern` segment by segment, `{…}` fitting any non-empty one.
+fn matches_pattern(pattern: &str, path: &str) -> bool {
+    let mut wanted = pattern.split('/');
+    let mut given = path.split('/');
+    loop {
+        match (wanted.next(), given.next()) {
+            (None, None) => return true,
+            (Some(w), Some(g)) if w == g || (w.starts_with('{') && !g.is_empty()) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// What the table holds for a method of a path.
@@ -273,8 +299,40 @@ mod tests {
                 "/wallet",
                 "/balances",
                 "/inv",
-                "/nodes"
+                "/nodes",
+                "/transactions/{id}",
+                "/transactions/{id}/proof",
+                "/headers",
+                "/history"
             ]
         );
+    }
+
+    #[test]
+    fn an_id_segment_matches_one_segment_and_exact_paths_win() {
+        let id = "ab".repeat(32);
+        assert!(
+            matches!(find(&format!("/transactions/{id}"), "GET"), Lookup::Found(r) if r.path == "/transactions/{id}")
+        );
+        assert!(
+            matches!(find(&format!("/transactions/{id}/proof"), "HEAD"), Lookup::Found(r) if r.path == "/transactions/{id}/proof")
+        );
+        assert!(matches!(
+            find(&format!("/transactions/{id}"), "POST"),
+            Lookup::WrongMethod
+        ));
+        assert!(matches!(
+            find("/transactions/new", "GET"),
+            Lookup::WrongMethod
+        ));
+        assert_eq!(allow("/transactions/new"), "POST, OPTIONS");
+        assert!(matches!(
+            find(&format!("/transactions/{id}/other"), "GET"),
+            Lookup::NoPath
+        ));
+        assert!(matches!(
+            find("/transactions//proof", "GET"),
+            Lookup::NoPath
+        ));
     }
 }

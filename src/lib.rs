@@ -84,6 +84,7 @@
 //! | [`light`] | `minichain wallet verify`: the header-only light client of SPEC §5b |
 //! | [`light::headers`] | headers checked from genesis (link, difficulty, proof of work); locator; work |
 //! | [`light::verify`] | asking nodes for headers and a proof, checking both, the header cache, the report |
+//! | [`clock`] | the wall clock in milliseconds, read in one place (never by `core`) |
 //! | [`config`] | command-line flags |
 //! | [`wallet_cli`] | `minichain wallet new|address|sign|send`: a key no node holds |
 //!
@@ -127,6 +128,7 @@
 //!   fork (`ledger::Changes`), never replayed from genesis.
 
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod core;
 pub mod crypto;

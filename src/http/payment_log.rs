@@ -4,12 +4,13 @@
 //! second must not flood the terminal, so past [`SHOWN_PER_SECOND`] in one second the rest
 //! are counted and told in one summary line when that second is over.
 
+use crate::clock::now_ms;
 use crate::core::block::Transaction;
 use crate::http::brief::short_key;
 use log::{debug, info};
 use std::net::SocketAddr;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Payments logged one by one in a second; the rest of that second share one line.
 pub const SHOWN_PER_SECOND: u32 = 3;
@@ -63,12 +64,6 @@ fn coins(amount: u64) -> String {
     } else {
         format!("{amount} coins")
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as u64)
 }
 
 /// One second of payments: how many were shown, and what was only counted.

@@ -11,9 +11,11 @@
 //!    the best chain's header at that index, and the branch climbs to its merkle root.
 //! 5. Save the best chain to the cache; print the result and the bytes fetched.
 
+use crate::clock::now_ms;
 use crate::core::block::{Transaction, genesis};
 use crate::core::hash::{MerkleNode, TxId};
 use crate::core::merkle;
+use crate::flags::FlagError;
 use crate::light::headers::HeaderChain;
 use crate::store::header_cache;
 use crate::wire::address::normalize_peer;
@@ -21,7 +23,7 @@ use crate::wire::client::PeerClient;
 use crate::wire::lookup::{HeadersAnswer, MAX_HEADERS, ProofAnswer};
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// The text `minichain wallet verify --help` prints.
 pub const USAGE: &str = "\
@@ -87,47 +89,50 @@ pub fn main(args: &[String]) -> u8 {
     }
 }
 
-fn parse(args: &[String]) -> Result<Option<Flags>, String> {
+/// Reads the command line with the flag reader every program shares; `None`: `--help`.
+fn parse(args: &[String]) -> Result<Option<Flags>, FlagError> {
     let mut id = None;
     let mut nodes = Vec::new();
     let mut difficulty = DEFAULT_DIFFICULTY;
     let mut data_dir = PathBuf::from("data/wallet");
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        if arg == "--help" || arg == "-h" {
+    let mut reader = crate::flags::Flags::new(args.iter().cloned());
+    while let Some(flag) = reader.next_flag() {
+        if flag.is_help() {
             return Ok(None);
         }
-        if !arg.starts_with("--") {
+        if !flag.name.starts_with("--") {
             if id.is_some() {
-                return Err(format!("one payment id at a time; {arg:?} is a second one"));
+                return Err(FlagError(format!(
+                    "one payment id at a time; {:?} is a second one",
+                    flag.written
+                )));
             }
             id = Some(
-                arg.parse::<TxId>()
-                    .map_err(|error| format!("ID: {error}"))?,
+                flag.written
+                    .parse::<TxId>()
+                    .map_err(|error| FlagError(format!("ID: {error}")))?,
             );
             continue;
         }
-        let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
-        match arg.as_str() {
-            "--node" => nodes
-                .push(normalize_peer(value).map_err(|error| format!("--node {value}: {error}"))?),
-            "--difficulty" => {
-                difficulty = match value.parse::<u32>() {
-                    Ok(n) if (1..=64).contains(&n) => n,
-                    _ => {
-                        return Err(format!(
-                            "--difficulty {value:?}: expected a whole number from 1 to 64"
-                        ));
-                    }
-                }
+        match flag.name.as_str() {
+            "--node" => {
+                let value = reader.value(&flag)?;
+                nodes.push(
+                    normalize_peer(&value)
+                        .map_err(|error| FlagError(format!("--node {value}: {error}")))?,
+                )
             }
-            "--data-dir" => data_dir = PathBuf::from(value),
-            _ => return Err(format!("unknown flag {arg}")),
+            "--difficulty" => difficulty = reader.number(&flag, 1, 64)? as u32,
+            "--data-dir" => data_dir = PathBuf::from(reader.non_empty(&flag)?),
+            _ => return Err(FlagError(format!("unknown flag {:?}", flag.written))),
         }
     }
-    let id = id.ok_or("which payment? give its id (64 hex characters)")?;
+    let id =
+        id.ok_or_else(|| FlagError("which payment? give its id (64 hex characters)".into()))?;
     if nodes.is_empty() {
-        return Err("--node URL is required (once per node to ask)".into());
+        return Err(FlagError(
+            "--node URL is required (once per node to ask)".into(),
+        ));
     }
     nodes.dedup();
     Ok(Some(Flags {
@@ -426,10 +431,4 @@ fn ask_proof(
         ));
     }
     Ok(ProofOutcome::Proven(index))
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_millis() as u64)
 }

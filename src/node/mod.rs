@@ -117,12 +117,7 @@ struct State {
     stamps: stamps::FreshStamps,
 }
 
-/// Milliseconds since the Unix epoch, the unit of every timestamp.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_millis() as u64)
-}
+pub use crate::clock::now_ms;
 impl Node {
     /// Opens (and locks) the data directory, checks everything in it, and builds the node.
     /// `miner` defaults to the node's URL; `new_node_id` is used for a new directory only.

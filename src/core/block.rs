@@ -180,8 +180,10 @@ pub fn check_address(role: &'static str, address: &str) -> Result<(), TxError> {
     Ok(())
 }
 
-/// The fields of a block that its hash commits to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The fields of a block that its hash commits to, written once: a [`Block`] and a compact
+/// block (`wire::protocol`) carry them flattened, in this order, as their first fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Header {
     /// Height, genesis = 1.
     pub index: u64,
@@ -221,22 +223,15 @@ impl Header {
     }
 }
 
-/// A block as it travels in JSON and is stored on disk.
+/// A block as it travels in JSON and is stored on disk: its header's fields, the hash and
+/// the transactions (SPEC §3 field order).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Block {
-    /// Height, genesis = 1.
-    pub index: u64,
-    /// Milliseconds since the Unix epoch; strictly increasing along a chain.
-    pub timestamp: u64,
-    /// Hash of the block before.
-    pub previous_hash: BlockHash,
-    /// Merkle root over `transactions`' ids.
-    pub merkle_root: MerkleRoot,
-    /// Leading zero bits `hash` has; equals the network's difficulty.
-    pub difficulty: u32,
-    /// The nonce (the Python original's name).
-    pub proof: u64,
+    /// What the hash commits to; its fields are the block's first JSON fields. Timestamps
+    /// strictly increase along a chain; `difficulty` equals the network's.
+    #[serde(flatten)]
+    pub header: Header,
     /// The header's hash, as claimed by whoever made the block.
     pub hash: BlockHash,
     /// Coinbase first, then payments in the order they were pooled.
@@ -244,27 +239,10 @@ pub struct Block {
 }
 
 impl Block {
-    /// The header the hash commits to.
-    pub fn header(&self) -> Header {
-        Header {
-            index: self.index,
-            timestamp: self.timestamp,
-            previous_hash: self.previous_hash,
-            merkle_root: self.merkle_root,
-            difficulty: self.difficulty,
-            proof: self.proof,
-        }
-    }
-
     /// Assembles a block from a header (whose proof is already found) and its transactions.
     pub fn from_header(header: Header, transactions: Vec<Transaction>) -> Block {
         Block {
-            index: header.index,
-            timestamp: header.timestamp,
-            previous_hash: header.previous_hash,
-            merkle_root: header.merkle_root,
-            difficulty: header.difficulty,
-            proof: header.proof,
+            header,
             hash: header.block_hash(),
             transactions,
         }
@@ -417,7 +395,7 @@ mod tests {
             genesis(20).hash.to_hex(),
             "17cebf8602edb12c54589ead22c84f8d16b81ba2cc30a9552dec5fc6b87b305b"
         );
-        assert_eq!(genesis(20).index, 1);
+        assert_eq!(genesis(20).header.index, 1);
         assert!(genesis(20).transactions.is_empty());
     }
 
@@ -442,6 +420,20 @@ mod tests {
         let mut with_extra = json.clone();
         with_extra["extra"] = serde_json::json!(1);
         assert!(serde_json::from_value::<Block>(with_extra).is_err());
+    }
+
+    #[test]
+    fn block_json_keeps_the_spec_field_order() {
+        let json = serde_json::to_string(&genesis(8)).unwrap();
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"index":1,"timestamp":0,"previous_hash":"{zero}","merkle_root":"{zero}","difficulty":8,"proof":0,"hash":"{}","transactions":[]}}"#,
+                genesis(8).hash,
+                zero = "0".repeat(64)
+            )
+        );
+        assert_eq!(serde_json::from_str::<Block>(&json).unwrap(), genesis(8));
     }
 
     #[test]

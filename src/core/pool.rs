@@ -178,7 +178,7 @@ mod tests {
     fn ledger_where_alice_has(coins: u64) -> Ledger {
         let mut ledger = Ledger::default();
         let mut block = genesis(8);
-        block.index = 2;
+        block.header.index = 2;
         block.transactions = vec![Transaction::coinbase("alice", coins, 1)];
         ledger.apply_block(&block);
         ledger

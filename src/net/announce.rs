@@ -293,12 +293,14 @@ fn fetch_direct(
     let url = format!("{peer}/chain?from={from}&limit={wanted}&compact=1");
     let page: CompactPage = node.client().get(&url).map_err(|e| e.to_string())?;
     let compact: Vec<CompactBlock> = page.chain.into_iter().take(wanted as usize).collect();
-    let links = compact.first().is_some_and(|b| b.previous_hash == our_tip)
+    let links = compact
+        .first()
+        .is_some_and(|b| b.header.previous_hash == our_tip)
         && compact.len() as u64 == wanted
         && compact
             .iter()
             .enumerate()
-            .all(|(offset, b)| b.index == from + offset as u64);
+            .all(|(offset, b)| b.header.index == from + offset as u64);
     if !links {
         return Ok(None);
     }
@@ -376,7 +378,10 @@ fn rebuild(node: &Node, peer: &str, compact: Vec<CompactBlock>) -> Result<Vec<Bl
                 .iter()
                 .map(|id| {
                     known.get(id).cloned().ok_or_else(|| {
-                        format!("it did not send transaction {id} of block {}", block.index)
+                        format!(
+                            "it did not send transaction {id} of block {}",
+                            block.header.index
+                        )
                     })
                 })
                 .collect::<Result<Vec<Transaction>, String>>()?;

@@ -66,14 +66,14 @@ pub(crate) fn extend(node: &Node, peer: &str, inv: &InvAnswer, fork: BlockHash) 
         if let Some((offset, block)) = blocks
             .iter()
             .enumerate()
-            .find(|(offset, block)| block.index != from + *offset as u64)
+            .find(|(offset, block)| block.header.index != from + *offset as u64)
         {
             break (
                 Outcome::Invalid,
                 format!(
                     "block {}: its /chain page sent block {} in its place",
                     from + offset as u64,
-                    block.index
+                    block.header.index
                 ),
             );
         }
@@ -170,10 +170,10 @@ pub(crate) fn fetch_branch(
             .enumerate()
         {
             let expected = from + offset as u64;
-            if block.index != expected {
+            if block.header.index != expected {
                 return Err(PeerError::Invalid(format!(
                     "block {expected}: its /chain page sent block {} in its place",
-                    block.index
+                    block.header.index
                 )));
             }
             branch.push(block);

@@ -41,12 +41,12 @@ impl Node {
                     Arc::clone(&state.tip_moved),
                 )
             };
-            let timestamp = now_ms().max(parent.timestamp + 1);
+            let timestamp = now_ms().max(parent.header.timestamp + 1);
             let mut block_transactions = Vec::with_capacity(transactions.len() + 1);
             block_transactions.push(Transaction::coinbase(&miner, reward, timestamp));
             block_transactions.extend(transactions.iter().cloned());
             let mut header = Header {
-                index: parent.index + 1,
+                index: parent.header.index + 1,
                 timestamp,
                 previous_hash: parent.hash,
                 merkle_root: merkle_root_of(&block_transactions),
@@ -87,7 +87,7 @@ impl Node {
             if state.chain.tip().hash != parent.hash || !pool_unchanged {
                 debug!(
                     "the tip or pool changed while mining block {}; mining again on the new tip",
-                    block.index
+                    block.header.index
                 );
                 continue;
             }
@@ -117,7 +117,7 @@ impl Node {
             state.tip_changed();
             info!(
                 "mined block {} ({}) with {} transactions: {} attempts in {} ms",
-                block.index,
+                block.header.index,
                 block.hash,
                 block.transactions.len(),
                 found.attempts,

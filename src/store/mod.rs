@@ -266,7 +266,7 @@ impl Store {
     /// Durably stores a block appended at the tip: rewrites its one segment only.
     pub fn append_block(&mut self, block: &Block) -> Result<(), StoreError> {
         self.finish_pending_journal()?;
-        self.rewrite_segments(block.index, std::slice::from_ref(block))?;
+        self.rewrite_segments(block.header.index, std::slice::from_ref(block))?;
         self.sync_dir()
     }
 
@@ -367,9 +367,9 @@ impl Store {
             }
             for block in blocks
                 .iter()
-                .filter(|block| block.index / BLOCKS_PER_SEGMENT == segment)
+                .filter(|block| block.header.index / BLOCKS_PER_SEGMENT == segment)
             {
-                set(&mut db, &path, &block.index.to_string(), block)?;
+                set(&mut db, &path, &block.header.index.to_string(), block)?;
             }
             if db.total_keys() == 0 {
                 remove_if_present(&path)?;
@@ -419,10 +419,13 @@ impl Store {
                     });
                 }
                 let block: Block = file.require(&index.to_string())?;
-                if block.index != index {
+                if block.header.index != index {
                     return Err(StoreError::Damaged {
                         path,
-                        reason: format!("the entry for block {index} holds block {}", block.index),
+                        reason: format!(
+                            "the entry for block {index} holds block {}",
+                            block.header.index
+                        ),
                     });
                 }
                 blocks.push((path.clone(), block));
@@ -614,10 +617,11 @@ mod tests {
         let mut parent = genesis(8);
         (0..count)
             .map(|_| {
-                let transactions = vec![Transaction::coinbase(tag, 50, parent.timestamp + 1)];
+                let transactions =
+                    vec![Transaction::coinbase(tag, 50, parent.header.timestamp + 1)];
                 let header = Header {
-                    index: parent.index + 1,
-                    timestamp: parent.timestamp + 1,
+                    index: parent.header.index + 1,
+                    timestamp: parent.header.timestamp + 1,
                     previous_hash: parent.hash,
                     merkle_root: merkle_root_of(&transactions),
                     difficulty: 8,

@@ -4,8 +4,8 @@
 //! Kept apart from [`crate::net::sync`] so that `node` can speak of inventories without
 //! depending on the sync logic that depends on `node`.
 
-use crate::core::block::{Block, Transaction};
-use crate::core::hash::{BlockHash, MerkleRoot, TxId};
+use crate::core::block::{Block, Header, Transaction};
+use crate::core::hash::{BlockHash, TxId};
 use serde::{Deserialize, Serialize};
 
 /// Where a `/chain` page or a `/getdata` answer stops (SPEC §6b): after the item that
@@ -76,18 +76,9 @@ pub struct ChainPage {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompactBlock {
-    /// Height, genesis = 1.
-    pub index: u64,
-    /// Milliseconds since the Unix epoch.
-    pub timestamp: u64,
-    /// Hash of the block before.
-    pub previous_hash: BlockHash,
-    /// Merkle root over the transactions' leaf hashes.
-    pub merkle_root: MerkleRoot,
-    /// The network's difficulty.
-    pub difficulty: u32,
-    /// The nonce.
-    pub proof: u64,
+    /// The block's header, its fields first as in a whole block.
+    #[serde(flatten)]
+    pub header: Header,
     /// The header's hash, as claimed (checked once the block is rebuilt).
     pub hash: BlockHash,
     /// Every transaction's id, coinbase first.
@@ -100,12 +91,7 @@ impl CompactBlock {
     /// The compact form of `block`.
     pub fn of(block: &Block) -> CompactBlock {
         CompactBlock {
-            index: block.index,
-            timestamp: block.timestamp,
-            previous_hash: block.previous_hash,
-            merkle_root: block.merkle_root,
-            difficulty: block.difficulty,
-            proof: block.proof,
+            header: block.header,
             hash: block.hash,
             transaction_ids: block.transactions.iter().map(|tx| tx.id).collect(),
             coinbase: block.transactions.first().cloned(),
@@ -123,12 +109,7 @@ impl CompactBlock {
     pub fn rebuild(self, payments: Vec<Transaction>) -> Block {
         let transactions = self.coinbase.into_iter().chain(payments).collect();
         Block {
-            index: self.index,
-            timestamp: self.timestamp,
-            previous_hash: self.previous_hash,
-            merkle_root: self.merkle_root,
-            difficulty: self.difficulty,
-            proof: self.proof,
+            header: self.header,
             hash: self.hash,
             transactions,
         }

@@ -61,14 +61,19 @@ pub enum InvItem {
     Transaction(TxId),
 }
 
-/// A `/chain` page.
-#[derive(Clone, Debug, Deserialize)]
-pub struct ChainPage {
-    /// Blocks of the page.
-    pub chain: Vec<Block>,
+/// A `/chain` page (SPEC §5, §6b): the blocks asked for and the full length. `L` is the
+/// list: `Vec<Block>` or `Vec<CompactBlock>` when read; the server writes a list that
+/// stops past [`MAX_PAGE_JSON_BYTES`] (`http::routes::capped`) through the same type.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ChainPage<L = Vec<Block>> {
+    /// Blocks of the page, oldest first.
+    pub chain: L,
     /// The peer's full length.
     pub length: u64,
 }
+
+/// A `/chain?compact=1` page.
+pub type CompactPage = ChainPage<Vec<CompactBlock>>;
 
 /// A block as `GET /chain?compact=1` sends it (SPEC §6b, after BIP 152): the header
 /// fields, every transaction id in block order and the whole coinbase, in place of the
@@ -116,20 +121,12 @@ impl CompactBlock {
     }
 }
 
-/// A `/chain?compact=1` page.
-#[derive(Clone, Debug, Deserialize)]
-pub struct CompactPage {
-    /// Compact blocks of the page.
-    pub chain: Vec<CompactBlock>,
-    /// The peer's full length.
-    pub length: u64,
-}
-
-/// `POST /getdata`'s answer (SPEC §6b).
-#[derive(Clone, Debug, Deserialize)]
-pub struct GetdataAnswer {
+/// `POST /getdata`'s answer (SPEC §6b). `L` is the list of transactions, as for
+/// [`ChainPage`]: a `Vec` when read, a capped list when the server writes it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GetdataAnswer<L = Vec<Transaction>> {
     /// The transactions found, in their relayed form.
-    pub transactions: Vec<Transaction>,
+    pub transactions: L,
     /// The ids the peer does not hold.
     pub missing: Vec<TxId>,
 }

@@ -4,10 +4,12 @@
 //! are listed as missing.
 
 use super::call::Call;
-use super::capped::{MAX_PAGE_JSON_BYTES, json_list};
+use super::capped::{Capped, MAX_PAGE_JSON_BYTES, Written};
 use super::input::read_json_object;
+use crate::core::block::Transaction;
 use crate::core::hash::TxId;
-use crate::http::reply::{ApiError, Reply, to_json};
+use crate::http::reply::{ApiError, Reply};
+use crate::wire::protocol::GetdataAnswer;
 use serde_json::Value;
 
 /// Most ids one `/getdata` may ask for (as many as one announcement carries).
@@ -51,12 +53,16 @@ pub(super) fn getdata(call: &Call) -> Reply {
         .filter(|(_, tx)| tx.is_none())
         .map(|(id, _)| *id)
         .collect();
-    let (transactions, _) = json_list(found.iter().flatten(), MAX_PAGE_JSON_BYTES);
+    let found: Vec<Transaction> = found.into_iter().flatten().collect();
+    let written = Written::default();
     Ok((
         200,
-        format!(
-            "{{\"transactions\":{transactions},\"missing\":{}}}",
-            to_json(&missing)
+        call.json_capped(
+            &written,
+            &GetdataAnswer {
+                transactions: Capped::new(&found, &written, MAX_PAGE_JSON_BYTES),
+                missing,
+            },
         ),
     ))
 }

@@ -4,7 +4,7 @@
 use super::call::Call;
 use super::input::{query_number, read_json_object};
 use crate::core::hash::BlockHash;
-use crate::http::reply::{ApiError, Reply, to_json};
+use crate::http::reply::{ApiError, Reply};
 use crate::net::{announce, sync};
 use crate::wire::protocol::{InvAnswer, InvItem};
 use serde::Serialize;
@@ -58,7 +58,7 @@ pub(super) fn inv(call: &Call) -> Reply {
         fork_index: inventory.fork_index,
         values,
     };
-    Ok((200, to_json(&answer)))
+    Ok((200, call.json(&answer)))
 }
 
 /// `POST /inv`: a peer announces its tip (SPEC §6a); answered at once.
@@ -66,7 +66,7 @@ pub(super) fn announced(call: &Call) -> Reply {
     let (request, node) = (call.request, call.node);
     let body = read_json_object(request)?;
     let message = announce::receive(node, call.network, Value::Object(body))?;
-    Ok((202, to_json(&json!({ "message": message }))))
+    Ok((202, call.json(&json!({ "message": message }))))
 }
 
 /// `GET /getblocks`: each peer's inventory beyond ours; changes nothing.
@@ -74,7 +74,7 @@ pub(super) fn getblocks(call: &Call) -> Reply {
     let node = call.node;
     Ok((
         200,
-        to_json(&GetblocksAnswer {
+        call.json(&GetblocksAnswer {
             information: call.network.getblocks(node),
         }),
     ))

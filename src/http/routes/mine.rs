@@ -3,7 +3,7 @@
 use super::call::Call;
 use crate::core::block::Transaction;
 use crate::core::hash::{BlockHash, MerkleRoot};
-use crate::http::reply::{Reply, to_json};
+use crate::http::reply::Reply;
 use crate::node::Mined;
 use serde::Serialize;
 
@@ -28,7 +28,7 @@ pub(super) fn mine(call: &Call) -> Reply {
     }
     Ok((
         200,
-        to_json(&Answer {
+        call.json(&Answer {
             message: "New Block Forged",
             index: block.header.index,
             transactions: block.transactions,

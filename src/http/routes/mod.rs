@@ -18,7 +18,6 @@ pub mod table;
 mod transactions;
 mod wallet;
 
-use crate::http::brief;
 use crate::http::owner::Owner;
 use crate::http::page::{self, PageAnswer, PageFile};
 use crate::http::reply::{ApiError, Reply, json_response, to_json};
@@ -167,9 +166,6 @@ fn run(call: &Call, route: &Route) -> Response {
         Access::SharedRead | Access::Public | Access::OwnerToSign => (route.answer)(call),
     };
     let response = match reply {
-        Ok((status, body)) if brief::wanted(call.request) => {
-            json_response(status, brief::shorten(&body))
-        }
         Ok((status, body)) => json_response(status, body),
         Err(error) => error_response(&error),
     };

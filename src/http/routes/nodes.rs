@@ -3,7 +3,7 @@
 
 use super::call::Call;
 use super::input::{node_list, read_json_object};
-use crate::http::reply::{Reply, to_json};
+use crate::http::reply::Reply;
 use crate::net::join::{self, Caller};
 use crate::net::self_name::reachable_urls;
 use serde::Serialize;
@@ -30,7 +30,7 @@ pub(super) fn register(call: &Call) -> Reply {
     };
     Ok((
         201,
-        to_json(&json!({ "message": message, "total_nodes": registered.peers })),
+        call.json(&json!({ "message": message, "total_nodes": registered.peers })),
     ))
 }
 
@@ -41,7 +41,7 @@ pub(super) fn unregister(call: &Call) -> Reply {
     let peers = node.unregister_peers(&addresses)?;
     Ok((
         200,
-        to_json(&json!({ "message": "Nodes have been removed", "total_nodes": peers })),
+        call.json(&json!({ "message": "Nodes have been removed", "total_nodes": peers })),
     ))
 }
 
@@ -58,7 +58,7 @@ pub(super) fn nodes(call: &Call) -> Reply {
     let reachable_at = reachable_urls(node.identity());
     Ok((
         200,
-        to_json(&Answer {
+        call.json(&Answer {
             nodes: view,
             reachable_at,
         }),
@@ -67,10 +67,10 @@ pub(super) fn nodes(call: &Call) -> Reply {
 
 /// `/nodes/resolve`: consensus with every peer (SPEC §6).
 pub(super) fn resolve(call: &Call) -> Reply {
-    Ok((200, to_json(&call.network.resolve(call.node))))
+    Ok((200, call.json(&call.network.resolve(call.node))))
 }
 
 /// `GET /nodes/register`: the peer list.
 pub(super) fn list(call: &Call) -> Reply {
-    Ok((200, to_json(&json!({ "total_nodes": call.node.peers() }))))
+    Ok((200, call.json(&json!({ "total_nodes": call.node.peers() }))))
 }

@@ -3,7 +3,7 @@
 use super::call::Call;
 use super::input::{amount_field, read_json_object, string_field};
 use crate::core::block::Transaction;
-use crate::http::reply::{ApiError, Reply, to_json};
+use crate::http::reply::{ApiError, Reply};
 use crate::node::{NewTransaction, Source};
 use serde::Serialize;
 use serde_json::Value;
@@ -83,7 +83,7 @@ pub(super) fn new(call: &Call) -> Reply {
     }
     Ok((
         201,
-        to_json(&Answer {
+        call.json(&Answer {
             message: format!("Transaction will be added to Block {index}"),
             transaction,
             index,
@@ -97,7 +97,7 @@ pub(super) fn pool(call: &Call) -> Reply {
     let pool = node.pool();
     Ok((
         200,
-        to_json(&PoolAnswer {
+        call.json(&PoolAnswer {
             pool_length: pool.len(),
             pool,
         }),

@@ -30,7 +30,8 @@
 //! | [`wire`] | what crosses between nodes, below `node` and `net` |
 //! | [`wire::address`] | peer addresses normalised to `http://host:port` |
 //! | [`wire::client`] | HTTP calls to other nodes with time limits and size caps |
-//! | [`wire::protocol`] | the wire types: `/inv`, `/chain` pages, compact blocks, `/getdata` |
+//! | [`wire::protocol`] | the messages, one serde type each, read and written by both sides: `/inv`, announcements, `/chain` pages, compact blocks, `/getdata`, payments, peer lists |
+//! | [`wire::fields`] | a request message's fields read one by one, with refusals that say what to send |
 //! | [`net::sync`] | `/nodes/resolve` and `/getblocks`: locator, inv, paged fetch, adopt |
 //! | [`net::fetch`] | a peer's blocks after the fork, page by page (appended a page at a time when they extend ours) |
 //! | [`net::outcome`] | what asking peers gives: `Outcome`, `PeerOutcome`, the resolve report, `/getblocks` entries |
@@ -47,7 +48,7 @@
 //! | [`net::flight`] | single-flight runs and bounded parallel peer calls |
 //! | [`node`] | the `Node` handle: the mutex, start-up, the listener; the locking rule |
 //! | `node::error` | `NodeError` and `StartError`: why an operation or the start failed |
-//! | `node::transactions` | `NewTransaction` and admitting a transaction to the pool |
+//! | `node::transactions` | a client's payment and a whole transaction admitted to the pool; `PaymentError` |
 //! | `node::ingest` | group commit: admitted transactions written in batches, one fsync each, off the mutex |
 //! | `node::mining` | `/mine`: a block from the pool, the nonce search off the mutex |
 //! | `node::owner_wallet` | the node's own key: the coinbase payee, `GET /wallet`, rotation, signing |
@@ -63,12 +64,12 @@
 //! | `http::guard::admission` | who gets a connection (§6c): the cap, a quarter of it per client address, 64 more for loopback |
 //! | `http::guard::budget` | what request bodies being read hold in all (`--max-body-buffer-mb`, §6c); 503 past it |
 //! | [`http::routes`] | routes, one file per resource: parse requests, call `Node`, answer JSON |
-//! | `http::routes::capped` | JSON lists that stop after 16 MiB (`/chain` pages, `/getdata`) |
+//! | `http::routes::capped` | lists that stop after 16 MiB of the answer (`/chain` pages, `/getdata`), serialised once |
 //! | [`http::routes::table`] | the route table: path, method, who may call it, the answering function; `Allow`, `HEAD`, `OPTIONS` |
 //! | [`http::owner`] | who may command the node (§5a): the owner token, or loopback and not cross-site |
-//! | [`http::brief`] | `?brief=1`: long signatures shortened for a person at a terminal |
+//! | [`http::brief`] | `?brief=1`: signatures written short for a person at a terminal (a way of serialising) |
 //! | [`http::reply`] | `ApiError` (the one place errors become status codes) and `Reply` |
-//! | [`http::json`] | request bodies as JSON with duplicate keys refused |
+//! | [`http::json`] | request bodies read as their message type (`from_slice::<T>`), duplicate keys refused |
 //! | [`http::server`] | start-up: bind, open the data directory, serve |
 //! | [`http::page`] | the explorer page (`src/http/page/`: HTML, CSS, JS) embedded and served at `/` |
 //! | [`wallet`] | who may spend: key material from `/dev/urandom` |

@@ -133,23 +133,7 @@ impl Transaction {
     /// Checks the rules a transaction obeys wherever it appears: addresses, amount, id.
     /// `as_coinbase` allows (and requires) the sender `"0"`.
     pub fn check(&self, as_coinbase: bool) -> Result<(), TxError> {
-        if as_coinbase {
-            check_address("recipient", &self.recipient)?;
-        } else {
-            check_address("sender", &self.sender)?;
-            check_address("recipient", &self.recipient)?;
-            if self.sender == COINBASE_SENDER {
-                return Err(TxError::CoinbaseSender);
-            }
-        }
-        if self.sender == self.recipient {
-            return Err(TxError::SelfTransfer);
-        }
-        if self.amount == 0 || self.amount > MAX_AMOUNT {
-            return Err(TxError::AmountOutOfRange {
-                amount: self.amount,
-            });
-        }
+        self.check_fields(as_coinbase)?;
         let computed = Self::compute_id(&self.sender, &self.recipient, self.amount, self.timestamp);
         if computed != self.id {
             return Err(TxError::WrongId {
@@ -159,6 +143,42 @@ impl Transaction {
         }
         Ok(())
     }
+
+    /// [`Transaction::check`] without the id: for a transaction whose id was computed
+    /// from its fields here, not received.
+    pub fn check_fields(&self, as_coinbase: bool) -> Result<(), TxError> {
+        if as_coinbase {
+            check_address("recipient", &self.recipient)?;
+        } else {
+            check_payment(&self.sender, &self.recipient, self.amount)?;
+        }
+        if self.sender == self.recipient {
+            return Err(TxError::SelfTransfer);
+        }
+        check_amount(self.amount)
+    }
+}
+
+/// Checks a payment's fields before it exists (a wallet refuses before it signs):
+/// addresses, sender not `"0"`, sender and recipient apart, amount in range.
+pub fn check_payment(sender: &str, recipient: &str, amount: u64) -> Result<(), TxError> {
+    check_address("sender", sender)?;
+    check_address("recipient", recipient)?;
+    if sender == COINBASE_SENDER {
+        return Err(TxError::CoinbaseSender);
+    }
+    if sender == recipient {
+        return Err(TxError::SelfTransfer);
+    }
+    check_amount(amount)
+}
+
+/// 1 ..= [`MAX_AMOUNT`].
+fn check_amount(amount: u64) -> Result<(), TxError> {
+    if amount == 0 || amount > MAX_AMOUNT {
+        return Err(TxError::AmountOutOfRange { amount });
+    }
+    Ok(())
 }
 
 /// Checks one address: non-empty, at most [`MAX_ADDRESS_BYTES`] bytes, and a valid key

@@ -1,7 +1,10 @@
 //! A route's result and how it becomes an answer: [`ApiError`] (the one place errors
 //! become status codes), `Reply` and the JSON response helpers.
 
-use crate::node::NodeError;
+use crate::core::pool::PoolError;
+use crate::http::json::BodyError;
+use crate::node::{NodeError, PaymentError};
+use crate::wallet::node_wallet::WalletError;
 use rouille::Response;
 use serde::Serialize;
 use std::fmt;
@@ -69,15 +72,27 @@ impl fmt::Display for ApiError {
 
 impl From<NodeError> for ApiError {
     fn from(error: NodeError) -> ApiError {
+        let message = error.to_string();
         match error {
             NodeError::BadRequest(m) => ApiError::BadRequest(m),
-            NodeError::Duplicate(m) => ApiError::Conflict(m),
             NodeError::NotFound(m) => ApiError::NotFound(m),
             NodeError::Forbidden(m) => ApiError::Forbidden(m),
-            NodeError::Storage(_) | NodeError::Unmineable(_) | NodeError::Wallet(_) => {
-                ApiError::Internal(error.to_string())
+            NodeError::Pool(PoolError::Duplicate { .. })
+            | NodeError::Payment(PaymentError::AlreadyKnown { .. }) => ApiError::Conflict(message),
+            NodeError::Payment(_)
+            | NodeError::Transaction(_)
+            | NodeError::Pool(_)
+            | NodeError::Wallet(WalletError::Exhausted { .. }) => ApiError::BadRequest(message),
+            NodeError::Wallet(_) | NodeError::Storage(_) | NodeError::Unmineable(_) => {
+                ApiError::Internal(message)
             }
         }
+    }
+}
+
+impl From<BodyError> for ApiError {
+    fn from(error: BodyError) -> ApiError {
+        ApiError::BadRequest(error.to_string())
     }
 }
 

@@ -19,49 +19,25 @@ use crate::net::txrelay;
 use crate::node::{Adoption, Node, NodeError, now_ms};
 use crate::wire::address::{is_own_address, normalize_peer};
 use crate::wire::client::cut_words;
-use crate::wire::protocol::{ChainPage, CompactBlock, CompactPage, GetdataAnswer};
+use crate::wire::protocol::{
+    Announcement, ChainPage, CompactBlock, CompactPage, GetdataAnswer, GetdataRequest,
+};
 use log::{Level, debug, log, warn};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use std::collections::HashMap;
 
 /// Most blocks fetched straight from `/chain` for an announcement; a longer gap (or a
 /// fork) goes through the locator.
 pub const DIRECT_FETCH: u64 = 16;
 
-/// The body of `POST /inv`: who announces, and its tip (`length`, `tip`, `genesis`
-/// together), new transaction ids, or both.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Announcement {
-    /// The announcer's own URL.
-    pub node: String,
-    /// The announcer's node id.
-    pub node_id: String,
-    /// Its chain length.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<u64>,
-    /// Its tip.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tip: Option<BlockHash>,
-    /// Its genesis: another one means another network.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub genesis: Option<BlockHash>,
-    /// Ids of transactions it newly pooled (at most 1,000).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub transactions: Vec<TxId>,
-}
-
 /// Handles `POST /inv`: checks the announcement and queues, for a registered peer, a
 /// fetch of a tip new to us and longer and a `/getdata` of the ids we lack; returns the
 /// 202 message saying what will happen. Never calls a peer.
-pub fn receive(node: &Node, network: &Network, body: Value) -> Result<String, NodeError> {
+pub fn receive(
+    node: &Node,
+    network: &Network,
+    announcement: Announcement,
+) -> Result<String, NodeError> {
     let bad = |message: String| NodeError::BadRequest(message);
-    let announcement: Announcement = serde_json::from_value(body).map_err(|error| {
-        bad(format!(
-            "an announcement is {{\"node\", \"node_id\"}} with {{\"length\", \"tip\", \"genesis\"}} and/or \"transactions\": [ids]: {error}"
-        ))
-    })?;
     let tip = match (announcement.length, announcement.tip, announcement.genesis) {
         (Some(0), _, _) => {
             return Err(bad(
@@ -357,7 +333,9 @@ fn rebuild(node: &Node, peer: &str, compact: Vec<CompactBlock>) -> Result<Vec<Bl
             .client()
             .post(
                 &format!("{peer}/getdata"),
-                &json!({ "transactions": chunk }),
+                &GetdataRequest {
+                    transactions: chunk.to_vec(),
+                },
             )
             .map_err(|e| e.to_string())?;
         for tx in answer.transactions {

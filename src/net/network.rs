@@ -11,7 +11,7 @@ use crate::net::peer_book::PeerBook;
 use crate::net::relay_peers::RelayPeers;
 use crate::net::self_name::SelfName;
 use crate::net::sync::{self, PeerInventory, ResolveReport};
-use crate::node::{Listener, NewTransaction, Node, Source, now_ms};
+use crate::node::{Listener, Node, Source, now_ms};
 use log::{debug, warn};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -73,7 +73,7 @@ pub struct Network {
     fetching: Mutex<HashSet<BlockHash>>,
     /// Relayed transactions refused, with the peer that sent them, tried once more after
     /// the next fetch (at most [`MAX_ORPHANS`]).
-    orphans: Mutex<VecDeque<(NewTransaction, String)>>,
+    orphans: Mutex<VecDeque<(Transaction, String)>>,
     /// Ids dropped because the outbox was full, in the current episode (logged once).
     dropped: AtomicUsize,
 }
@@ -174,14 +174,14 @@ impl Network {
     /// Tries the held transactions again (on a relay thread, after a fetch); those still
     /// refused are dropped.
     pub(crate) fn retry_orphans(&self, node: &Node) {
-        let orphans: Vec<(NewTransaction, String)> = self
+        let orphans: Vec<(Transaction, String)> = self
             .orphans
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .drain(..)
             .collect();
-        for (request, from) in orphans {
-            match node.add_transaction(request, Source::Retry(&from)) {
+        for (tx, from) in orphans {
+            match node.add_transaction(tx, Source::Retry(&from)) {
                 Ok((tx, _)) => debug!("pooled transaction {} after fetching its block", tx.id),
                 Err(error) => debug!("dropped a relayed transaction: {error}"),
             }
@@ -238,12 +238,12 @@ impl Listener for Network {
 
     /// Held for one more try after the next block fetched from a peer (at most
     /// [`MAX_ORPHANS`]); logged, never counted against the peer.
-    fn refused(&self, _node: &Node, request: NewTransaction, from: &str, reason: &str) {
+    fn refused(&self, _node: &Node, tx: Transaction, from: &str, reason: &str) {
         debug!("a transaction relayed by {from} was refused: {reason}");
         let mut orphans = self.orphans.lock().unwrap_or_else(|p| p.into_inner());
         if orphans.len() >= MAX_ORPHANS {
             orphans.pop_front();
         }
-        orphans.push_back((request, from.to_string()));
+        orphans.push_back((tx, from.to_string()));
     }
 }

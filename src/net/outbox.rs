@@ -17,7 +17,7 @@ use std::sync::{Condvar, Mutex};
 pub const MAX_QUEUED_IDS: usize = 200_000;
 
 /// Most ids in one announcement or one `/getdata` (SPEC §6b).
-pub const IDS_PER_MESSAGE: usize = 1000;
+pub const IDS_PER_MESSAGE: usize = crate::wire::protocol::MAX_IDS_PER_MESSAGE;
 
 /// Most ids of one kind (to announce, to ask for) waiting for one peer.
 pub const MAX_IDS_PER_SLOT: usize = 4 * IDS_PER_MESSAGE;

@@ -9,10 +9,9 @@ use crate::core::hash::TxId;
 use crate::net::network::MAX_OTHER_ANNOUNCERS;
 use crate::net::network::Network;
 use crate::net::outbox::IDS_PER_MESSAGE;
-use crate::node::{NewTransaction, Node, Source, now_ms};
-use crate::wire::protocol::GetdataAnswer;
+use crate::node::{Node, Source, now_ms};
+use crate::wire::protocol::{GetdataAnswer, GetdataRequest};
 use log::debug;
-use serde_json::json;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
@@ -109,8 +108,10 @@ pub fn receive(node: &Node, network: &Network, peer: &str, ids: &[TxId]) -> usiz
 /// ids it was to be asked for are released for other announcers.
 pub fn fetch(node: &Node, network: &Network, peer: &str, wanted: &[TxId]) {
     let url = format!("{peer}/getdata");
-    let answer: Result<GetdataAnswer, _> =
-        node.client().post(&url, &json!({ "transactions": wanted }));
+    let request = GetdataRequest {
+        transactions: wanted.to_vec(),
+    };
+    let answer: Result<GetdataAnswer, _> = node.client().post(&url, &request);
     let answer = match answer {
         Ok(answer) => answer,
         Err(error) => {
@@ -140,7 +141,7 @@ pub fn fetch(node: &Node, network: &Network, peer: &str, wanted: &[TxId]) {
             continue;
         }
         let id = tx.id;
-        match node.add_transaction(NewTransaction::from(tx), Source::Peer(peer)) {
+        match node.add_transaction(tx, Source::Peer(peer)) {
             Ok(_) => debug!("pooled transaction {id} from {peer}"),
             Err(error) => debug!("transaction {id} from {peer} refused: {error}"),
         }

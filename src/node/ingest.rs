@@ -259,8 +259,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::{Identity, NewTransaction};
+    use crate::node::{Identity, NodeError};
     use crate::wire::client::PeerClient;
+    use crate::wire::protocol::NewTransaction;
 
     fn node_in(name: &str) -> (Node, PathBuf) {
         let dir =
@@ -288,9 +289,15 @@ mod tests {
         (node, dir)
     }
 
+    /// A client's payment, the node picking its timestamp.
+    fn pay(node: &Node, request: NewTransaction) {
+        node.new_transaction(request, || Ok::<(), NodeError>(()))
+            .unwrap();
+    }
+
     fn payment(sender: &str, recipient: &str, amount: u64) -> NewTransaction {
         NewTransaction {
-            sender: sender.into(),
+            sender: Some(sender.into()),
             recipient: recipient.into(),
             amount,
             timestamp: None,
@@ -303,8 +310,7 @@ mod tests {
     fn a_failed_batch_takes_the_queued_transactions_that_spend_from_it() {
         let (node, dir) = node_in("dependents");
         node.mine().unwrap();
-        node.add_transaction(payment("alice", "zed", 1), crate::node::Source::Client)
-            .unwrap();
+        pay(&node, payment("alice", "zed", 1));
         let ingest = &node.shared.ingest;
         // A directory where the next log file goes: the rename fails, even for root.
         let obstacle = lock(&ingest.log).log.next_file_path();
@@ -338,10 +344,8 @@ mod tests {
         );
 
         std::fs::remove_dir_all(&obstacle).unwrap();
-        node.add_transaction(payment("alice", "bob", 10), crate::node::Source::Client)
-            .unwrap();
-        node.add_transaction(payment("bob", "carol", 5), crate::node::Source::Client)
-            .unwrap();
+        pay(&node, payment("alice", "bob", 10));
+        pay(&node, payment("bob", "carol", 5));
         assert_eq!(node.pool().len(), 3);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -96,9 +96,9 @@ impl Node {
             } = &mut *state;
             // Can only fail in corner cases (a balance past u64, the clock stepped back
             // behind a tip stamped in the future); then nothing is appended.
-            chain.check_next(&block, now_ms()).map_err(|error| {
-                NodeError::Unmineable(format!("the mined block is not valid: {error}"))
-            })?;
+            chain
+                .check_next(&block, now_ms())
+                .map_err(NodeError::Unmineable)?;
             store.append_block(&block)?;
             chain.push_checked(block.clone());
             let remaining = pool.transactions()[transactions.len()..].to_vec();

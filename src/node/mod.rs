@@ -23,7 +23,7 @@ pub use error::{NodeError, StartError};
 pub use mining::Mined;
 pub use owner_wallet::WalletInfo;
 pub use reads::Inventory;
-pub use transactions::{NewTransaction, Source};
+pub use transactions::{PaymentError, Source};
 
 use crate::core::block::Transaction;
 use crate::core::chain::Chain;
@@ -97,7 +97,7 @@ pub trait Listener: Send + Sync {
     /// A transaction relayed by a peer (`from`: its registered URL) was refused for
     /// `reason`; it may spend coins of a block not fetched yet. Never a mark against that
     /// peer: the claim is the request's, not something this node saw (SPEC §5a).
-    fn refused(&self, node: &Node, request: NewTransaction, from: &str, reason: &str);
+    fn refused(&self, node: &Node, tx: Transaction, from: &str, reason: &str);
 }
 
 /// Everything that changes, with the store that keeps it.

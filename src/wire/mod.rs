@@ -6,4 +6,5 @@
 
 pub mod address;
 pub mod client;
+pub mod fields;
 pub mod protocol;

@@ -2,13 +2,14 @@
 //! announcement) and `GET /getblocks` (what each peer has that we lack).
 
 use super::call::Call;
-use super::input::{query_number, read_json_object};
+use super::input::{query_number, read_bytes};
 use crate::core::hash::BlockHash;
+use crate::http::json::{BodyError, from_slice};
 use crate::http::reply::{ApiError, Reply};
 use crate::net::{announce, sync};
-use crate::wire::protocol::{InvAnswer, InvItem};
+use crate::wire::protocol::{Announcement, InvAnswer, InvItem};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Default and largest `/inv` block count.
 pub const DEFAULT_INV_LIMIT: u64 = 500;
@@ -64,8 +65,15 @@ pub(super) fn inv(call: &Call) -> Reply {
 /// `POST /inv`: a peer announces its tip (SPEC §6a); answered at once.
 pub(super) fn announced(call: &Call) -> Reply {
     let (request, node) = (call.request, call.node);
-    let body = read_json_object(request)?;
-    let message = announce::receive(node, call.network, Value::Object(body))?;
+    let announcement = match from_slice::<Announcement>(&read_bytes(request)?) {
+        Err(BodyError::Fields(error)) => {
+            return Err(ApiError::BadRequest(format!(
+                "an announcement is {{\"node\", \"node_id\"}} with {{\"length\", \"tip\", \"genesis\"}} and/or \"transactions\": [ids]: {error}"
+            )));
+        }
+        other => other?,
+    };
+    let message = announce::receive(node, call.network, announcement)?;
     Ok((202, call.json(&json!({ "message": message }))))
 }
 

@@ -2,10 +2,11 @@
 //! `/nodes/resolve` (consensus with every peer).
 
 use super::call::Call;
-use super::input::{node_list, read_json_object};
+use super::input::read_body;
 use crate::http::reply::Reply;
 use crate::net::join::{self, Caller};
 use crate::net::self_name::reachable_urls;
+use crate::wire::protocol::NodeList;
 use serde::Serialize;
 use serde_json::json;
 
@@ -13,7 +14,7 @@ use serde_json::json;
 /// registers anything; anyone else only its own address (SPEC §6c).
 pub(super) fn register(call: &Call) -> Reply {
     let (request, node) = (call.request, call.node);
-    let addresses = node_list(&read_json_object(request)?)?;
+    let NodeList { nodes: addresses } = read_body(request)?;
     let caller = match call.owner.check(request) {
         Ok(()) if request.header(join::LEARNED_HEADER).is_some() => Caller::OwnerLearned,
         Ok(()) => Caller::Owner,
@@ -37,7 +38,7 @@ pub(super) fn register(call: &Call) -> Reply {
 /// `DELETE /nodes/register`: forget these peers.
 pub(super) fn unregister(call: &Call) -> Reply {
     let (request, node) = (call.request, call.node);
-    let addresses = node_list(&read_json_object(request)?)?;
+    let NodeList { nodes: addresses } = read_body(request)?;
     let peers = node.unregister_peers(&addresses)?;
     Ok((
         200,

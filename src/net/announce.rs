@@ -231,13 +231,8 @@ pub fn fetch_announced(node: &Node, network: &Network, peer: &str, length: u64, 
     };
     log!(
         level,
-        "resolve with {peer} after its announcement: {}{}",
-        outcome.status,
-        outcome
-            .reason
-            .as_deref()
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default()
+        "resolve with {peer} after its announcement: {}",
+        outcome.summary()
     );
     network
         .book

@@ -82,6 +82,14 @@ pub struct PeerOutcome {
 pub const POOLED_IDS_KEPT: usize = 4000;
 
 impl PeerOutcome {
+    /// `adopted`, or `invalid (its block 7 …)`: the status and its reason, for a log line.
+    pub fn summary(&self) -> String {
+        match &self.reason {
+            Some(reason) => format!("{} ({reason})", self.status),
+            None => self.status.to_string(),
+        }
+    }
+
     /// A peer not called because the time ran out (reported as `unreachable`).
     pub(crate) fn unasked(peer: &str) -> PeerOutcome {
         PeerOutcome {

@@ -48,15 +48,7 @@ pub fn resolve(node: &Node, rank: &(dyn Fn(&str) -> u8 + Sync)) -> ResolveReport
     );
     for (peer, outcome) in peers.iter().zip(results) {
         replaced |= outcome.status == Outcome::Adopted;
-        info!(
-            "resolve with {peer}: {}{}",
-            outcome.status,
-            outcome
-                .reason
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
-        );
+        info!("resolve with {peer}: {}", outcome.summary());
         outcomes.push(outcome);
     }
     let (length, tip) = node.tip();

@@ -22,7 +22,6 @@ pub use adopt::Adoption;
 pub use error::{NodeError, StartError};
 pub use mining::Mined;
 pub use owner_wallet::WalletInfo;
-pub use reads::Inventory;
 pub use transactions::{PaymentError, Source};
 
 use crate::core::block::Transaction;

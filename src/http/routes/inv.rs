@@ -7,7 +7,7 @@ use crate::core::hash::BlockHash;
 use crate::http::json::{BodyError, from_slice};
 use crate::http::reply::{ApiError, Reply};
 use crate::net::{announce, sync};
-use crate::wire::protocol::{Announcement, InvAnswer, InvItem};
+use crate::wire::protocol::Announcement;
 use serde::Serialize;
 use serde_json::json;
 
@@ -42,24 +42,7 @@ pub(super) fn inv(call: &Call) -> Reply {
             hashes
         }
     };
-    let inventory = node.inventory(&locator, limit as usize);
-    let values: Vec<InvItem> = inventory
-        .blocks
-        .into_iter()
-        .map(InvItem::Block)
-        .chain(inventory.transactions.into_iter().map(InvItem::Transaction))
-        .collect();
-    let answer = InvAnswer {
-        node_id: node.identity().node_id.clone(),
-        length: inventory.length,
-        tip: inventory.tip,
-        genesis: inventory.genesis,
-        difficulty: inventory.difficulty,
-        reward: Some(inventory.reward),
-        fork_index: inventory.fork_index,
-        values,
-    };
-    Ok((200, call.json(&answer)))
+    Ok((200, call.json(&node.inventory(&locator, limit as usize))))
 }
 
 /// `POST /inv`: a peer announces its tip (SPEC §6a); answered at once.

@@ -3,8 +3,10 @@
 
 use crate::core::pool::PoolError;
 use crate::http::json::BodyError;
+use crate::node::peer_table::PeersError;
 use crate::node::{NodeError, PaymentError};
 use crate::wallet::node_wallet::WalletError;
+use crate::wire::error::NetError;
 use rouille::Response;
 use serde::Serialize;
 use std::fmt;
@@ -74,18 +76,42 @@ impl From<NodeError> for ApiError {
     fn from(error: NodeError) -> ApiError {
         let message = error.to_string();
         match error {
-            NodeError::BadRequest(m) => ApiError::BadRequest(m),
-            NodeError::NotFound(m) => ApiError::NotFound(m),
-            NodeError::Forbidden(m) => ApiError::Forbidden(m),
             NodeError::Pool(PoolError::Duplicate { .. })
             | NodeError::Payment(PaymentError::AlreadyKnown { .. }) => ApiError::Conflict(message),
             NodeError::Payment(_)
             | NodeError::Transaction(_)
             | NodeError::Pool(_)
-            | NodeError::Wallet(WalletError::Exhausted { .. }) => ApiError::BadRequest(message),
-            NodeError::Wallet(_) | NodeError::Storage(_) | NodeError::Unmineable(_) => {
+            | NodeError::Wallet(WalletError::Exhausted { .. })
+            | NodeError::Peers(PeersError::TooManyOwnerPeers { .. }) => {
+                ApiError::BadRequest(message)
+            }
+            NodeError::Peers(PeersError::NotRegistered { .. }) => ApiError::NotFound(message),
+            NodeError::Peers(PeersError::Learn(_)) => ApiError::Forbidden(message),
+            NodeError::Net(error) => error.into(),
+            NodeError::Wallet(_) | NodeError::Store(_) | NodeError::Unmineable(_) => {
                 ApiError::Internal(message)
             }
+        }
+    }
+}
+
+impl From<NetError> for ApiError {
+    fn from(error: NetError) -> ApiError {
+        let message = error.to_string();
+        match error {
+            NetError::PageRegisters
+            | NetError::NotItself { .. }
+            | NetError::TooManyPorts { .. } => ApiError::Forbidden(message),
+            NetError::Address(_)
+            | NetError::OwnAddress { .. }
+            | NetError::AnswersAsUs { .. }
+            | NetError::OtherNetwork { .. }
+            | NetError::Announcement(_) => ApiError::BadRequest(message),
+            // What this node's own calls to peers met: its problem, not the request's.
+            NetError::Call(_)
+            | NetError::MissingTransaction { .. }
+            | NetError::AlreadyFetched
+            | NetError::QueueFull => ApiError::Internal(message),
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::net::txrelay;
 use crate::node::{Adoption, Node, NodeError, now_ms};
 use crate::wire::address::{is_own_address, normalize_peer};
 use crate::wire::client::cut_words;
+use crate::wire::error::{AnnouncementError, NetError};
 use crate::wire::protocol::{
     Announcement, ChainPage, CompactBlock, CompactPage, GetdataAnswer, GetdataRequest,
 };
@@ -36,34 +37,21 @@ pub fn receive(
     node: &Node,
     network: &Network,
     announcement: Announcement,
-) -> Result<String, NodeError> {
-    let bad = |message: String| NodeError::BadRequest(message);
+) -> Result<String, NetError> {
     let tip = match (announcement.length, announcement.tip, announcement.genesis) {
-        (Some(0), _, _) => {
-            return Err(bad(
-                "length: a chain holds at least its genesis block, so length is 1 or more".into(),
-            ));
-        }
+        (Some(0), _, _) => return Err(AnnouncementError::ZeroLength.into()),
         (Some(length), Some(tip), Some(genesis)) => Some((length, tip, genesis)),
         (None, None, None) => None,
-        _ => {
-            return Err(bad(
-                "length, tip and genesis announce a tip together: send all three or none".into(),
-            ));
-        }
+        _ => return Err(AnnouncementError::PartialTip.into()),
     };
-    if announcement.transactions.len() > IDS_PER_MESSAGE {
-        return Err(bad(format!(
-            "an announcement carries at most {IDS_PER_MESSAGE} transaction ids, got {}",
-            announcement.transactions.len()
-        )));
+    let count = announcement.transactions.len();
+    if count > IDS_PER_MESSAGE {
+        return Err(AnnouncementError::TooManyIds { count }.into());
     }
-    if tip.is_none() && announcement.transactions.is_empty() {
-        return Err(bad(
-            "announce a tip (length, tip, genesis) or transaction ids (\"transactions\")".into(),
-        ));
+    if tip.is_none() && count == 0 {
+        return Err(AnnouncementError::Empty.into());
     }
-    let url = normalize_peer(&announcement.node).map_err(|error| bad(format!("node: {error}")))?;
+    let url = normalize_peer(&announcement.node).map_err(AnnouncementError::Node)?;
     if !network.settings.relay {
         return Ok("relay is off on this node (--no-relay); announcement ignored".into());
     }
@@ -258,11 +246,11 @@ fn fetch_direct(
     our_length: u64,
     our_tip: BlockHash,
     length: u64,
-) -> Result<Option<Adoption>, String> {
+) -> Result<Option<Adoption>, NodeError> {
     let wanted = length - our_length;
     let from = our_length + 1;
     let url = format!("{peer}/chain?from={from}&limit={wanted}&compact=1");
-    let page: CompactPage = node.client().get(&url).map_err(|e| e.to_string())?;
+    let page: CompactPage = node.client().get(&url).map_err(NetError::Call)?;
     let compact: Vec<CompactBlock> = page.chain.into_iter().take(wanted as usize).collect();
     let links = compact
         .first()
@@ -275,9 +263,9 @@ fn fetch_direct(
     if !links {
         return Ok(None);
     }
-    let whole = || -> Result<Vec<Block>, String> {
+    let whole = || -> Result<Vec<Block>, NetError> {
         let url = format!("{peer}/chain?from={from}&limit={wanted}");
-        let page: ChainPage = node.client().get(&url).map_err(|e| e.to_string())?;
+        let page: ChainPage = node.client().get(&url)?;
         Ok(page.chain.into_iter().take(wanted as usize).collect())
     };
     let blocks = match rebuild(node, peer, compact) {
@@ -286,8 +274,7 @@ fn fetch_direct(
             debug!("could not rebuild {peer}'s compact blocks ({reason}); fetching them whole");
             return node
                 .adopt_branch(our_length, our_tip, whole()?, peer)
-                .map(Some)
-                .map_err(|e| e.to_string());
+                .map(Some);
         }
     };
     match node.adopt_branch(our_length, our_tip, blocks, peer) {
@@ -300,15 +287,14 @@ fn fetch_direct(
             );
             node.adopt_branch(our_length, our_tip, whole()?, peer)
                 .map(Some)
-                .map_err(|e| e.to_string())
         }
-        other => other.map(Some).map_err(|e| e.to_string()),
+        other => other.map(Some),
     }
 }
 
 /// Compact blocks made whole: each payment from our pool or chain, the rest asked of
 /// `peer` with `/getdata` (at most [`IDS_PER_MESSAGE`] ids per call).
-fn rebuild(node: &Node, peer: &str, compact: Vec<CompactBlock>) -> Result<Vec<Block>, String> {
+fn rebuild(node: &Node, peer: &str, compact: Vec<CompactBlock>) -> Result<Vec<Block>, NetError> {
     let ids: Vec<TxId> = compact
         .iter()
         .flat_map(|block| block.payment_ids().iter().copied())
@@ -324,15 +310,12 @@ fn rebuild(node: &Node, peer: &str, compact: Vec<CompactBlock>) -> Result<Vec<Bl
         .copied()
         .collect();
     for chunk in lacking.chunks(IDS_PER_MESSAGE) {
-        let answer: GetdataAnswer = node
-            .client()
-            .post(
-                &format!("{peer}/getdata"),
-                &GetdataRequest {
-                    transactions: chunk.to_vec(),
-                },
-            )
-            .map_err(|e| e.to_string())?;
+        let answer: GetdataAnswer = node.client().post(
+            &format!("{peer}/getdata"),
+            &GetdataRequest {
+                transactions: chunk.to_vec(),
+            },
+        )?;
         for tx in answer.transactions {
             known.insert(tx.id, tx);
         }
@@ -350,14 +333,12 @@ fn rebuild(node: &Node, peer: &str, compact: Vec<CompactBlock>) -> Result<Vec<Bl
                 .payment_ids()
                 .iter()
                 .map(|id| {
-                    known.get(id).cloned().ok_or_else(|| {
-                        format!(
-                            "it did not send transaction {id} of block {}",
-                            block.header.index
-                        )
+                    known.get(id).cloned().ok_or(NetError::MissingTransaction {
+                        id: *id,
+                        block: block.header.index,
                     })
                 })
-                .collect::<Result<Vec<Transaction>, String>>()?;
+                .collect::<Result<Vec<Transaction>, NetError>>()?;
             Ok(block.rebuild(payments))
         })
         .collect()

@@ -9,11 +9,12 @@ use crate::net::network::Network;
 use crate::net::self_name::host_of;
 use crate::net::self_name::is_loopback_url;
 use crate::node::peer_table::{
-    LearnRefused, Learned, MAX_PER_SOURCE, MAX_PORTS_PER_CLIENT, PeerKind,
+    LearnRefused, Learned, MAX_PER_SOURCE, MAX_PORTS_PER_CLIENT, PeerKind, PeersError,
 };
 use crate::node::{Node, NodeError, now_ms};
 use crate::wire::address::{is_own_address, normalize_peer};
 use crate::wire::client::{PeerError, cut_words};
+use crate::wire::error::{NetError, NetworkMismatch};
 use crate::wire::protocol::InvAnswer;
 use log::{debug, info, warn};
 use std::net::IpAddr;
@@ -28,18 +29,20 @@ pub enum Probe {
     /// On our network.
     Same(InvAnswer),
     /// On another network, and why.
-    Other(String),
+    Other(NetworkMismatch),
     /// It is this node under another name.
     Myself,
-    /// No usable answer (down, or not asked in time).
-    NoAnswer(String),
+    /// No usable answer (down).
+    NoAnswer(PeerError),
+    /// Not asked: its turn came after the time for asking had run out.
+    NotAsked,
 }
 
 /// Asks `peer`'s `/inv` (no blocks) who it is and which network it is on.
 pub fn probe(node: &Node, peer: &str) -> Probe {
     let inv: InvAnswer = match node.client().get(&format!("{peer}/inv?limit=0")) {
         Ok(inv) => inv,
-        Err(error) => return Probe::NoAnswer(error.to_string()),
+        Err(error) => return Probe::NoAnswer(error),
     };
     if inv.node_id == node.identity().node_id {
         return Probe::Myself;
@@ -92,16 +95,16 @@ pub fn register(
     let mut candidates: Vec<String> = Vec::new();
     let mut upgrades: Vec<String> = Vec::new();
     for address in addresses {
-        let peer =
-            normalize_peer(address).map_err(|error| NodeError::BadRequest(error.to_string()))?;
+        let peer = normalize_peer(address).map_err(NetError::Address)?;
         if is_own_address(&peer, &identity.bound_host, identity.port)
             || peer == identity.url
             || network.names.known_as_me(&peer)
         {
-            return Err(NodeError::BadRequest(format!(
-                "peer address {address:?} is this node itself ({}); register other nodes",
-                identity.url
-            )));
+            return Err(NetError::OwnAddress {
+                address: address.clone(),
+                url: identity.url.clone(),
+            }
+            .into());
         }
         if let Caller::Stranger(client) = caller {
             stranger_may_name(node, client, &peer)?;
@@ -121,9 +124,12 @@ pub fn register(
         };
         let after = node.peers_from(&source) + candidates.len();
         if after > MAX_PORTS_PER_CLIENT {
-            return Err(NodeError::Forbidden(format!(
-                "a node registers itself here with at most {MAX_PORTS_PER_CLIENT} ports per address; {client} would have {after}"
-            )));
+            return Err(NetError::TooManyPorts {
+                client,
+                after,
+                limit: MAX_PORTS_PER_CLIENT,
+            }
+            .into());
         }
     }
     let probes = probe_all(node, &candidates);
@@ -132,16 +138,13 @@ pub fn register(
     let mut kept_ids: Vec<String> = Vec::new();
     for (peer, probe) in candidates.iter().zip(&probes) {
         match probe {
-            Probe::Other(reason) => {
-                return Err(NodeError::BadRequest(format!(
-                    "{peer} is on another network: {reason}; start it with the same --difficulty (and chain) as this node"
-                )));
+            Probe::Other(mismatch) => {
+                let (peer, mismatch) = (peer.clone(), mismatch.clone());
+                return Err(NetError::OtherNetwork { peer, mismatch }.into());
             }
             Probe::Myself => {
                 network.names.is_me(peer);
-                return Err(NodeError::BadRequest(format!(
-                    "{peer} is this node itself (it answers with our node_id); register other nodes"
-                )));
+                return Err(NetError::AnswersAsUs { peer: peer.clone() }.into());
             }
             Probe::Same(inv) => {
                 let known = network.book.peer_with_node_id(&registered, &inv.node_id);
@@ -154,8 +157,12 @@ pub fn register(
                     kept.push(peer.clone());
                 }
             }
-            Probe::NoAnswer(reason) => {
-                debug!("registering {peer}, which does not answer now ({reason})");
+            Probe::NoAnswer(error) => {
+                debug!("registering {peer}, which does not answer now ({error})");
+                kept.push(peer.clone());
+            }
+            Probe::NotAsked => {
+                debug!("registering {peer}, not asked: too many addresses at once");
                 kept.push(peer.clone());
             }
         }
@@ -172,7 +179,7 @@ pub fn register(
                 node.learn_peer(peer, "this machine", usize::MAX, |learned| {
                     network.book.worst(learned)
                 })
-                .map_err(|refused| NodeError::Forbidden(refused.to_string()))?;
+                .map_err(PeersError::Learn)?;
             }
             node.peers()
         }
@@ -184,7 +191,7 @@ pub fn register(
                 node.learn_peer(peer, &source, MAX_PORTS_PER_CLIENT, |learned| {
                     network.book.worst(learned)
                 })
-                .map_err(|refused| NodeError::Forbidden(refused.to_string()))?;
+                .map_err(PeersError::Learn)?;
             }
             node.peers()
         }
@@ -198,18 +205,18 @@ pub fn register(
 fn stranger_may_name(node: &Node, client: IpAddr, peer: &str) -> Result<(), NodeError> {
     let client = canonical(client);
     if client.is_loopback() {
-        return Err(NodeError::Forbidden(
-            "registering peers from a web page is the owner's to allow: send the owner token (Authorization: Bearer)".into(),
-        ));
+        return Err(NetError::PageRegisters.into());
     }
     let named = host_of(peer).and_then(|host| host.parse::<IpAddr>().ok());
     if named.map(canonical) != Some(client) {
-        return Err(NodeError::Forbidden(format!(
-            "a node may register only itself: {peer} is not {client}, the address this node sees you at; only the owner registers other peers"
-        )));
+        return Err(NetError::NotItself {
+            peer: peer.to_string(),
+            client,
+        }
+        .into());
     }
     if node.is_forgotten(peer) {
-        return Err(NodeError::Forbidden(LearnRefused::Forgotten.to_string()));
+        return Err(PeersError::Learn(LearnRefused::Forgotten).into());
     }
     Ok(())
 }
@@ -267,7 +274,7 @@ fn probe_all(node: &Node, peers: &[String]) -> Vec<Probe> {
     let deadline = Instant::now() + node.client().timeout * 2;
     map_bounded(peers, MAX_PARALLEL, |peer| {
         if Instant::now() > deadline {
-            Probe::NoAnswer("not asked: too many addresses at once".into())
+            Probe::NotAsked
         } else {
             probe(node, peer)
         }
@@ -286,8 +293,12 @@ fn record_probes(network: &Network, peers: &[String], probes: &[Probe]) {
                 Some(inv.tip),
                 now,
             ),
-            Probe::Other(reason) => network.book.other_network(peer, None, reason, now),
-            Probe::Myself | Probe::NoAnswer(_) => {}
+            Probe::Other(mismatch) => {
+                network
+                    .book
+                    .other_network(peer, None, &mismatch.to_string(), now)
+            }
+            Probe::Myself | Probe::NoAnswer(_) | Probe::NotAsked => {}
         }
     }
 }

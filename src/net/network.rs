@@ -12,6 +12,7 @@ use crate::net::relay_peers::RelayPeers;
 use crate::net::self_name::SelfName;
 use crate::net::sync::{self, PeerInventory, ResolveReport};
 use crate::node::{Listener, Node, Source, now_ms};
+use crate::wire::error::NetError;
 use log::{debug, warn};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -109,14 +110,14 @@ impl Network {
     /// Queues a fetch of `tip` (length `length`) from registered `peer`, which announced
     /// it; announcements arriving before the fetch runs fold into it (the longest wins).
     /// Refused when that peer's tip was already fetched once.
-    pub fn queue_fetch(&self, peer: &str, length: u64, tip: BlockHash) -> Result<(), String> {
+    pub fn queue_fetch(&self, peer: &str, length: u64, tip: BlockHash) -> Result<(), NetError> {
         let fresh = self
             .fetched
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert((peer.to_string(), tip));
         if !fresh {
-            return Err("that block was already fetched from it".into());
+            return Err(NetError::AlreadyFetched);
         }
         let queued = self.outbox.push(peer, |slot| {
             if slot.fetch.is_none_or(|(queued, _)| queued < length) {
@@ -126,7 +127,7 @@ impl Network {
         if queued {
             Ok(())
         } else {
-            Err("the relay queue is full".into())
+            Err(NetError::QueueFull)
         }
     }
 

@@ -193,7 +193,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
             .with_inv(&inv);
         }
         if let Some(reason) = node.other_network(&inv) {
-            return outcome(Outcome::OtherNetwork, length, reason).with_inv(&inv);
+            return outcome(Outcome::OtherNetwork, length, reason.to_string()).with_inv(&inv);
         }
         if inv.length <= our_length {
             return outcome(
@@ -279,7 +279,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
                 debug!("our chain moved while syncing with {peer}; asking again");
                 continue;
             }
-            Err(NodeError::Storage(error)) => {
+            Err(NodeError::Store(error)) => {
                 return outcome(
                     Outcome::Invalid,
                     length,

@@ -1,23 +1,19 @@
 //! Why an operation was refused or failed ([`NodeError`]), and why the node could not
 //! start from its data directory ([`StartError`]).
 
+use super::peer_table::PeersError;
 use super::transactions::PaymentError;
 use crate::core::block::TxError;
 use crate::core::chain::BlockError;
 use crate::core::pool::PoolError;
 use crate::store::StoreError;
 use crate::wallet::node_wallet::WalletError;
+use crate::wire::error::NetError;
 use std::fmt;
 
 /// Why an operation was refused or failed; `http::reply` maps each kind to a status code.
 #[derive(Debug)]
 pub enum NodeError {
-    /// The request is wrong; nothing changed (400).
-    BadRequest(String),
-    /// The thing to remove does not exist (404).
-    NotFound(String),
-    /// Not this caller's to ask: a stranger registering another address (403, SPEC §6c).
-    Forbidden(String),
     /// A client's payment request cannot become a transaction.
     Payment(PaymentError),
     /// A transaction breaks a rule on its own.
@@ -27,7 +23,12 @@ pub enum NodeError {
     /// The node's wallet could not sign or save; no signature left the node.
     Wallet(WalletError),
     /// The disk refused a write; nothing was acknowledged.
-    Storage(StoreError),
+    Store(StoreError),
+    /// The owner's change to the peer list was refused.
+    Peers(PeersError),
+    /// Something between nodes was refused or failed: an address, an announcement, a
+    /// registration, a fetch.
+    Net(NetError),
     /// The block built from the pool breaks a rule, so it was not appended.
     Unmineable(BlockError),
 }
@@ -47,38 +48,47 @@ impl NodeError {
 impl fmt::Display for NodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NodeError::BadRequest(reason)
-            | NodeError::NotFound(reason)
-            | NodeError::Forbidden(reason) => f.write_str(reason),
+            NodeError::Wallet(WalletError::Store(error)) | NodeError::Store(error) => {
+                write!(f, "could not save the change: {error}")
+            }
+            NodeError::Unmineable(error) => write!(f, "the mined block is not valid: {error}"),
+            // The rest say it all in their own words.
             NodeError::Payment(error) => error.fmt(f),
             NodeError::Transaction(error) => error.fmt(f),
             NodeError::Pool(error) => error.fmt(f),
-            NodeError::Wallet(WalletError::Store(error)) | NodeError::Storage(error) => {
-                write!(f, "could not save the change: {error}")
-            }
             NodeError::Wallet(error) => error.fmt(f),
-            NodeError::Unmineable(error) => write!(f, "the mined block is not valid: {error}"),
+            NodeError::Peers(error) => error.fmt(f),
+            NodeError::Net(error) => error.fmt(f),
         }
     }
 }
 
 impl std::error::Error for NodeError {
+    /// The cause, where the message adds context to it (the rest are their cause's words).
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            NodeError::Payment(error) => Some(error),
-            NodeError::Transaction(error) => Some(error),
-            NodeError::Pool(error) => Some(error),
-            NodeError::Wallet(error) => Some(error),
-            NodeError::Storage(error) => Some(error),
+            NodeError::Wallet(WalletError::Store(error)) | NodeError::Store(error) => Some(error),
             NodeError::Unmineable(error) => Some(error),
             _ => None,
         }
     }
 }
 
+impl From<PeersError> for NodeError {
+    fn from(error: PeersError) -> NodeError {
+        NodeError::Peers(error)
+    }
+}
+
+impl From<NetError> for NodeError {
+    fn from(error: NetError) -> NodeError {
+        NodeError::Net(error)
+    }
+}
+
 impl From<StoreError> for NodeError {
     fn from(error: StoreError) -> NodeError {
-        NodeError::Storage(error)
+        NodeError::Store(error)
     }
 }
 

@@ -79,7 +79,7 @@ impl Ticket {
     /// Blocks until the transaction is durable (Ok) or was rolled back (the reason).
     pub(super) fn wait(self) -> Result<(), NodeError> {
         self.0.recv().unwrap_or_else(|_| {
-            Err(NodeError::Storage(StoreError::Io {
+            Err(NodeError::Store(StoreError::Io {
                 path: PathBuf::new(),
                 source: io::Error::other(
                     "the pool's commit thread stopped; the transaction was not admitted",
@@ -243,7 +243,7 @@ fn storage_error(error: &StoreError, outcome: &str) -> NodeError {
         StoreError::Io { path, source } => (path.clone(), source.kind(), source.to_string()),
         other => (PathBuf::new(), io::ErrorKind::Other, other.to_string()),
     };
-    NodeError::Storage(StoreError::Io {
+    NodeError::Store(StoreError::Io {
         path,
         source: io::Error::new(kind, format!("{text}; {outcome}")),
     })

@@ -79,6 +79,41 @@ impl fmt::Display for LearnRefused {
     }
 }
 
+/// Why the owner's change to the peer list was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeersError {
+    /// The owner's peers would pass [`MAX_OWNER_PEERS`] (`owners` after the change).
+    TooManyOwnerPeers { owners: usize },
+    /// A peer to forget that is not registered.
+    NotRegistered { peer: String },
+    /// A learned peer this node will not add.
+    Learn(LearnRefused),
+}
+
+impl fmt::Display for PeersError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeersError::TooManyOwnerPeers { owners } => write!(
+                f,
+                "a node keeps at most {MAX_OWNER_PEERS} of its owner's peers; this would make {owners}; forget some first (DELETE /nodes/register)"
+            ),
+            PeersError::NotRegistered { peer } => write!(
+                f,
+                "{peer} is not a registered peer; GET /nodes/register lists them"
+            ),
+            PeersError::Learn(refused) => refused.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for PeersError {}
+
+impl From<LearnRefused> for PeersError {
+    fn from(refused: LearnRefused) -> PeersError {
+        PeersError::Learn(refused)
+    }
+}
+
 /// What adding a learned peer did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Learned {
@@ -170,7 +205,7 @@ impl PeerTable {
     /// The owner registers `urls`: added (or made the owner's, if learned), no longer
     /// forgotten. Returns those new to the list; `Err` (the owner's count) past
     /// [`MAX_OWNER_PEERS`], changing nothing.
-    pub fn add_owners(&mut self, urls: &[String]) -> Result<Vec<String>, usize> {
+    pub fn add_owners(&mut self, urls: &[String]) -> Result<Vec<String>, PeersError> {
         let mut next = self.clone();
         let mut joined = Vec::new();
         for url in urls {
@@ -189,7 +224,7 @@ impl PeerTable {
             .filter(|(_, kind)| *kind == PeerKind::Owner)
             .count();
         if owners > MAX_OWNER_PEERS {
-            return Err(owners);
+            return Err(PeersError::TooManyOwnerPeers { owners });
         }
         *self = next;
         Ok(joined)
@@ -238,9 +273,11 @@ impl PeerTable {
 
     /// The owner forgets `urls` (all listed, else `Err` with the first that is not):
     /// removed and remembered as forgotten.
-    pub fn forget(&mut self, urls: &[String]) -> Result<(), String> {
+    pub fn forget(&mut self, urls: &[String]) -> Result<(), PeersError> {
         if let Some(missing) = urls.iter().find(|url| self.kind_of(url).is_none()) {
-            return Err(missing.clone());
+            return Err(PeersError::NotRegistered {
+                peer: missing.clone(),
+            });
         }
         self.peers.retain(|(listed, _)| !urls.contains(listed));
         for url in urls {
@@ -362,7 +399,10 @@ mod tests {
         assert_eq!(back.add_owners(&[url(1)]), Ok(vec![url(1)]));
         assert!(!back.is_forgotten(&url(1)));
         assert_eq!(back.kind_of(&url(1)), Some(&PeerKind::Owner));
-        assert_eq!(back.forget(&[url(2)]), Err(url(2)));
+        assert_eq!(
+            back.forget(&[url(2)]),
+            Err(PeersError::NotRegistered { peer: url(2) })
+        );
     }
 
     #[test]

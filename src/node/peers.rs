@@ -5,6 +5,7 @@
 use super::peer_table::{LearnRefused, Learned, PeerKind};
 use super::{Node, NodeError};
 use crate::wire::address::{is_own_address, normalize_peer};
+use crate::wire::error::NetError;
 use log::info;
 
 impl Node {
@@ -34,12 +35,7 @@ impl Node {
         let normalised = self.normalise_all(addresses)?;
         let mut state = self.lock();
         let mut table = state.peers.clone();
-        let joined = table.add_owners(&normalised).map_err(|owners| {
-            NodeError::BadRequest(format!(
-                "a node keeps at most {} of its owner's peers; this would make {owners}; forget some first (DELETE /nodes/register)",
-                super::peer_table::MAX_OWNER_PEERS
-            ))
-        })?;
+        let joined = table.add_owners(&normalised)?;
         if table != state.peers {
             state.store.save_peers(&table.to_stored())?;
             if !joined.is_empty() {
@@ -85,20 +81,13 @@ impl Node {
     /// 404. Forgotten addresses are remembered (persisted) so that neither peer exchange
     /// nor a stranger brings them back.
     pub fn unregister_peers(&self, addresses: &[String]) -> Result<Vec<String>, NodeError> {
-        let mut normalised = Vec::new();
-        for address in addresses {
-            normalised.push(
-                normalize_peer(address)
-                    .map_err(|error| NodeError::BadRequest(error.to_string()))?,
-            );
-        }
+        let normalised = addresses
+            .iter()
+            .map(|address| normalize_peer(address).map_err(NetError::Address))
+            .collect::<Result<Vec<String>, NetError>>()?;
         let mut state = self.lock();
         let mut table = state.peers.clone();
-        table.forget(&normalised).map_err(|missing| {
-            NodeError::NotFound(format!(
-                "{missing} is not a registered peer; GET /nodes/register lists them"
-            ))
-        })?;
+        table.forget(&normalised)?;
         state.store.save_peers(&table.to_stored())?;
         info!(
             "{} left: {}; {} now",
@@ -128,13 +117,13 @@ impl Node {
         let identity = self.identity();
         let mut normalised = Vec::new();
         for address in addresses {
-            let peer = normalize_peer(address)
-                .map_err(|error| NodeError::BadRequest(error.to_string()))?;
+            let peer = normalize_peer(address).map_err(NetError::Address)?;
             if is_own_address(&peer, &identity.bound_host, identity.port) || peer == identity.url {
-                return Err(NodeError::BadRequest(format!(
-                    "peer address {address:?} is this node itself ({}); register other nodes",
-                    identity.url
-                )));
+                return Err(NetError::OwnAddress {
+                    address: address.clone(),
+                    url: identity.url.clone(),
+                }
+                .into());
             }
             normalised.push(peer);
         }

@@ -4,6 +4,7 @@
 use super::Node;
 use crate::core::block::{Block, Transaction};
 use crate::core::hash::{BlockHash, TxId};
+use crate::wire::error::NetworkMismatch;
 use crate::wire::protocol::{InvAnswer, InvItem};
 use std::collections::BTreeMap;
 
@@ -106,28 +107,29 @@ impl Node {
 
     /// Why a peer whose `/inv` answered `inv` is on another network (another genesis,
     /// difficulty or reward), if it is.
-    pub fn other_network(&self, inv: &InvAnswer) -> Option<String> {
+    pub fn other_network(&self, inv: &InvAnswer) -> Option<NetworkMismatch> {
         let (genesis, difficulty, reward) = {
             let state = self.lock();
             let chain = &state.chain;
             (chain.genesis().hash, chain.difficulty(), chain.reward())
         };
         if inv.difficulty != difficulty {
-            return Some(format!(
-                "its difficulty is {}, ours {difficulty}",
-                inv.difficulty
-            ));
+            return Some(NetworkMismatch::Difficulty {
+                theirs: inv.difficulty,
+                ours: difficulty,
+            });
         }
         if inv.genesis != genesis {
-            return Some(format!(
-                "its genesis {} differs from ours {genesis}",
-                inv.genesis
-            ));
+            return Some(NetworkMismatch::Genesis {
+                theirs: inv.genesis,
+                ours: genesis,
+            });
         }
         match inv.reward {
-            Some(theirs) if theirs != reward => Some(format!(
-                "its reward is {theirs} coins a block, ours {reward}"
-            )),
+            Some(theirs) if theirs != reward => Some(NetworkMismatch::Reward {
+                theirs,
+                ours: reward,
+            }),
             _ => None,
         }
     }

@@ -6,5 +6,6 @@
 
 pub mod address;
 pub mod client;
+pub mod error;
 pub mod fields;
 pub mod protocol;

@@ -249,7 +249,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
             "--advertise" => {
                 let url = crate::wire::address::normalize_peer(&value()?)
                     .map_err(|error| FlagError(format!("--advertise: {error}")))?;
-                config.advertise = Some(url);
+                config.advertise = Some(url.to_string());
             }
             "--max-body-buffer-mb" => {
                 config.max_body_buffer_mb = number(&flag, &value()?, 1, 65_536)? as usize

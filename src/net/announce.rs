@@ -17,7 +17,7 @@ use crate::net::outbox::IDS_PER_MESSAGE;
 use crate::net::sync::{self, Outcome};
 use crate::net::txrelay;
 use crate::node::{Adoption, Node, NodeError, now_ms};
-use crate::wire::address::{is_own_address, normalize_peer};
+use crate::wire::address::{PeerUrl, is_own_address, normalize_peer};
 use crate::wire::client::cut_words;
 use crate::wire::error::{AnnouncementError, NetError};
 use crate::wire::protocol::{
@@ -90,7 +90,7 @@ pub fn receive(
 fn tip_part(
     node: &Node,
     network: &Network,
-    peer: &str,
+    peer: &PeerUrl,
     length: u64,
     tip: BlockHash,
     genesis: BlockHash,
@@ -121,7 +121,7 @@ fn tip_part(
 }
 
 /// Sends `peer` one announcement: our tip unless it is known to hold it, and `ids`.
-pub fn send(node: &Node, network: &Network, peer: &str, ids: &[TxId]) {
+pub fn send(node: &Node, network: &Network, peer: &PeerUrl, ids: &[TxId]) {
     let (length, tip) = node.tip();
     let tip_is_new = !network.book.knows_tip(peer, &tip);
     if !tip_is_new && ids.is_empty() {
@@ -177,7 +177,13 @@ pub fn send(node: &Node, network: &Network, peer: &str, ids: &[TxId]) {
 
 /// Fetches the tip `peer` announced (on a relay thread), then the node's listener
 /// announces our new tip in turn.
-pub fn fetch_announced(node: &Node, network: &Network, peer: &str, length: u64, tip: BlockHash) {
+pub fn fetch_announced(
+    node: &Node,
+    network: &Network,
+    peer: &PeerUrl,
+    length: u64,
+    tip: BlockHash,
+) {
     if node.index_of(&tip).is_some() {
         return;
     }
@@ -242,7 +248,7 @@ pub fn fetch_announced(node: &Node, network: &Network, peer: &str, length: u64, 
 /// our tip (then the caller resolves with the locator).
 fn fetch_direct(
     node: &Node,
-    peer: &str,
+    peer: &PeerUrl,
     our_length: u64,
     our_tip: BlockHash,
     length: u64,
@@ -294,7 +300,11 @@ fn fetch_direct(
 
 /// Compact blocks made whole: each payment from our pool or chain, the rest asked of
 /// `peer` with `/getdata` (at most [`IDS_PER_MESSAGE`] ids per call).
-fn rebuild(node: &Node, peer: &str, compact: Vec<CompactBlock>) -> Result<Vec<Block>, NetError> {
+fn rebuild(
+    node: &Node,
+    peer: &PeerUrl,
+    compact: Vec<CompactBlock>,
+) -> Result<Vec<Block>, NetError> {
     let ids: Vec<TxId> = compact
         .iter()
         .flat_map(|block| block.payment_ids().iter().copied())

@@ -12,7 +12,7 @@ use crate::node::peer_table::{
     LearnRefused, Learned, MAX_PER_SOURCE, MAX_PORTS_PER_CLIENT, PeerKind, PeersError,
 };
 use crate::node::{Node, NodeError, now_ms};
-use crate::wire::address::{is_own_address, normalize_peer};
+use crate::wire::address::{NodeId, PeerUrl, is_own_address, normalize_peer};
 use crate::wire::client::{PeerError, cut_words};
 use crate::wire::error::{NetError, NetworkMismatch};
 use crate::wire::protocol::InvAnswer;
@@ -39,7 +39,7 @@ pub enum Probe {
 }
 
 /// Asks `peer`'s `/inv` (no blocks) who it is and which network it is on.
-pub fn probe(node: &Node, peer: &str) -> Probe {
+pub fn probe(node: &Node, peer: &PeerUrl) -> Probe {
     let inv: InvAnswer = match node.client().get(&format!("{peer}/inv?limit=0")) {
         Ok(inv) => inv,
         Err(error) => return Probe::NoAnswer(error),
@@ -57,7 +57,7 @@ pub fn probe(node: &Node, peer: &str) -> Probe {
 #[derive(Debug)]
 pub struct Registered {
     /// Every peer now registered.
-    pub peers: Vec<String>,
+    pub peers: Vec<PeerUrl>,
     /// Addresses not added because they name a peer already listed.
     pub merged: Vec<String>,
 }
@@ -92,8 +92,8 @@ pub fn register(
 ) -> Result<Registered, NodeError> {
     let identity = node.identity();
     let registered = node.peers();
-    let mut candidates: Vec<String> = Vec::new();
-    let mut upgrades: Vec<String> = Vec::new();
+    let mut candidates: Vec<PeerUrl> = Vec::new();
+    let mut upgrades: Vec<PeerUrl> = Vec::new();
     for address in addresses {
         let peer = normalize_peer(address).map_err(NetError::Address)?;
         if is_own_address(&peer, &identity.bound_host, identity.port)
@@ -133,9 +133,9 @@ pub fn register(
         }
     }
     let probes = probe_all(node, &candidates);
-    let mut kept: Vec<String> = Vec::new();
+    let mut kept: Vec<PeerUrl> = Vec::new();
     let mut merged = Vec::new();
-    let mut kept_ids: Vec<String> = Vec::new();
+    let mut kept_ids: Vec<NodeId> = Vec::new();
     for (peer, probe) in candidates.iter().zip(&probes) {
         match probe {
             Probe::Other(mismatch) => {
@@ -202,7 +202,7 @@ pub fn register(
 /// Whether a stranger at `client` may name `peer`: only its own address, as this node's
 /// socket sees it, and not one the owner forgot. A loopback stranger is a web page in
 /// the owner's browser (the owner check refused it), never a node: refused.
-fn stranger_may_name(node: &Node, client: IpAddr, peer: &str) -> Result<(), NodeError> {
+fn stranger_may_name(node: &Node, client: IpAddr, peer: &PeerUrl) -> Result<(), NodeError> {
     let client = canonical(client);
     if client.is_loopback() {
         return Err(NetError::PageRegisters.into());
@@ -210,7 +210,7 @@ fn stranger_may_name(node: &Node, client: IpAddr, peer: &str) -> Result<(), Node
     let named = host_of(peer).and_then(|host| host.parse::<IpAddr>().ok());
     if named.map(canonical) != Some(client) {
         return Err(NetError::NotItself {
-            peer: peer.to_string(),
+            peer: peer.clone(),
             client,
         }
         .into());
@@ -232,7 +232,7 @@ fn canonical(ip: IpAddr) -> IpAddr {
 /// Peer exchange: registers, as learned peers from `source` (the peer that listed them),
 /// those of `candidates` that answer on our network and are not already known under
 /// another name; then registers this node with each, so the link works both ways.
-pub fn discover(node: &Node, network: &Network, source: &str, candidates: &[String]) {
+pub fn discover(node: &Node, network: &Network, source: &str, candidates: &[PeerUrl]) {
     let probes = probe_all(node, candidates);
     record_probes(network, candidates, &probes);
     for (peer, probe) in candidates.iter().zip(&probes) {
@@ -270,7 +270,7 @@ pub fn discover(node: &Node, network: &Network, source: &str, candidates: &[Stri
 
 /// Asks every address at once (bounded); addresses still waiting when twice the peer
 /// timeout has passed are not asked, so one request's cost stays bounded.
-fn probe_all(node: &Node, peers: &[String]) -> Vec<Probe> {
+fn probe_all(node: &Node, peers: &[PeerUrl]) -> Vec<Probe> {
     let deadline = Instant::now() + node.client().timeout * 2;
     map_bounded(peers, MAX_PARALLEL, |peer| {
         if Instant::now() > deadline {
@@ -282,7 +282,7 @@ fn probe_all(node: &Node, peers: &[String]) -> Vec<Probe> {
 }
 
 /// Puts what the probes learnt into the peer book.
-fn record_probes(network: &Network, peers: &[String], probes: &[Probe]) {
+fn record_probes(network: &Network, peers: &[PeerUrl], probes: &[Probe]) {
     let now = now_ms();
     for (peer, probe) in peers.iter().zip(probes) {
         match probe {
@@ -307,9 +307,9 @@ fn record_probes(network: &Network, peers: &[String], probes: &[Probe]) {
 /// (for [`JOIN_RETRY_FOR`]) while a peer does not answer: nodes started together find
 /// each other. Each peer is given the name it can reach this node by (SPEC §6c). A peer
 /// that refuses (another network, a rule) is not asked again.
-pub fn register_with_peers(node: &Node, network: &Network, peers: &[String]) {
+pub fn register_with_peers(node: &Node, network: &Network, peers: &[PeerUrl]) {
     let started = Instant::now();
-    let mut waiting: Vec<String> = peers.to_vec();
+    let mut waiting: Vec<PeerUrl> = peers.to_vec();
     let mut delay = Duration::from_millis(100);
     let mut attempt = 1;
     loop {
@@ -354,7 +354,7 @@ pub fn register_with_peers(node: &Node, network: &Network, peers: &[String]) {
 pub fn register_with(
     node: &Node,
     network: &Network,
-    peer: &str,
+    peer: &PeerUrl,
     learned: bool,
 ) -> Result<(u16, Option<String>), PeerError> {
     let name = network.names.url_for(node.identity(), peer);

@@ -268,7 +268,7 @@ mod tests {
             std::env::temp_dir().join(format!("minichain-ingest-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let identity = |node_id| Identity {
-            url: "http://127.0.0.1:1".into(),
+            url: crate::wire::address::own_url("127.0.0.1", 1),
             bound_host: "127.0.0.1".into(),
             advertise: None,
             port: 1,

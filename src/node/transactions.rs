@@ -7,6 +7,7 @@ use crate::core::block::Transaction;
 use crate::core::hash::TxId;
 use crate::core::pool::{Checks, PoolError};
 use crate::core::signed::Signature;
+use crate::wire::address::PeerUrl;
 use crate::wire::protocol::NewTransaction;
 use log::debug;
 use std::fmt;
@@ -19,9 +20,9 @@ pub enum Source<'a> {
     /// A peer (its registered URL) that announced it and sent it on request: relayed to
     /// the other peers; if refused, the listener may hold it for one more try (its block
     /// may still be on the way).
-    Peer(&'a str),
+    Peer(&'a PeerUrl),
     /// A held relayed transaction tried once more: relayed if admitted, dropped if not.
-    Retry(&'a str),
+    Retry(&'a PeerUrl),
 }
 
 /// Why a client's payment request cannot become a transaction (the pool's own refusals

@@ -298,7 +298,9 @@ fn send(flags: &Flags) -> Result<String, WalletError> {
 
 /// A node's address as the wallet calls it (`127.0.0.1:5000` → `http://127.0.0.1:5000`).
 fn node_url(input: &str) -> Result<String, WalletError> {
-    normalize_peer(input).map_err(|error| WalletError::Usage(format!("--node: {error}")))
+    normalize_peer(input)
+        .map(|url| url.to_string())
+        .map_err(|error| WalletError::Usage(format!("--node: {error}")))
 }
 
 /// The node's genesis hash, from its `/inv`.

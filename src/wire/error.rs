@@ -3,7 +3,7 @@
 //! carry it; `net` builds it; only `http::reply` turns it into a status code.
 
 use crate::core::hash::{BlockHash, TxId};
-use crate::wire::address::AddressError;
+use crate::wire::address::{AddressError, PeerUrl};
 use crate::wire::client::PeerError;
 use crate::wire::protocol::MAX_IDS_PER_MESSAGE;
 use std::fmt;
@@ -80,12 +80,12 @@ pub enum NetError {
     /// An address that is not a peer address.
     Address(AddressError),
     /// An address that is this node itself.
-    OwnAddress { address: String, url: String },
+    OwnAddress { address: String, url: PeerUrl },
     /// A peer that answers with this node's id: this node under another name.
-    AnswersAsUs { peer: String },
+    AnswersAsUs { peer: PeerUrl },
     /// A peer on another network.
     OtherNetwork {
-        peer: String,
+        peer: PeerUrl,
         mismatch: NetworkMismatch,
     },
     /// An announcement that cannot be read.
@@ -93,7 +93,7 @@ pub enum NetError {
     /// A web page (a loopback stranger) registering peers without the owner's token.
     PageRegisters,
     /// A stranger naming an address other than its own.
-    NotItself { peer: String, client: IpAddr },
+    NotItself { peer: PeerUrl, client: IpAddr },
     /// A stranger registering more of its ports than allowed.
     TooManyPorts {
         client: IpAddr,

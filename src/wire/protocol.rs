@@ -7,6 +7,7 @@
 use crate::core::block::{Block, Header, Transaction};
 use crate::core::hash::{BlockHash, TxId};
 use crate::core::signed::Signature;
+use crate::wire::address::NodeId;
 use crate::wire::fields::{self, Object};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -35,7 +36,7 @@ pub fn short_page(got: usize, asked: u64, bytes: usize, from: u64, claimed: u64)
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct InvAnswer {
     /// The peer's node id (lets us recognise ourselves).
-    pub node_id: String,
+    pub node_id: NodeId,
     /// The peer's chain length.
     pub length: u64,
     /// The peer's tip hash.
@@ -284,10 +285,11 @@ impl TryFrom<Object> for NodeList {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Announcement {
-    /// The announcer's own URL.
+    /// The announcer's own URL, as it wrote it (normalised by the receiver, whose
+    /// refusal then names the field).
     pub node: String,
     /// The announcer's node id.
-    pub node_id: String,
+    pub node_id: NodeId,
     /// Its chain length.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub length: Option<u64>,

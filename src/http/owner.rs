@@ -15,6 +15,7 @@
 use crate::http::reply::ApiError;
 use crate::store::owner_token::OwnerToken;
 use rouille::Request;
+use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -32,10 +33,81 @@ pub enum NotOwner {
     WrongToken,
     /// No token, from another machine.
     Remote(IpAddr),
-    /// From this machine, but sent by a web page of another origin (the reason says which
-    /// header showed it).
-    CrossSite(String),
+    /// From this machine, but sent by a web page of another origin (which header showed it).
+    CrossSite(CrossSite),
 }
+
+/// The header that shows a request from this machine to be a web page's cross-site one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrossSite {
+    /// An `Origin` that is not the node's own (`http://` and its `Host`).
+    Origin {
+        origin: String,
+        host: Option<String>,
+    },
+    /// A `Sec-Fetch-Site` other than `same-origin` or `none`.
+    FetchSite(String),
+    /// A `Host` that is not a loopback name: a name re-pointed at this machine.
+    Host(String),
+}
+
+impl fmt::Display for CrossSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CrossSite::Origin { origin, host } => write!(
+                f,
+                "Origin {origin} is not this node's own origin http://{}",
+                host.as_deref().unwrap_or("(no Host)")
+            ),
+            CrossSite::FetchSite(site) => write!(f, "Sec-Fetch-Site: {site}"),
+            CrossSite::Host(host) => write!(
+                f,
+                "Host {host} does not name this machine's loopback address; use 127.0.0.1 or localhost"
+            ),
+        }
+    }
+}
+
+/// A 403 (SPEC §5a): what was refused, why, and the two ways to be the owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerRefusal {
+    /// What was asked (`POST /restart`).
+    pub action: String,
+    /// Why the request is not the owner's.
+    pub why: NotOwner,
+    /// Where the owner token is, to say where to read it.
+    pub token_file: PathBuf,
+}
+
+impl fmt::Display for OwnerRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} acts on this node owner's behalf, and this request is not the owner's: ",
+            self.action
+        )?;
+        match &self.why {
+            NotOwner::WrongToken => {
+                f.write_str("its Authorization header does not carry this node's owner token")?
+            }
+            NotOwner::Remote(address) => write!(
+                f,
+                "it comes from {address}, not from this machine's loopback address (127.0.0.1), and carries no owner token"
+            )?,
+            NotOwner::CrossSite(reason) => {
+                write!(f, "it is a cross-site browser request ({reason})")?
+            }
+        }
+        write!(
+            f,
+            ". Send the header `Authorization: Bearer <token>` with the token in {} (the node's data directory; \
+             `cat` it on the node's machine), or call from the node's own machine (127.0.0.1), not from a web page",
+            self.token_file.display()
+        )
+    }
+}
+
+impl std::error::Error for OwnerRefusal {}
 
 impl Owner {
     /// The owner of the node whose token is `token`, read from `token_file`.
@@ -72,31 +144,13 @@ impl Owner {
     /// Passes the owner; anyone else gets the 403 that says how to become the owner.
     /// `action` names what was asked (`POST /restart`, `a payment from this node's wallet`).
     pub fn require(&self, request: &Request, action: &str) -> Result<(), ApiError> {
-        self.check(request)
-            .map_err(|why| ApiError::Forbidden(self.refusal(action, &why)))
-    }
-
-    /// The text of a 403: what was refused, why, and the two ways to be the owner.
-    fn refusal(&self, action: &str, why: &NotOwner) -> String {
-        let why = match why {
-            NotOwner::WrongToken => {
-                "its Authorization header does not carry this node's owner token".to_string()
-            }
-            NotOwner::Remote(address) => {
-                format!(
-                    "it comes from {address}, not from this machine's loopback address (127.0.0.1), and carries no owner token"
-                )
-            }
-            NotOwner::CrossSite(reason) => {
-                format!("it is a cross-site browser request ({reason})")
-            }
-        };
-        format!(
-            "{action} acts on this node owner's behalf, and this request is not the owner's: {why}. \
-             Send the header `Authorization: Bearer <token>` with the token in {} (the node's data directory; \
-             `cat` it on the node's machine), or call from the node's own machine (127.0.0.1), not from a web page",
-            self.token_file.display()
-        )
+        self.check(request).map_err(|why| {
+            ApiError::NotOwner(OwnerRefusal {
+                action: action.to_string(),
+                why,
+                token_file: self.token_file.clone(),
+            })
+        })
     }
 }
 
@@ -113,22 +167,22 @@ fn is_loopback(address: IpAddr) -> bool {
 /// Why a request from this machine is a browser's cross-site request, if it is one: an
 /// `Origin` other than the node's own (from its `Host`), a `Sec-Fetch-Site` other than
 /// `same-origin` or `none`, or a `Host` that is not a loopback name (a rebound DNS name).
-fn cross_site(request: &Request) -> Option<String> {
+fn cross_site(request: &Request) -> Option<CrossSite> {
     let host = request.header("Host");
     if let Some(origin) = request.header("Origin") {
         let own = host.map(|host| format!("http://{host}"));
         if own.is_none_or(|own| !own.eq_ignore_ascii_case(origin)) {
-            return Some(format!(
-                "Origin {origin} is not this node's own origin http://{}",
-                host.unwrap_or("(no Host)")
-            ));
+            return Some(CrossSite::Origin {
+                origin: origin.to_string(),
+                host: host.map(str::to_string),
+            });
         }
     }
     if let Some(site) = request.header("Sec-Fetch-Site")
         && !site.eq_ignore_ascii_case("same-origin")
         && !site.eq_ignore_ascii_case("none")
     {
-        return Some(format!("Sec-Fetch-Site: {site}"));
+        return Some(CrossSite::FetchSite(site.to_string()));
     }
     // A request that names another host reached this machine through a name re-pointed
     // at it (DNS rebinding). Browsers send no `Origin` on a same-origin GET and no
@@ -137,9 +191,7 @@ fn cross_site(request: &Request) -> Option<String> {
     if let Some(host) = host
         && !is_loopback_host(host)
     {
-        return Some(format!(
-            "Host {host} does not name this machine's loopback address; use 127.0.0.1 or localhost"
-        ));
+        return Some(CrossSite::Host(host.to_string()));
     }
     None
 }

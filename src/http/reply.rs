@@ -1,6 +1,7 @@
 //! A route's result and how it becomes an answer: [`ApiError`] (the one place errors
 //! become status codes), `Reply` and the JSON response helpers.
 
+use crate::core::error_from;
 use crate::core::pool::PoolError;
 use crate::http::json::BodyError;
 use crate::http::owner::OwnerRefusal;
@@ -110,23 +111,11 @@ impl fmt::Display for ApiError {
     }
 }
 
-impl From<NodeError> for ApiError {
-    fn from(error: NodeError) -> ApiError {
-        ApiError::Node(error)
-    }
-}
-
-impl From<NetError> for ApiError {
-    fn from(error: NetError) -> ApiError {
-        ApiError::Net(error)
-    }
-}
-
-impl From<BodyError> for ApiError {
-    fn from(error: BodyError) -> ApiError {
-        ApiError::Body(error)
-    }
-}
+error_from!(ApiError {
+    Body(BodyError),
+    Node(NodeError),
+    Net(NetError),
+});
 
 /// A status and the JSON text of the answer (typed answers keep SPEC's field order).
 pub(crate) type Reply = Result<(u16, String), ApiError>;

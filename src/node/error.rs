@@ -5,6 +5,7 @@ use super::peer_table::PeersError;
 use super::transactions::PaymentError;
 use crate::core::block::TxError;
 use crate::core::chain::BlockError;
+use crate::core::error_from;
 use crate::core::pool::PoolError;
 use crate::store::StoreError;
 use crate::wallet::node_wallet::WalletError;
@@ -74,23 +75,15 @@ impl std::error::Error for NodeError {
     }
 }
 
-impl From<PeersError> for NodeError {
-    fn from(error: PeersError) -> NodeError {
-        NodeError::Peers(error)
-    }
-}
-
-impl From<NetError> for NodeError {
-    fn from(error: NetError) -> NodeError {
-        NodeError::Net(error)
-    }
-}
-
-impl From<StoreError> for NodeError {
-    fn from(error: StoreError) -> NodeError {
-        NodeError::Store(error)
-    }
-}
+// What `?` converts; a transaction's, a wallet's and a block's errors are wrapped where
+// they arise, so that each says which step failed.
+error_from!(NodeError {
+    Payment(PaymentError),
+    Pool(PoolError),
+    Store(StoreError),
+    Peers(PeersError),
+    Net(NetError),
+});
 
 /// Why the node could not start from its data directory.
 #[derive(Debug)]
@@ -124,8 +117,4 @@ impl fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-impl From<StoreError> for StartError {
-    fn from(error: StoreError) -> StartError {
-        StartError::Store(error)
-    }
-}
+error_from!(StartError { Store(StoreError) });

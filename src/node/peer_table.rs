@@ -5,6 +5,7 @@
 //! replaced when full. Addresses the owner forgot stay forgotten until the owner registers
 //! them again. Pure bookkeeping: no I/O, no clock; `node::peers` locks and persists it.
 
+use crate::core::error_from;
 use crate::store::StoredPeers;
 use crate::wire::address::{AddressError, PeerUrl, normalize_peer};
 use std::collections::{BTreeMap, HashMap};
@@ -109,11 +110,7 @@ impl fmt::Display for PeersError {
 
 impl std::error::Error for PeersError {}
 
-impl From<LearnRefused> for PeersError {
-    fn from(refused: LearnRefused) -> PeersError {
-        PeersError::Learn(refused)
-    }
-}
+error_from!(PeersError { Learn(LearnRefused) });
 
 /// What adding a learned peer did.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 use super::{Node, NodeError, State, now_ms};
 use crate::core::block::Transaction;
 use crate::core::hash::TxId;
-use crate::core::pool::{Checks, PoolError};
+use crate::core::pool::Checks;
 use crate::core::signed::Signature;
 use crate::wire::address::PeerUrl;
 use crate::wire::protocol::NewTransaction;
@@ -227,17 +227,5 @@ impl Node {
         ticket.wait()?;
         debug!("pooled transaction {}", tx.id);
         Ok((tx, index))
-    }
-}
-
-impl From<PoolError> for NodeError {
-    fn from(error: PoolError) -> NodeError {
-        NodeError::Pool(error)
-    }
-}
-
-impl From<PaymentError> for NodeError {
-    fn from(error: PaymentError) -> NodeError {
-        NodeError::Payment(error)
     }
 }

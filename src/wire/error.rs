@@ -2,6 +2,7 @@
 //! an announcement, a registration, a fetch. Below `node` so that `node::NodeError` can
 //! carry it; `net` builds it; only `http::reply` turns it into a status code.
 
+use crate::core::error_from;
 use crate::core::hash::{BlockHash, TxId};
 use crate::wire::address::{AddressError, PeerUrl};
 use crate::wire::client::PeerError;
@@ -160,20 +161,8 @@ impl std::error::Error for NetError {
     }
 }
 
-impl From<PeerError> for NetError {
-    fn from(error: PeerError) -> NetError {
-        NetError::Call(error)
-    }
-}
-
-impl From<AddressError> for NetError {
-    fn from(error: AddressError) -> NetError {
-        NetError::Address(error)
-    }
-}
-
-impl From<AnnouncementError> for NetError {
-    fn from(error: AnnouncementError) -> NetError {
-        NetError::Announcement(error)
-    }
-}
+error_from!(NetError {
+    Call(PeerError),
+    Address(AddressError),
+    Announcement(AnnouncementError),
+});

@@ -18,7 +18,7 @@
 //! | [`core::pow`] | difficulty test; the midstate, multi-threaded nonce search |
 //! | [`core::ledger`] | balances and ids at the tip; `Changes` layered on top for what-if checks |
 //! | [`core::chain`] | validity rules, append, locator, fork point, branch check and switch |
-//! | [`core::pool`] | pending transactions, admitted in arrival order |
+//! | [`core::pool`] | pending transactions, admitted in arrival order; `Checks`: what admission still checks by origin |
 //! | [`core::signed`] | key addresses, the `signature` field, the message a key signs |
 //! | [`core::signature_rule`] | a transaction's leaf hash, its leaf, and whether its signature verifies |
 //! | [`crypto`] | LMS / LM-OTS signatures (RFC 8554) on SHA-256: verify, generate, sign; **no I/O** |
@@ -28,7 +28,8 @@
 //! | [`store::owner_token`] | `owner.token` (0600): made once, kept; compared in constant time |
 //! | [`net`] | talking to other nodes |
 //! | [`wire`] | what crosses between nodes, below `node` and `net` |
-//! | [`wire::address`] | peer addresses normalised to `http://host:port` |
+//! | [`wire::address`] | `PeerUrl` (a peer address normalised to `http://host:port`) and `NodeId`: never mixed with each other or a plain string |
+//! | [`wire::error`] | `NetError`: addresses, announcements, registrations and fetches refused or failed |
 //! | [`wire::client`] | HTTP calls to other nodes with time limits and size caps |
 //! | [`wire::protocol`] | the messages, one serde type each, read and written by both sides: `/inv`, announcements, `/chain` pages, compact blocks, `/getdata`, payments, peer lists |
 //! | [`wire::fields`] | a request message's fields read one by one, with refusals that say what to send |
@@ -47,14 +48,14 @@
 //! | [`net::self_name`] | how this node names itself to each peer (§6c): `--advertise`, or the address that peer sees; where other machines reach it |
 //! | [`net::flight`] | single-flight runs and bounded parallel peer calls |
 //! | [`node`] | the `Node` handle: the mutex, start-up, the listener; the locking rule |
-//! | `node::error` | `NodeError` and `StartError`: why an operation or the start failed |
+//! | `node::error` | `NodeError` (wrapping the payment, transaction, pool, wallet, store, peer-list and net errors) and `StartError` |
 //! | `node::transactions` | a client's payment and a whole transaction admitted to the pool; `PaymentError` |
 //! | `node::ingest` | group commit: admitted transactions written in batches, one fsync each, off the mutex |
 //! | `node::mining` | `/mine`: a block from the pool, the nonce search off the mutex |
 //! | `node::owner_wallet` | the node's own key: the coinbase payee, `GET /wallet`, rotation, signing |
 //! | `node::reads` | read-only views of chain and pool: `/chain`, `/pool`, `/balances`, `/inv` |
 //! | `node::peers` | registering and forgetting peers, all or nothing; learned peers; expiry |
-//! | [`node::peer_table`] | the peer list with kinds (§6c): owner's and learned peers, per-source limits, the forgotten |
+//! | [`node::peer_table`] | the peer list with kinds (§6c): owner's and learned peers, per-source limits, the forgotten; `PeersError` |
 //! | `node::adopt` | replacing the chain: a peer's longer branch, or the restart to genesis |
 //! | `node::orphans` | what a chain switch logs: the switch, and each of this node's blocks it cut away |
 //! | `node::stamps` | fresh timestamps for identical payments in constant time |
@@ -68,7 +69,7 @@
 //! | [`http::routes::table`] | the route table: path, method, who may call it, the answering function; `Allow`, `HEAD`, `OPTIONS` |
 //! | [`http::owner`] | who may command the node (§5a): the owner token, or loopback and not cross-site |
 //! | [`http::brief`] | `?brief=1`: signatures written short for a person at a terminal (a way of serialising) |
-//! | [`http::reply`] | `ApiError` (the one place errors become status codes) and `Reply` |
+//! | [`http::reply`] | `ApiError` (the one place errors become status codes: the node's, the wire's, the body's, the owner's) and `Reply` |
 //! | [`http::json`] | request bodies read as their message type (`from_slice::<T>`), duplicate keys refused |
 //! | [`http::server`] | start-up: bind, open the data directory, serve |
 //! | [`http::page`] | the explorer page (`src/http/page/`: HTML, CSS, JS) embedded and served at `/` |

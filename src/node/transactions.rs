@@ -26,7 +26,7 @@ pub enum Source<'a> {
 }
 
 /// Why a client's payment request cannot become a transaction (the pool's own refusals
-/// are [`PoolError`]s).
+/// are [`PoolError`](crate::core::pool::PoolError)s).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PaymentError {
     /// An `id` came without its `timestamp`, so it cannot be checked.

@@ -86,6 +86,39 @@ pub(super) enum Draft {
     },
 }
 
+impl Draft {
+    /// A client's payment taken as sent: stamped by the node when it carries no
+    /// timestamp; else whole, its id computed here and compared with a claimed one.
+    fn as_sent(request: NewTransaction) -> Result<Draft, PaymentError> {
+        let NewTransaction {
+            id: claimed,
+            sender,
+            recipient,
+            amount,
+            timestamp,
+            signature,
+        } = request;
+        let sender = sender.unwrap_or_default();
+        let Some(timestamp) = timestamp else {
+            return Ok(Draft::Unstamped {
+                sender,
+                recipient,
+                amount,
+                signature,
+            });
+        };
+        let mut tx = Transaction::new(&sender, &recipient, amount, timestamp);
+        if let Some(claimed) = claimed
+            && claimed != tx.id
+        {
+            let computed = tx.id;
+            return Err(PaymentError::WrongId { claimed, computed });
+        }
+        tx.signature = signature;
+        Ok(Draft::Whole(tx, Checks::IdComputed))
+    }
+}
+
 impl Node {
     /// `POST /transactions/new`: a client's payment. The node's wallet signs it when it
     /// names no sender (or the wallet's own) and carries no signature — after
@@ -105,34 +138,7 @@ impl Node {
             let tx = self.sign_payment(signing, request)?;
             return Ok(self.admit_and_tell(Draft::Whole(tx, Checks::SignedHere), Source::Client)?);
         }
-        let NewTransaction {
-            id: claimed,
-            sender,
-            recipient,
-            amount,
-            timestamp,
-            signature,
-        } = request;
-        let sender = sender.unwrap_or_default();
-        let draft = match timestamp {
-            None => Draft::Unstamped {
-                sender,
-                recipient,
-                amount,
-                signature,
-            },
-            Some(timestamp) => {
-                let mut tx = Transaction::new(&sender, &recipient, amount, timestamp);
-                if let Some(claimed) = claimed
-                    && claimed != tx.id
-                {
-                    let computed = tx.id;
-                    return Err(NodeError::from(PaymentError::WrongId { claimed, computed }).into());
-                }
-                tx.signature = signature;
-                Draft::Whole(tx, Checks::IdComputed)
-            }
-        };
+        let draft = Draft::as_sent(request).map_err(NodeError::from)?;
         Ok(self.admit_and_tell(draft, Source::Client)?)
     }
 

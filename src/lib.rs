@@ -15,6 +15,7 @@
 //! | [`core`] | the pure core, **no I/O** |
 //! | [`core::hash`] | `BlockHash`, `TxId`, `MerkleRoot` newtypes; hex; SHA-256 |
 //! | [`core::block`] | `Transaction`, `Header`, `Block`: canonical bytes, ids, merkle root, genesis |
+//! | [`core::header_json`] | reading a block's (or compact block's) JSON: the header's fields by `Header`'s own serde, the rest as they come, nothing buffered |
 //! | [`core::pow`] | difficulty test; the midstate, multi-threaded nonce search |
 //! | [`core::ledger`] | balances and ids at the tip; `Changes` layered on top for what-if checks |
 //! | [`core::chain`] | validity rules, append, locator, fork point, branch check and switch |

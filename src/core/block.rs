@@ -244,9 +244,8 @@ impl Header {
 }
 
 /// A block as it travels in JSON and is stored on disk: its header's fields, the hash and
-/// the transactions (SPEC §3 field order).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// the transactions (SPEC §3 field order; read by `core::header_json`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Block {
     /// What the hash commits to; its fields are the block's first JSON fields. Timestamps
     /// strictly increase along a chain; `difficulty` equals the network's.

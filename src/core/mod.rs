@@ -6,6 +6,7 @@
 pub mod block;
 pub mod chain;
 pub mod hash;
+pub mod header_json;
 pub mod ledger;
 pub mod pool;
 pub mod pow;

@@ -6,11 +6,14 @@
 
 use crate::core::block::{Block, Header, Transaction};
 use crate::core::hash::{BlockHash, TxId};
+use crate::core::header_json::{OwnFields, once, read_with_header, required};
 use crate::core::signed::Signature;
 use crate::wire::address::NodeId;
 use crate::wire::fields::{self, Object};
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::fmt;
 
 /// Where a `/chain` page or a `/getdata` answer stops (SPEC §6b): after the item that
 /// takes its JSON past 16 MiB. A page shorter than asked for is honest only past this.
@@ -82,8 +85,7 @@ pub type CompactPage = ChainPage<Vec<CompactBlock>>;
 /// A block as `GET /chain?compact=1` sends it (SPEC §6b, after BIP 152): the header
 /// fields, every transaction id in block order and the whole coinbase, in place of the
 /// transactions, which the receiver mostly holds already in its pool.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CompactBlock {
     /// The block's header, its fields first as in a whole block.
     #[serde(flatten)]
@@ -122,6 +124,54 @@ impl CompactBlock {
             hash: self.hash,
             transactions,
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for CompactBlock {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<CompactBlock, D::Error> {
+        deserializer.deserialize_map(CompactVisitor)
+    }
+}
+
+/// A compact block's own fields, read as they come (`core::header_json`).
+#[derive(Default)]
+struct CompactOwn {
+    hash: Option<BlockHash>,
+    transaction_ids: Option<Vec<TxId>>,
+    coinbase: Option<Option<Transaction>>,
+}
+
+impl<'de> OwnFields<'de> for CompactOwn {
+    fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        match key {
+            "hash" => once(&mut self.hash, "hash", map)?,
+            "transaction_ids" => once(&mut self.transaction_ids, "transaction_ids", map)?,
+            "coinbase" => once(&mut self.coinbase, "coinbase", map)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// Reads a compact block's fields in any order; the coinbase may be left out (genesis).
+struct CompactVisitor;
+
+impl<'de> Visitor<'de> for CompactVisitor {
+    type Value = CompactBlock;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a compact block")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CompactBlock, A::Error> {
+        let mut own = CompactOwn::default();
+        let header = read_with_header(map, &mut own)?;
+        Ok(CompactBlock {
+            header,
+            hash: required(own.hash, "hash")?,
+            transaction_ids: required(own.transaction_ids, "transaction_ids")?,
+            coinbase: own.coinbase.flatten(),
+        })
     }
 }
 
@@ -375,6 +425,32 @@ mod tests {
         assert_eq!(again, request);
         let minimal = payment(json!({"recipient": "bob", "amount": 2, "timestamp": null}));
         assert_eq!(minimal.unwrap().sender, None, "left out: the wallet pays");
+    }
+
+    #[test]
+    fn a_compact_block_reads_what_it_writes_and_refuses_unknown_fields() {
+        let mut block = crate::core::block::genesis(8);
+        block.transactions = vec![Transaction::coinbase("miner", 50, 1)];
+        let compact = CompactBlock::of(&block);
+        let text = serde_json::to_string(&compact).unwrap();
+        assert!(
+            text.starts_with(r#"{"index":1,"timestamp":0,"previous_hash":"#),
+            "{text}"
+        );
+        assert_eq!(
+            serde_json::from_str::<CompactBlock>(&text).unwrap(),
+            compact
+        );
+        let mut value = serde_json::to_value(&compact).unwrap();
+        value.as_object_mut().unwrap().remove("coinbase");
+        let genesis_like = serde_json::from_value::<CompactBlock>(value.clone()).unwrap();
+        assert_eq!(genesis_like.coinbase, None, "no coinbase: none (genesis)");
+        value["extra"] = 1.into();
+        let error = serde_json::from_value::<CompactBlock>(value).unwrap_err();
+        assert!(
+            error.to_string().starts_with("unknown field `extra`"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::net::relay;
 use crate::net::self_name::reachable_urls;
 use crate::node::{Identity, Node};
 use crate::store::owner_token;
-use crate::wire::address::{is_own_address, normalize_peer, own_url};
+use crate::wire::address::{PeerUrl, is_own_address, normalize_peer, own_url};
 use crate::wire::client::PeerClient;
 use log::{info, warn};
 use std::error::Error;
@@ -128,7 +128,7 @@ pub fn run(config: Config) -> Result<(), RunError> {
 
 /// Opens the data directory of the node that will listen on `port`, and registers the
 /// `--peer`s with it.
-fn open_node(config: &Config, port: u16, peers: &[String]) -> Result<Node, RunError> {
+fn open_node(config: &Config, port: u16, peers: &[PeerUrl]) -> Result<Node, RunError> {
     let url = own_url(&config.host, port);
     for peer in peers {
         if is_own_address(peer, &config.host, port) {

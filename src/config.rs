@@ -221,7 +221,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, Fl
             "--advertise" => {
                 let url = crate::wire::address::normalize_peer(&flags.value(&flag)?)
                     .map_err(|error| FlagError(format!("--advertise: {error}")))?;
-                config.advertise = Some(url);
+                config.advertise = Some(url.to_string());
             }
             "--max-body-buffer-mb" => {
                 config.max_body_buffer_mb = flags.number(&flag, 1, 65_536)? as usize

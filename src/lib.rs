@@ -15,12 +15,13 @@
 //! | [`core`] | the pure core, **no I/O** |
 //! | [`core::hash`] | `BlockHash`, `TxId`, `MerkleRoot` newtypes; hex; SHA-256 |
 //! | [`core::block`] | `Transaction`, `Header`, `Block`: canonical bytes, ids, merkle root, genesis |
+//! | [`core::header_json`] | reading a block's (or compact block's) JSON: the header's fields by `Header`'s own serde, the rest as they come, nothing buffered |
 //! | [`core::pow`] | difficulty test; the midstate, multi-threaded nonce search |
 //! | [`core::ledger`] | balances and ids at the tip; `Changes` layered on top for what-if checks |
 //! | [`core::chain`] | validity rules, append, locator, fork point, branch check and switch |
 //! | [`core::index`] | the transaction and address indexes the chain keeps (SPEC §5b): look-ups without a scan |
 //! | [`core::merkle`] | merkle branches: built for a proof, checked against a header's root |
-//! | [`core::pool`] | pending transactions, admitted in arrival order |
+//! | [`core::pool`] | pending transactions, admitted in arrival order; `Checks`: what admission still checks by origin |
 //! | [`core::signed`] | key addresses, the `signature` field, the message a key signs |
 //! | [`core::signature_rule`] | a transaction's leaf hash, its leaf, and whether its signature verifies |
 //! | [`crypto`] | LMS / LM-OTS signatures (RFC 8554) on SHA-256: verify, generate, sign; **no I/O** |
@@ -31,9 +32,11 @@
 //! | [`store::owner_token`] | `owner.token` (0600): made once, kept; compared in constant time |
 //! | [`net`] | talking to other nodes |
 //! | [`wire`] | what crosses between nodes, below `node` and `net` |
-//! | [`wire::address`] | peer addresses normalised to `http://host:port` |
+//! | [`wire::address`] | `PeerUrl` (a peer address normalised to `http://host:port`) and `NodeId`: never mixed with each other or a plain string |
+//! | [`wire::error`] | `NetError`: addresses, announcements, registrations and fetches refused or failed |
 //! | [`wire::client`] | HTTP calls to other nodes with time limits and size caps |
-//! | [`wire::protocol`] | the wire types: `/inv`, `/chain` pages, compact blocks, `/getdata` |
+//! | [`wire::protocol`] | the messages, one serde type each, read and written by both sides: `/inv`, announcements, `/chain` pages, compact blocks, `/getdata`, payments, peer lists |
+//! | [`wire::fields`] | a request message's fields read one by one, with refusals that say what to send |
 //! | [`wire::lookup`] | the answers of SPEC §5b: a payment's status and proof, headers, history |
 //! | [`net::sync`] | `/nodes/resolve` and `/getblocks`: locator, inv, paged fetch, adopt |
 //! | [`net::fetch`] | a peer's blocks after the fork, page by page (appended a page at a time when they extend ours) |
@@ -50,15 +53,15 @@
 //! | [`net::self_name`] | how this node names itself to each peer (§6c): `--advertise`, or the address that peer sees; where other machines reach it |
 //! | [`net::flight`] | single-flight runs and bounded parallel peer calls |
 //! | [`node`] | the `Node` handle: the mutex, start-up, the listener; the locking rule |
-//! | `node::error` | `NodeError` and `StartError`: why an operation or the start failed |
-//! | `node::transactions` | `NewTransaction` and admitting a transaction to the pool |
+//! | `node::error` | `NodeError` (wrapping the payment, transaction, pool, wallet, store, peer-list and net errors) and `StartError` |
+//! | `node::transactions` | a client's payment and a whole transaction admitted to the pool; `PaymentError` |
 //! | `node::ingest` | group commit: admitted transactions written in batches, one fsync each, off the mutex |
 //! | `node::mining` | `/mine`: a block from the pool, the nonce search off the mutex, committed through `commit` |
 //! | `node::owner_wallet` | the node's own key: the coinbase payee, `GET /wallet`, rotation, signing |
 //! | `node::lookups` | SPEC §5b: a payment's status and proof, headers, an address's history |
 //! | `node::reads` | read-only views of chain and pool: `/chain`, `/pool`, `/balances`, `/inv` |
 //! | `node::peers` | registering and forgetting peers, all or nothing; learned peers; expiry |
-//! | [`node::peer_table`] | the peer list with kinds (§6c): owner's and learned peers, per-source limits, the forgotten |
+//! | [`node::peer_table`] | the peer list with kinds (§6c): owner's and learned peers, per-source limits, the forgotten; `PeersError` |
 //! | `node::commit` | the one way the chain changes: lock, flush, check, write and apply (undone if the disk refuses), rebuild the pool, notify |
 //! | `node::adopt` | replacing the chain: a peer's longer branch, or the restart to genesis (through `commit`) |
 //! | `node::orphans` | what a chain switch logs: the switch, and each of this node's blocks it cut away |
@@ -69,14 +72,14 @@
 //! | `http::guard::admission` | who gets a connection (§6c): the cap, a quarter of it per client address, 64 more for loopback |
 //! | `http::guard::budget` | what request bodies being read hold in all (`--max-body-buffer-mb`, §6c); 503 past it |
 //! | [`http::routes`] | routes, one file per resource: parse requests, call `Node`, answer JSON |
-//! | `http::routes::capped` | JSON lists that stop after 16 MiB (`/chain` pages, `/getdata`) |
+//! | `http::routes::capped` | lists that stop after 16 MiB of the answer (`/chain` pages, `/getdata`), serialised once |
 //! | `http::routes::payment`, `headers`, `history` | the look-ups of SPEC §5b |
 //! | [`http::routes::table`] | the route table: path, method, who may call it, the answering function; `Allow`, `HEAD`, `OPTIONS` |
 //! | [`http::owner`] | who may command the node (§5a): the owner token, or loopback and not cross-site |
-//! | [`http::brief`] | `?brief=1`: long signatures and key addresses shortened for a person at a terminal |
+//! | [`http::brief`] | `?brief=1`: signatures and key addresses written short for a person at a terminal (a way of serialising) |
 //! | [`http::payment_log`] | an admitted payment's log line; past a few a second, one summary line a second |
-//! | [`http::reply`] | `ApiError` (the one place errors become status codes) and `Reply` |
-//! | [`http::json`] | request bodies as JSON with duplicate keys refused |
+//! | [`http::reply`] | `ApiError` (the one place errors become status codes: the node's, the wire's, the body's, the owner's) and `Reply` |
+//! | [`http::json`] | request bodies read as their message type (`from_slice::<T>`), duplicate keys refused |
 //! | [`http::page`] | the explorer page (`src/http/page/`: HTML, CSS, JS) embedded and served at `/` |
 //! | [`wallet`] | who may spend: key material from `/dev/urandom` |
 //! | [`wallet::node_wallet`] | the node's own key: signs when `sender` is left out, rotates |

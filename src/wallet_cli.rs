@@ -8,7 +8,8 @@
 //! this key use (`last_leaf`), which is what a stale copy of a key file would do.
 
 use crate::core::block::{MAX_AMOUNT, Transaction, check_address, genesis};
-use crate::core::hash::{BlockHash, to_hex};
+use crate::core::hash::BlockHash;
+use crate::core::signed::{Signature, signing_message};
 use crate::crypto::{LmsType, PrivateKey, PublicKey};
 use crate::node::now_ms;
 use crate::store::keyfile::{self, KeyRecord};
@@ -16,7 +17,6 @@ use crate::wallet::keys;
 use crate::wire::address::normalize_peer;
 use crate::wire::client::PeerClient;
 use crate::wire::protocol::InvAnswer;
-use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -112,23 +112,6 @@ pub fn run(args: Vec<String>) -> Result<String, WalletError> {
             "unknown wallet command {other:?}; use new, address, sign or send"
         ))),
     }
-}
-
-/// A signed transaction in SPEC §3's field order, as `POST /transactions/new` takes it.
-#[derive(Clone, Debug, Serialize)]
-pub struct SignedTransaction {
-    /// SHA-256 of the transaction's fields (SPEC §3).
-    pub id: String,
-    /// The key address that signed.
-    pub sender: String,
-    /// Who receives the coins.
-    pub recipient: String,
-    /// How many coins.
-    pub amount: u64,
-    /// Milliseconds since the Unix epoch.
-    pub timestamp: u64,
-    /// Hex of the LMS signature over `genesis hash ‖ id`.
-    pub signature: String,
 }
 
 /// The parsed command line of one wallet command.
@@ -229,7 +212,7 @@ fn load_key(path: &Path) -> Result<(PrivateKey, KeyRecord), WalletError> {
 }
 
 /// `wallet sign`: checks, moves the key file's next leaf durably, then signs.
-fn sign(flags: &Flags) -> Result<SignedTransaction, WalletError> {
+fn sign(flags: &Flags) -> Result<Transaction, WalletError> {
     let path = flags.key()?;
     let to = Flags::required(&flags.to, "--to")?;
     let amount = Flags::required(&flags.amount, "--amount")?;
@@ -279,24 +262,15 @@ fn sign(flags: &Flags) -> Result<SignedTransaction, WalletError> {
         )));
     }
     let timestamp = flags.timestamp.unwrap_or_else(now_ms);
-    let id = Transaction::compute_id(&record.address, &to, amount, timestamp);
-    let mut message = Vec::with_capacity(64);
-    message.extend_from_slice(genesis_hash.as_bytes());
-    message.extend_from_slice(id.as_bytes());
+    let mut tx = Transaction::new(&record.address, &to, amount, timestamp);
     // The next leaf is on disk before the signature exists outside this function.
     record.next_leaf = q + 1;
     keyfile::save(&path, &record).map_err(|error| WalletError::Failed(error.to_string()))?;
     let signature = key
-        .sign(q, &message)
+        .sign(q, &signing_message(&genesis_hash, &tx.id))
         .map_err(|error| WalletError::Failed(error.to_string()))?;
-    Ok(SignedTransaction {
-        id: id.to_hex(),
-        sender: record.address,
-        recipient: to,
-        amount,
-        timestamp,
-        signature: to_hex(&signature),
-    })
+    tx.signature = Some(Signature(signature));
+    Ok(tx)
 }
 
 /// `wallet send`: signs, posts to the node, returns the node's answer; a refusal fails.
@@ -329,7 +303,9 @@ fn send(flags: &Flags) -> Result<String, WalletError> {
 
 /// A node's address as the wallet calls it (`127.0.0.1:5000` → `http://127.0.0.1:5000`).
 fn node_url(input: &str) -> Result<String, WalletError> {
-    normalize_peer(input).map_err(|error| WalletError::Usage(format!("--node: {error}")))
+    normalize_peer(input)
+        .map(|url| url.to_string())
+        .map_err(|error| WalletError::Usage(format!("--node: {error}")))
 }
 
 /// The node's genesis hash, from its `/inv`.
@@ -384,13 +360,13 @@ mod tests {
                 .expect("parses"),
             )
             .expect("signs");
-            let signature = from_hex(&signed.signature).expect("hex");
+            let signature = signed.signature.expect("signed").0;
             assert_eq!(
                 crate::crypto::signature_leaf(&signature),
                 Some(expected_leaf)
             );
             let mut message = genesis(8).hash.as_bytes().to_vec();
-            message.extend_from_slice(from_hex(&signed.id).expect("hex").as_slice());
+            message.extend_from_slice(signed.id.as_bytes());
             public.verify(&message, &signature).expect("verifies");
             assert_eq!(
                 keyfile::load(&key).expect("loads").next_leaf,

@@ -1840,3 +1840,39 @@ fn chain_answers_promptly_while_a_hard_mine_is_searching() {
         "a 60-bit block is not found in a second and a half"
     );
 }
+
+/// `?brief=1` writes each signature as one short line in every answer that carries one
+/// (`/transactions/new`, `/pool`, `/chain` and its pages, `/mine`), and nothing else changes;
+/// without it the signature is whole.
+#[test]
+fn brief_answers_shorten_signatures_and_nothing_else() {
+    let node = TestNode::start(&[]);
+    node.mine();
+    let paid = node.pay_from_wallet("bob", 1);
+    let whole = paid["signature"].as_str().unwrap().to_string();
+    assert!(whole.len() > 1000, "{paid}");
+    let (status, pool) = node.get("/pool?brief=1");
+    assert_eq!(status, 200, "{pool}");
+    let short = pool["pool"][0]["signature"].as_str().unwrap();
+    assert!(
+        short.starts_with(&whole[..16]) && short.contains("leaf 0,"),
+        "{short}"
+    );
+    let (_, plain) = node.get("/pool");
+    assert_eq!(plain["pool"][0]["signature"], whole.as_str());
+    let mut briefly = plain.clone();
+    briefly["pool"][0]["signature"] = short.into();
+    assert_eq!(pool, briefly, "only the signature differs");
+    let (_, mined) = node.call("POST", "/mine?brief=1", None);
+    assert!(mined.to_string().contains("(leaf 0, "), "{mined}");
+    for path in ["/chain?brief=1", "/chain?from=2&brief=1"] {
+        let (_, page) = node.get(path);
+        assert!(page.to_string().contains("(leaf 0, "), "{path}: {page}");
+    }
+    let stored = node.chain();
+    assert_eq!(
+        stored[2]["transactions"][1]["signature"],
+        whole.as_str(),
+        "the block was stored whole although /mine was asked briefly"
+    );
+}

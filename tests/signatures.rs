@@ -116,7 +116,7 @@ fn chain_spending(key: &PrivateKey, payments: Vec<Transaction>) -> Vec<Block> {
     let paid = child_block(
         forge.tip(),
         timestamp,
-        forge.tip().difficulty,
+        forge.tip().header.difficulty,
         vec![Transaction::coinbase(
             &key_address(&key.public_key()),
             REWARD,
@@ -176,16 +176,16 @@ fn forged_signatures_inside_a_peers_chain_are_refused() {
     // A merkle root over ids instead of leaf hashes.
     let mut blocks = chain_spending(&key, vec![valid]);
     let ids: Vec<_> = blocks[2].transactions.iter().map(|tx| tx.id).collect();
-    blocks[2].merkle_root = minichain::core::block::merkle_root(&ids);
+    blocks[2].header.merkle_root = minichain::core::block::merkle_root(&ids);
     crate::sync_util::reseal(&mut blocks[2]);
     let fourth = child_block(
         &blocks[2],
-        blocks[2].timestamp + 1,
-        blocks[2].difficulty,
+        blocks[2].header.timestamp + 1,
+        blocks[2].header.difficulty,
         vec![Transaction::coinbase(
             "forger",
             REWARD,
-            blocks[2].timestamp + 1,
+            blocks[2].header.timestamp + 1,
         )],
     );
     blocks[3] = fourth;

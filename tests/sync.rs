@@ -414,7 +414,7 @@ fn refuses_a_longer_chain_with_a_wrong_merkle_root() {
     let payment = Transaction::new(FORGER, "mallory", 10, now_ms());
     let mut bad = forge.next_honest(vec![payment]);
     // The root commits to the coinbase alone: a payment slipped in after sealing.
-    bad.merkle_root = minichain::core::block::merkle_root_of(&bad.transactions[..1]);
+    bad.header.merkle_root = minichain::core::block::merkle_root_of(&bad.transactions[..1]);
     reseal(&mut bad);
     forge.push(bad).honest_blocks(2);
     assert_forged_chain_refused(&victim, forge.build(), 3, &["merkle"]);
@@ -454,7 +454,7 @@ fn refuses_a_longer_chain_with_a_second_coinbase() {
     let timestamp = forge.next_timestamp();
     let extra = Transaction::coinbase("thief", REWARD, timestamp);
     let bad = forge.next_honest(vec![extra]);
-    assert_eq!(bad.timestamp, timestamp);
+    assert_eq!(bad.header.timestamp, timestamp);
     forge.push(bad).honest_blocks(2);
     assert_forged_chain_refused(&victim, forge.build(), 3, &["coinbase"]);
 }
@@ -465,8 +465,8 @@ fn refuses_a_longer_chain_whose_coinbase_pays_more_than_the_reward() {
     let mut forge = Forge::on(blocks_of(&victim));
     forge.honest_blocks(1);
     let mut bad = forge.next_honest(Vec::new());
-    bad.transactions[0] = Transaction::coinbase(FORGER, REWARD + 1, bad.timestamp);
-    bad.merkle_root = minichain::core::block::merkle_root_of(&bad.transactions);
+    bad.transactions[0] = Transaction::coinbase(FORGER, REWARD + 1, bad.header.timestamp);
+    bad.header.merkle_root = minichain::core::block::merkle_root_of(&bad.transactions);
     reseal(&mut bad);
     forge.push(bad).honest_blocks(1);
     assert_forged_chain_refused(&victim, forge.build(), 5, &["reward"]);
@@ -479,7 +479,7 @@ fn refuses_a_longer_chain_with_a_block_of_another_difficulty() {
     forge.honest_blocks(2);
     let mut bad = forge.next_honest(Vec::new());
     // Sealed at 9 bits, so it also has the 8 the network needs: only the field is wrong.
-    bad.difficulty = DIFFICULTY + 1;
+    bad.header.difficulty = DIFFICULTY + 1;
     reseal(&mut bad);
     forge.push(bad).honest_blocks(1);
     assert_forged_chain_refused(&victim, forge.build(), 4, &["difficulty"]);
@@ -527,7 +527,7 @@ fn refuses_a_longer_chain_whose_timestamp_goes_backwards() {
     let victim = victim_with_two_blocks();
     let mut forge = Forge::from_genesis();
     forge.honest_blocks(3);
-    let parent_time = forge.tip().timestamp;
+    let parent_time = forge.tip().header.timestamp;
     let timestamp = parent_time - 1;
     let coinbase = Transaction::coinbase(FORGER, REWARD, timestamp);
     let bad = child_block(forge.tip(), timestamp, DIFFICULTY, vec![coinbase]);

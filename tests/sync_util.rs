@@ -185,14 +185,14 @@ pub fn inv_answer(blocks: &[Block], request: &PeerRequest, node_id: &str) -> Val
             blocks
                 .iter()
                 .find(|block| block.hash.to_hex() == *wanted)
-                .map(|block| block.index)
+                .map(|block| block.header.index)
         })
         .unwrap_or(0);
     let limit = request.number("limit", 500).min(2000) as usize;
     let from = if fork_index == 0 { 1 } else { fork_index + 1 };
     let values: Vec<Value> = blocks
         .iter()
-        .filter(|block| block.index >= from)
+        .filter(|block| block.header.index >= from)
         .take(limit)
         .map(|block| json!({"type": "block", "value": block.hash}))
         .collect();
@@ -219,7 +219,7 @@ pub fn chain_page<'a>(blocks: &'a [Block], request: &PeerRequest) -> Vec<&'a Blo
     let limit = request.number("limit", 500).min(500) as usize;
     blocks
         .iter()
-        .filter(|block| block.index >= from)
+        .filter(|block| block.header.index >= from)
         .take(limit)
         .collect()
 }
@@ -410,7 +410,7 @@ impl Forge {
 
     /// The next block's timestamp: one millisecond after the tip, not before the start.
     pub fn next_timestamp(&self) -> u64 {
-        (self.tip().timestamp + 1).max(self.clock_start)
+        (self.tip().header.timestamp + 1).max(self.clock_start)
     }
 
     /// A valid child of the tip (not pushed): coinbase to [`FORGER`], then `payments`.
@@ -455,7 +455,7 @@ pub fn child_block(
     transactions: Vec<Transaction>,
 ) -> Block {
     let header = Header {
-        index: parent.index + 1,
+        index: parent.header.index + 1,
         timestamp,
         previous_hash: parent.hash,
         merkle_root: merkle_root_of(&transactions),
@@ -470,22 +470,22 @@ pub fn child_block(
 /// Mines the block's header as it stands (at its own difficulty) and sets `proof` and
 /// `hash` to match: everything else in the block is left as the test made it.
 pub fn reseal(block: &mut Block) {
-    let found = search(&block.header(), 1, &AtomicBool::new(false))
+    let found = search(&block.header, 1, &AtomicBool::new(false))
         .expect("a search that is never cancelled finds a proof");
-    block.proof = found.proof;
+    block.header.proof = found.proof;
     block.hash = found.hash;
 }
 
 /// Sets a proof whose hash misses the difficulty, and the `hash` field to that true hash.
 pub fn break_proof_of_work(block: &mut Block) {
-    let mut header = block.header();
+    let mut header = block.header;
     header.proof = (0..)
         .find(|&proof| {
             header.proof = proof;
             !meets_difficulty(&header.block_hash(), header.difficulty)
         })
         .expect("most proofs miss the difficulty");
-    block.proof = header.proof;
+    block.header.proof = header.proof;
     block.hash = header.block_hash();
 }
 
@@ -516,11 +516,11 @@ pub fn assert_only_block_is_bad(blocks: &[Block], bad_index: u64) -> String {
     );
     for block in &blocks[1..] {
         let result = chain.append(block.clone(), now_ms());
-        if block.index < bad_index {
+        if block.header.index < bad_index {
             result.unwrap_or_else(|error| {
                 panic!(
                     "forgery: block {} was meant to be valid: {error}",
-                    block.index
+                    block.header.index
                 )
             });
         } else {

@@ -133,23 +133,7 @@ impl Transaction {
     /// Checks the rules a transaction obeys wherever it appears: addresses, amount, id.
     /// `as_coinbase` allows (and requires) the sender `"0"`.
     pub fn check(&self, as_coinbase: bool) -> Result<(), TxError> {
-        if as_coinbase {
-            check_address("recipient", &self.recipient)?;
-        } else {
-            check_address("sender", &self.sender)?;
-            check_address("recipient", &self.recipient)?;
-            if self.sender == COINBASE_SENDER {
-                return Err(TxError::CoinbaseSender);
-            }
-        }
-        if self.sender == self.recipient {
-            return Err(TxError::SelfTransfer);
-        }
-        if self.amount == 0 || self.amount > MAX_AMOUNT {
-            return Err(TxError::AmountOutOfRange {
-                amount: self.amount,
-            });
-        }
+        self.check_fields(as_coinbase)?;
         let computed = Self::compute_id(&self.sender, &self.recipient, self.amount, self.timestamp);
         if computed != self.id {
             return Err(TxError::WrongId {
@@ -159,6 +143,42 @@ impl Transaction {
         }
         Ok(())
     }
+
+    /// [`Transaction::check`] without the id: for a transaction whose id was computed
+    /// from its fields here, not received.
+    pub fn check_fields(&self, as_coinbase: bool) -> Result<(), TxError> {
+        if as_coinbase {
+            check_address("recipient", &self.recipient)?;
+        } else {
+            check_payment(&self.sender, &self.recipient, self.amount)?;
+        }
+        if self.sender == self.recipient {
+            return Err(TxError::SelfTransfer);
+        }
+        check_amount(self.amount)
+    }
+}
+
+/// Checks a payment's fields before it exists (a wallet refuses before it signs):
+/// addresses, sender not `"0"`, sender and recipient apart, amount in range.
+pub fn check_payment(sender: &str, recipient: &str, amount: u64) -> Result<(), TxError> {
+    check_address("sender", sender)?;
+    check_address("recipient", recipient)?;
+    if sender == COINBASE_SENDER {
+        return Err(TxError::CoinbaseSender);
+    }
+    if sender == recipient {
+        return Err(TxError::SelfTransfer);
+    }
+    check_amount(amount)
+}
+
+/// 1 ..= [`MAX_AMOUNT`].
+fn check_amount(amount: u64) -> Result<(), TxError> {
+    if amount == 0 || amount > MAX_AMOUNT {
+        return Err(TxError::AmountOutOfRange { amount });
+    }
+    Ok(())
 }
 
 /// Checks one address: non-empty, at most [`MAX_ADDRESS_BYTES`] bytes, and a valid key
@@ -180,8 +200,10 @@ pub fn check_address(role: &'static str, address: &str) -> Result<(), TxError> {
     Ok(())
 }
 
-/// The fields of a block that its hash commits to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The fields of a block that its hash commits to, written once: a [`Block`] and a compact
+/// block (`wire::protocol`) carry them flattened, in this order, as their first fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Header {
     /// Height, genesis = 1.
     pub index: u64,
@@ -235,22 +257,14 @@ impl Header {
     }
 }
 
-/// A block as it travels in JSON and is stored on disk.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A block as it travels in JSON and is stored on disk: its header's fields, the hash and
+/// the transactions (SPEC §3 field order; read by `core::header_json`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Block {
-    /// Height, genesis = 1.
-    pub index: u64,
-    /// Milliseconds since the Unix epoch; strictly increasing along a chain.
-    pub timestamp: u64,
-    /// Hash of the block before.
-    pub previous_hash: BlockHash,
-    /// Merkle root over `transactions`' ids.
-    pub merkle_root: MerkleRoot,
-    /// Leading zero bits `hash` has; equals the network's difficulty.
-    pub difficulty: u32,
-    /// The nonce (the Python original's name).
-    pub proof: u64,
+    /// What the hash commits to; its fields are the block's first JSON fields. Timestamps
+    /// strictly increase along a chain; `difficulty` equals the network's.
+    #[serde(flatten)]
+    pub header: Header,
     /// The header's hash, as claimed by whoever made the block.
     pub hash: BlockHash,
     /// Coinbase first, then payments in the order they were pooled.
@@ -258,27 +272,10 @@ pub struct Block {
 }
 
 impl Block {
-    /// The header the hash commits to.
-    pub fn header(&self) -> Header {
-        Header {
-            index: self.index,
-            timestamp: self.timestamp,
-            previous_hash: self.previous_hash,
-            merkle_root: self.merkle_root,
-            difficulty: self.difficulty,
-            proof: self.proof,
-        }
-    }
-
     /// Assembles a block from a header (whose proof is already found) and its transactions.
     pub fn from_header(header: Header, transactions: Vec<Transaction>) -> Block {
         Block {
-            index: header.index,
-            timestamp: header.timestamp,
-            previous_hash: header.previous_hash,
-            merkle_root: header.merkle_root,
-            difficulty: header.difficulty,
-            proof: header.proof,
+            header,
             hash: header.block_hash(),
             transactions,
         }
@@ -432,7 +429,7 @@ mod tests {
             genesis(20).hash.to_hex(),
             "17cebf8602edb12c54589ead22c84f8d16b81ba2cc30a9552dec5fc6b87b305b"
         );
-        assert_eq!(genesis(20).index, 1);
+        assert_eq!(genesis(20).header.index, 1);
         assert!(genesis(20).transactions.is_empty());
     }
 
@@ -457,6 +454,20 @@ mod tests {
         let mut with_extra = json.clone();
         with_extra["extra"] = serde_json::json!(1);
         assert!(serde_json::from_value::<Block>(with_extra).is_err());
+    }
+
+    #[test]
+    fn block_json_keeps_the_spec_field_order() {
+        let json = serde_json::to_string(&genesis(8)).unwrap();
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"index":1,"timestamp":0,"previous_hash":"{zero}","merkle_root":"{zero}","difficulty":8,"proof":0,"hash":"{}","transactions":[]}}"#,
+                genesis(8).hash,
+                zero = "0".repeat(64)
+            )
+        );
+        assert_eq!(serde_json::from_str::<Block>(&json).unwrap(), genesis(8));
     }
 
     #[test]

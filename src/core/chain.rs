@@ -171,7 +171,7 @@ impl Chain {
     pub fn new(difficulty: u32, reward: u64) -> Chain {
         let first = genesis(difficulty);
         let mut by_hash = HashMap::new();
-        by_hash.insert(first.hash, first.index);
+        by_hash.insert(first.hash, first.header.index);
         Chain {
             difficulty,
             reward,
@@ -289,10 +289,10 @@ impl Chain {
 
     /// Appends a block that [`Chain::check_next`] accepted, with no change in between.
     pub fn push_checked(&mut self, block: Block) {
-        debug_assert_eq!(block.previous_hash, self.tip().hash);
+        debug_assert_eq!(block.header.previous_hash, self.tip().hash);
         self.ledger.apply_block(&block);
         self.indexes.apply_block(&block);
-        self.by_hash.insert(block.hash, block.index);
+        self.by_hash.insert(block.hash, block.header.index);
         self.blocks.push(block);
     }
 
@@ -368,29 +368,29 @@ impl Chain {
     ) -> Result<(), BlockError> {
         let fail = |rule| {
             Err(BlockError {
-                index: block.index,
+                index: block.header.index,
                 rule,
             })
         };
-        if block.index != parent.index + 1 {
+        if block.header.index != parent.header.index + 1 {
             return fail(Rule::WrongIndex {
-                expected: parent.index + 1,
-                got: block.index,
+                expected: parent.header.index + 1,
+                got: block.header.index,
             });
         }
-        if block.previous_hash != parent.hash {
+        if block.header.previous_hash != parent.hash {
             return fail(Rule::WrongParent {
                 expected: parent.hash,
-                got: block.previous_hash,
+                got: block.header.previous_hash,
             });
         }
-        if block.difficulty != self.difficulty {
+        if block.header.difficulty != self.difficulty {
             return fail(Rule::WrongDifficulty {
                 expected: self.difficulty,
-                got: block.difficulty,
+                got: block.header.difficulty,
             });
         }
-        let computed = block.header().block_hash();
+        let computed = block.header.block_hash();
         if computed != block.hash {
             return fail(Rule::WrongHash {
                 claimed: block.hash,
@@ -409,22 +409,22 @@ impl Chain {
             });
         }
         let merkle = merkle_root_of(&block.transactions);
-        if merkle != block.merkle_root {
+        if merkle != block.header.merkle_root {
             return fail(Rule::WrongMerkleRoot {
-                claimed: block.merkle_root,
+                claimed: block.header.merkle_root,
                 computed: merkle,
             });
         }
-        if block.timestamp <= parent.timestamp {
+        if block.header.timestamp <= parent.header.timestamp {
             return fail(Rule::TimestampNotAfterParent {
-                parent: parent.timestamp,
-                got: block.timestamp,
+                parent: parent.header.timestamp,
+                got: block.header.timestamp,
             });
         }
-        if block.timestamp > now.saturating_add(MAX_FUTURE_MS) {
+        if block.header.timestamp > now.saturating_add(MAX_FUTURE_MS) {
             return fail(Rule::TimestampInFuture {
                 now,
-                got: block.timestamp,
+                got: block.header.timestamp,
             });
         }
         let Some(coinbase) = block.transactions.first() else {
@@ -439,9 +439,9 @@ impl Chain {
                 got: coinbase.amount,
             });
         }
-        if coinbase.timestamp != block.timestamp {
+        if coinbase.timestamp != block.header.timestamp {
             return fail(Rule::CoinbaseTimestamp {
-                expected: block.timestamp,
+                expected: block.header.timestamp,
                 got: coinbase.timestamp,
             });
         }
@@ -487,7 +487,7 @@ mod tests {
 
     /// Mines a valid block on `parent` paying `miner`, with `payments` after the coinbase.
     fn mine(parent: &Block, miner: &str, payments: Vec<Transaction>) -> Block {
-        let timestamp = parent.timestamp.max(NOW) + 1000;
+        let timestamp = parent.header.timestamp.max(NOW) + 1000;
         let mut transactions = vec![Transaction::coinbase(miner, REWARD, timestamp)];
         transactions.extend(payments);
         seal(parent, timestamp, transactions, DIFFICULTY)
@@ -495,7 +495,7 @@ mod tests {
 
     fn seal(parent: &Block, timestamp: u64, txs: Vec<Transaction>, difficulty: u32) -> Block {
         let header = Header {
-            index: parent.index + 1,
+            index: parent.header.index + 1,
             timestamp,
             previous_hash: parent.hash,
             merkle_root: merkle_root_of(&txs),
@@ -507,8 +507,8 @@ mod tests {
 
     /// Recomputes merkle root, proof and hash after a test edits a block.
     fn reseal(mut block: Block) -> Block {
-        block.merkle_root = merkle_root_of(&block.transactions);
-        let mut header = block.header();
+        block.header.merkle_root = merkle_root_of(&block.transactions);
+        let mut header = block.header;
         let found = search(&header, 1, &AtomicBool::new(false)).unwrap();
         header.proof = found.proof;
         Block::from_header(header, block.transactions)
@@ -554,7 +554,7 @@ mod tests {
     fn rejects_block_with_wrong_index() {
         let chain = chain_with_coins();
         let mut block = mine(chain.tip(), "alice", vec![]);
-        block.index = 5;
+        block.header.index = 5;
         let block = reseal(block);
         assert!(matches!(
             rule_of(chain.clone().append(block, NOW)),
@@ -570,7 +570,7 @@ mod tests {
         let chain = chain_with_coins();
         let block = mine(chain.genesis(), "alice", vec![]);
         let mut block = block;
-        block.index = 3;
+        block.header.index = 3;
         let block = reseal(block);
         assert!(matches!(
             rule_of(chain.clone().append(block, NOW)),
@@ -608,7 +608,7 @@ mod tests {
     fn rejects_block_with_insufficient_proof_of_work() {
         let chain = chain_with_coins();
         let mut block = mine(chain.tip(), "alice", vec![]);
-        let mut header = block.header();
+        let mut header = block.header;
         // Find a nonce whose hash fails the difficulty, and claim it honestly.
         header.proof = (0..)
             .find(|&p| {
@@ -633,7 +633,7 @@ mod tests {
     fn rejects_block_with_wrong_merkle_root() {
         let chain = chain_with_coins();
         let block = mine(chain.tip(), "alice", vec![]);
-        let mut header = block.header();
+        let mut header = block.header;
         header.merkle_root = MerkleRoot([7; 32]);
         header.proof = search(&header, 1, &AtomicBool::new(false)).unwrap().proof;
         let block = Block::from_header(header, block.transactions);
@@ -665,7 +665,7 @@ mod tests {
     #[test]
     fn rejects_timestamp_not_after_parent() {
         let chain = chain_with_coins();
-        let timestamp = chain.tip().timestamp;
+        let timestamp = chain.tip().header.timestamp;
         let txs = vec![Transaction::coinbase("alice", REWARD, timestamp)];
         let block = seal(chain.tip(), timestamp, txs, DIFFICULTY);
         assert!(matches!(
@@ -801,7 +801,7 @@ mod tests {
         let reward = crate::core::block::MAX_AMOUNT;
         let mut chain = Chain::new(1, reward);
         let block_paying = |parent: &Block| {
-            let timestamp = parent.timestamp + 1;
+            let timestamp = parent.header.timestamp + 1;
             seal(
                 parent,
                 timestamp,

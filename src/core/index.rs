@@ -45,7 +45,7 @@ impl Indexes {
     pub fn apply_block(&mut self, block: &Block) {
         for (position, tx) in block.transactions.iter().enumerate() {
             let place = TxPlace {
-                block: block.index,
+                block: block.header.index,
                 position,
             };
             self.transactions.insert(tx.id, place);
@@ -62,9 +62,9 @@ impl Indexes {
     pub fn revert_block(&mut self, block: &Block) {
         for tx in block.transactions.iter().rev() {
             self.transactions.remove(&tx.id);
-            self.unrecord(&tx.recipient, block.index);
+            self.unrecord(&tx.recipient, block.header.index);
             if !tx.is_coinbase() {
-                self.unrecord(&tx.sender, block.index);
+                self.unrecord(&tx.sender, block.header.index);
             }
         }
     }
@@ -143,8 +143,8 @@ mod tests {
 
     fn block(parent: &Block, transactions: Vec<Transaction>) -> Block {
         let header = Header {
-            index: parent.index + 1,
-            timestamp: parent.timestamp + 1,
+            index: parent.header.index + 1,
+            timestamp: parent.header.timestamp + 1,
             previous_hash: parent.hash,
             merkle_root: merkle_root_of(&transactions),
             difficulty: 1,

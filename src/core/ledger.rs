@@ -98,7 +98,7 @@ impl Ledger {
                 self.add(&tx.sender, -(tx.amount as i128));
             }
             self.add(&tx.recipient, tx.amount as i128);
-            self.tx_blocks.insert(tx.id, block.index);
+            self.tx_blocks.insert(tx.id, block.header.index);
             if let Some(leaf) = tx.leaf() {
                 self.leaves
                     .entry(tx.sender.clone())
@@ -260,7 +260,7 @@ mod tests {
 
     fn block_with(index: u64, transactions: Vec<Transaction>) -> Block {
         let mut block = genesis(8);
-        block.index = index;
+        block.header.index = index;
         block.transactions = transactions;
         block
     }

@@ -26,6 +26,18 @@ pub struct Pool {
     positions: HashMap<TxId, usize>,
 }
 
+/// What admission still checks of a transaction, by where it comes from: each fact is
+/// checked once, by whoever establishes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checks {
+    /// Received whole (a peer's, or a client's with its id): fields, id and signature.
+    All,
+    /// Built here from its fields, so its id is their hash: fields and signature.
+    IdComputed,
+    /// Made and signed by this node's wallet after its fields were checked: nothing.
+    SignedHere,
+}
+
 /// Why a transaction is not admitted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PoolError {
@@ -110,35 +122,48 @@ impl Pool {
     }
 
     /// Admits a new `tx` like [`Pool::admit`] while fewer than `max` are waiting, after
-    /// checking its signature on network `genesis` (SPEC §3a). A signature is a property
-    /// of the transaction alone, so [`Pool::rebuild`] does not check it again.
+    /// the `checks` its origin still needs, the signature on network `genesis` (SPEC §3a)
+    /// among them. A signature is a property of the transaction alone, so
+    /// [`Pool::rebuild`] does not check it again.
     pub fn admit_within(
         &mut self,
         ledger: &Ledger,
         tx: Transaction,
         max: usize,
         genesis: &BlockHash,
+        checks: Checks,
     ) -> Result<(), PoolError> {
-        if self.transactions.len() >= max && !self.changes.knows(ledger, &tx.id) {
+        let known = self.changes.knows(ledger, &tx.id);
+        if self.transactions.len() >= max && !known {
             return Err(PoolError::Full { max });
         }
-        tx.check(false).map_err(PoolError::Invalid)?;
+        match checks {
+            Checks::All => tx.check(false),
+            Checks::IdComputed => tx.check_fields(false),
+            Checks::SignedHere => Ok(()),
+        }
+        .map_err(PoolError::Invalid)?;
         if let Some(leaf) = tx.leaf()
             && let Some(earlier) = self.changes.leaf_user(ledger, &tx.sender, leaf)
             && earlier != tx.id
         {
             return Err(PoolError::Ledger(LedgerError::LeafReused { leaf, earlier }));
         }
-        if !self.changes.knows(ledger, &tx.id) {
+        if !known && checks != Checks::SignedHere {
             tx.check_signature(genesis).map_err(PoolError::Signature)?;
         }
-        self.admit(ledger, tx)
+        self.append(ledger, tx)
     }
 
     /// Admits `tx` if it is well-formed, new, and payable after everything pooled. No cap:
     /// a rebuild keeps what was already admitted (and what a chain switch returns).
     pub fn admit(&mut self, ledger: &Ledger, tx: Transaction) -> Result<(), PoolError> {
         tx.check(false).map_err(PoolError::Invalid)?;
+        self.append(ledger, tx)
+    }
+
+    /// Appends a checked `tx` if it is new and payable after everything pooled.
+    fn append(&mut self, ledger: &Ledger, tx: Transaction) -> Result<(), PoolError> {
         match self.changes.apply(ledger, &tx) {
             Ok(()) => {
                 self.positions.insert(tx.id, self.transactions.len());
@@ -178,7 +203,7 @@ mod tests {
     fn ledger_where_alice_has(coins: u64) -> Ledger {
         let mut ledger = Ledger::default();
         let mut block = genesis(8);
-        block.index = 2;
+        block.header.index = 2;
         block.transactions = vec![Transaction::coinbase("alice", coins, 1)];
         ledger.apply_block(&block);
         ledger
@@ -235,19 +260,20 @@ mod tests {
         let ledger = ledger_where_alice_has(50);
         let mut pool = Pool::default();
         let tx = Transaction::new("alice", "bob", 5, 1);
-        pool.admit_within(&ledger, tx.clone(), 1, &genesis(8).hash)
+        pool.admit_within(&ledger, tx.clone(), 1, &genesis(8).hash, Checks::All)
             .unwrap();
         assert_eq!(
             pool.admit_within(
                 &ledger,
                 Transaction::new("alice", "bob", 5, 2),
                 1,
-                &genesis(8).hash
+                &genesis(8).hash,
+                Checks::All
             ),
             Err(PoolError::Full { max: 1 })
         );
         assert!(matches!(
-            pool.admit_within(&ledger, tx, 1, &genesis(8).hash),
+            pool.admit_within(&ledger, tx, 1, &genesis(8).hash, Checks::All),
             Err(PoolError::Duplicate { .. })
         ));
     }

@@ -7,6 +7,7 @@
 use crate::core::hash::{BlockHash, TxId, to_hex};
 use crate::crypto::{self, PublicKey, VerifyError};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::cell::Cell;
 use std::fmt;
 
 /// Characters in a key address: the 56-byte LMS public key in hex.
@@ -44,9 +45,36 @@ impl fmt::Debug for Signature {
     }
 }
 
+/// How a signature is written in its short form (see [`with_short_signatures`]).
+pub type ShortForm = fn(&Signature) -> String;
+
+thread_local! {
+    /// How this thread writes signatures while an answer is serialised: whole (`None`), or
+    /// in a short form for a person (`?brief=1`, set by [`with_short_signatures`]).
+    static SHORT_FORM: Cell<Option<ShortForm>> = const { Cell::new(None) };
+}
+
+/// Runs `write` with every signature it serialises on this thread written as `short`
+/// gives it: a way of writing an answer, never used around a write to disk. Restores the
+/// whole form afterwards, even if `write` panics.
+pub fn with_short_signatures<R>(short: ShortForm, write: impl FnOnce() -> R) -> R {
+    /// Puts back the form that was in place before.
+    struct Restore(Option<ShortForm>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SHORT_FORM.with(|form| form.set(self.0));
+        }
+    }
+    let _restore = Restore(SHORT_FORM.with(|form| form.replace(Some(short))));
+    write()
+}
+
 impl Serialize for Signature {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_hex())
+        match SHORT_FORM.with(Cell::get) {
+            Some(short) => serializer.serialize_str(&short(self)),
+            None => serializer.serialize_str(&self.to_hex()),
+        }
     }
 }
 

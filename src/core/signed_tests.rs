@@ -52,11 +52,11 @@ fn signed(key: &PrivateKey, network: &BlockHash, to: &str, amount: u64, q: u32) 
 }
 
 fn seal(parent: &Block, miner: &str, payments: Vec<Transaction>) -> Block {
-    let timestamp = parent.timestamp.max(NOW) + 1000;
+    let timestamp = parent.header.timestamp.max(NOW) + 1000;
     let mut transactions = vec![Transaction::coinbase(miner, REWARD, timestamp)];
     transactions.extend(payments);
     let header = Header {
-        index: parent.index + 1,
+        index: parent.header.index + 1,
         timestamp,
         previous_hash: parent.hash,
         merkle_root: merkle_root_of(&transactions),
@@ -67,7 +67,7 @@ fn seal(parent: &Block, miner: &str, payments: Vec<Transaction>) -> Block {
 }
 
 fn prove(block: Block) -> Block {
-    let mut header = block.header();
+    let mut header = block.header;
     header.proof = search(&header, 1, &AtomicBool::new(false)).unwrap().proof;
     Block::from_header(header, block.transactions)
 }
@@ -218,7 +218,7 @@ fn every_forgery_class_is_refused_with_its_rule() {
     // A merkle root over ids instead of leaf hashes.
     let mut block = seal(chain.tip(), "miner", vec![valid.clone()]);
     let ids: Vec<TxId> = block.transactions.iter().map(|tx| tx.id).collect();
-    block.merkle_root = merkle_root(&ids);
+    block.header.merkle_root = merkle_root(&ids);
     let block = prove(block);
     assert!(matches!(
         chain.check_next(&block, NOW).unwrap_err().rule,

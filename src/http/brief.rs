@@ -1,9 +1,15 @@
 //! `?brief=1`: answers for a person at a terminal. A signed payment carries about 5 KB
 //! of signature hex, which buries what `/mine`, `/pool` or `/chain` shows; with `brief`
-//! each `"signature"` becomes one short line naming its leaf and size, and each key
-//! address (112 hex characters) its short form, [`short_key`]. Peers, checkers and
+//! each `"signature"` is written as one short line naming its leaf and size, and each key
+//! address (112 hex characters) as its short form, [`short_key`]. Peers, checkers and
 //! scripts never ask for it, so what they get is unchanged.
+//!
+//! Signatures are shortened as a way of serialising the same typed answer
+//! (`core::signed::with_short_signatures`), never by editing JSON text. Key addresses are
+//! plain strings in every answer (senders, recipients, balance keys, the wallet), so for
+//! them the written text is passed once more ([`shorten_keys`]).
 
+use crate::core::signed::{Signature, with_short_signatures};
 use rouille::Request;
 
 /// The hex characters of a signature's start and end kept in its brief form.
@@ -29,11 +35,22 @@ pub fn wanted(request: &Request) -> Option<Brief> {
     }
 }
 
-/// The answer shortened as `brief` asks.
-pub fn shorten_for(json: &str, brief: Brief) -> String {
+/// Runs `write` (the serialisation of an answer) with signatures in their brief form when
+/// `brief` asks for any, whole otherwise.
+pub fn written<R>(brief: Option<Brief>, write: impl FnOnce() -> R) -> R {
     match brief {
-        Brief::Signatures => shorten_signatures(json),
-        Brief::All => shorten(json),
+        Some(_) => with_short_signatures(summary, write),
+        None => write(),
+    }
+}
+
+/// The JSON text `write` makes, as `brief` asks: signatures by [`written`], and key
+/// addresses too for [`Brief::All`].
+pub fn answer_text(brief: Option<Brief>, write: impl FnOnce() -> String) -> String {
+    let text = written(brief, write);
+    match brief {
+        Some(Brief::All) => shorten_keys(&text),
+        _ => text,
     }
 }
 
@@ -56,15 +73,9 @@ fn is_key(text: &str) -> bool {
     text.len() == KEY_HEX && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// The answer's JSON text with every long `"signature"` and every key address (a string
-/// value or an object key) shortened, everything else as it was, in the same order. Both
-/// are plain hex, so they are found and cut in the text itself.
-pub fn shorten(json: &str) -> String {
-    shorten_keys(&shorten_signatures(json))
-}
-
-/// Every JSON string that is a key address, as [`short_key`] writes it.
-fn shorten_keys(json: &str) -> String {
+/// Every JSON string that is a key address (a value or an object key), as [`short_key`]
+/// writes it; everything else as it was, in the same order.
+pub fn shorten_keys(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     let mut rest = json;
     while let Some(at) = rest.find('"') {
@@ -84,34 +95,15 @@ fn shorten_keys(json: &str) -> String {
     out
 }
 
-/// Every long `"signature"` as one line: its start and end, leaf and size.
-fn shorten_signatures(json: &str) -> String {
-    const KEY: &str = "\"signature\":\"";
-    let mut out = String::with_capacity(json.len());
-    let mut rest = json;
-    while let Some(at) = rest.find(KEY) {
-        let value_start = at + KEY.len();
-        out.push_str(&rest[..value_start]);
-        rest = &rest[value_start..];
-        let end = rest.find('"').unwrap_or(rest.len());
-        let value = &rest[..end];
-        if value.len() > 2 * KEPT && value.bytes().all(|b| b.is_ascii_hexdigit()) {
-            out.push_str(&summary(value));
-        } else {
-            out.push_str(value);
-        }
-        rest = &rest[end..];
+/// `0000000300000003…9c1f2e0a (leaf 3, 2508 bytes; …)`: the leaf is the signature's first
+/// 4 bytes (RFC 8554 §5.4, `q`). A signature too short to shorten is written whole.
+fn summary(signature: &Signature) -> String {
+    let hex = signature.to_hex();
+    if hex.len() <= 2 * KEPT {
+        return hex;
     }
-    out.push_str(rest);
-    out
-}
-
-/// `0000000300000003…9c1f2e0a (leaf 3, 2508 bytes)`: the leaf is the signature's first 4
-/// bytes (RFC 8554 §5.4, `q`).
-fn summary(hex: &str) -> String {
-    let leaf = hex
-        .get(..8)
-        .and_then(|q| u32::from_str_radix(q, 16).ok())
+    let leaf = signature
+        .leaf()
         .map_or_else(|| "?".to_string(), |q| q.to_string());
     format!(
         "{}…{} (leaf {leaf}, {} bytes; leave out ?brief for the whole signature)",
@@ -124,33 +116,30 @@ fn summary(hex: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::block::Transaction;
     use serde_json::Value;
 
     #[test]
     fn shortens_signatures_at_any_depth_and_nothing_else() {
-        let signature = format!("00000007{}", "ab".repeat(1250));
-        let answer = serde_json::json!({
-            "message": "ok",
-            "transactions": [{"id": "x", "sender": "k", "signature": signature}],
-            "pool": [{"signature": "short"}],
-        })
-        .to_string();
-        let brief: Value = serde_json::from_str(&shorten(&answer)).unwrap();
-        let text = brief["transactions"][0]["signature"].as_str().unwrap();
-        assert!(text.starts_with("00000007abababab…"), "{text}");
-        assert!(text.contains("leaf 7, 1254 bytes"), "{text}");
-        assert_eq!(brief["pool"][0]["signature"], "short");
-        assert_eq!(brief["message"], "ok");
-        assert_eq!(shorten("not json"), "not json");
-        let unsorted = format!(r#"{{"z":1,"signature":"{signature}","a":2}}"#);
-        let shortened = shorten(&unsorted);
+        let mut tx = Transaction::new("k", "bob", 5, 1);
+        let mut bytes = vec![0, 0, 0, 7];
+        bytes.extend(std::iter::repeat_n(0xab, 1250));
+        tx.signature = Some(Signature(bytes));
+        let mut short = Transaction::new("k", "carol", 5, 1);
+        short.signature = Some(Signature(vec![1, 2]));
+        let text = written(Some(Brief::All), || serde_json::to_string(&tx).unwrap());
+        let brief: Value = serde_json::from_str(&text).unwrap();
+        let signature = brief["signature"].as_str().unwrap();
+        assert!(signature.starts_with("00000007abababab…"), "{signature}");
+        assert!(signature.contains("leaf 7, 1254 bytes"), "{signature}");
+        assert_eq!(brief["recipient"], "bob");
+        let short_text = written(Some(Brief::All), || serde_json::to_string(&short).unwrap());
+        assert!(short_text.contains(r#""signature":"0102""#), "{short_text}");
+        let whole = written(None, || serde_json::to_string(&tx).unwrap());
+        assert_eq!(whole, serde_json::to_string(&tx).unwrap());
         assert!(
-            shortened.starts_with(r#"{"z":1,"signature":"00000007abababab…"#),
-            "{shortened}"
-        );
-        assert!(
-            shortened.ends_with(r#"","a":2}"#),
-            "the order and the rest are kept"
+            !whole.contains('…'),
+            "the whole form is back after a brief one"
         );
     }
 
@@ -167,18 +156,23 @@ mod tests {
             "balances": { key.clone(): 80, "alice": 20 },
         })
         .to_string();
-        let signatures_only = shorten_for(&answer, Brief::Signatures);
+        let signatures_only = answer_text(Some(Brief::Signatures), || answer.clone());
         assert!(
             signatures_only.contains(&key),
             "brief=signatures keeps keys whole"
         );
-        let brief: Value = serde_json::from_str(&shorten_for(&answer, Brief::All)).unwrap();
+        let brief: Value =
+            serde_json::from_str(&answer_text(Some(Brief::All), || answer.clone())).unwrap();
         assert_eq!(brief["sender"], short.as_str());
         assert_eq!(brief["recipient"], "alice");
         assert_eq!(brief["id"], "ab".repeat(32), "a hash is not a key");
         assert_eq!(brief["balances"][short.as_str()], 80);
         assert_eq!(short_key("alice"), "alice");
         let longer = format!("\"{key}0\"");
-        assert_eq!(shorten(&longer), longer, "113 hex characters are not a key");
+        assert_eq!(
+            shorten_keys(&longer),
+            longer,
+            "113 hex characters are not a key"
+        );
     }
 }

@@ -1,10 +1,60 @@
-//! Strict JSON for request bodies: like `serde_json::from_slice::<Value>`, but an object
-//! that names a key twice is refused instead of silently keeping the last value
-//! (`{"amount":1,"amount":7}` must not be read as 7).
+//! Strict JSON for request bodies: [`from_slice`] reads a body as its message type, like
+//! `serde_json::from_slice::<T>`, but an object that names a key twice is refused instead
+//! of silently keeping the last value (`{"amount":1,"amount":7}` must not be read as 7).
 
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use crate::wire::fields::kind_of;
+use serde::de::{
+    self, Deserialize, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess,
+    Visitor,
+};
 use serde_json::{Map, Number, Value};
 use std::fmt;
+
+/// Why a request body is not the message its route takes; each says what to send.
+#[derive(Debug)]
+pub enum BodyError {
+    /// Nothing but whitespace.
+    Empty,
+    /// Not JSON at all.
+    Syntax(serde_json::Error),
+    /// JSON that names a key twice.
+    DuplicateKey(serde_json::Error),
+    /// JSON, but not an object (its kind).
+    NotAnObject(&'static str),
+    /// An object, but not the message: a field is missing, unknown or of the wrong kind
+    /// (the message type's own words).
+    Fields(serde_json::Error),
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BodyError::Empty => f.write_str("the body is empty; send a JSON object"),
+            BodyError::Syntax(error) => write!(f, "the body is not valid JSON ({error})"),
+            BodyError::DuplicateKey(error) => write!(f, "the body is refused: {error}"),
+            BodyError::NotAnObject(kind) => {
+                write!(f, "the body must be a JSON object, got {kind}")
+            }
+            BodyError::Fields(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+/// Reads `bytes` as a JSON object of type `T`, refusing duplicate keys at any depth.
+pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(BodyError::Empty);
+    }
+    let value = match parse_strict(bytes) {
+        Ok(value @ Value::Object(_)) => value,
+        Ok(other) => return Err(BodyError::NotAnObject(kind_of(&other))),
+        Err(error) if error.is_data() => return Err(BodyError::DuplicateKey(error)),
+        Err(error) => return Err(BodyError::Syntax(error)),
+    };
+    T::deserialize(value).map_err(BodyError::Fields)
+}
 
 /// Parses `bytes` as one JSON value, refusing duplicate keys at any depth; the error
 /// says which key (and where) in serde_json's words.

@@ -15,6 +15,7 @@
 use crate::http::reply::ApiError;
 use crate::store::owner_token::OwnerToken;
 use rouille::Request;
+use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -32,10 +33,74 @@ pub enum NotOwner {
     WrongToken,
     /// No token, from another machine.
     Remote(IpAddr),
-    /// From this machine, but sent by a web page of another origin (the reason says which
-    /// header showed it).
-    CrossSite(String),
+    /// From this machine, but sent by a web page of another origin (which header showed it).
+    CrossSite(CrossSite),
 }
+
+/// The header that shows a request from this machine to be a web page's cross-site one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrossSite {
+    /// An `Origin` that is not the node's own (`http://` and its `Host`).
+    Origin {
+        origin: String,
+        host: Option<String>,
+    },
+    /// A `Sec-Fetch-Site` other than `same-origin` or `none`.
+    FetchSite(String),
+    /// A `Host` that is not a loopback name: a name re-pointed at this machine.
+    Host(String),
+}
+
+impl fmt::Display for CrossSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CrossSite::Origin { origin, host } => write!(
+                f,
+                "Origin {origin}, not http://{}",
+                host.as_deref().unwrap_or("(no Host)")
+            ),
+            CrossSite::FetchSite(site) => write!(f, "Sec-Fetch-Site: {site}"),
+            CrossSite::Host(host) => write!(f, "Host {host} is not 127.0.0.1 or localhost"),
+        }
+    }
+}
+
+/// A 403 (SPEC §5a): what was refused, why, and the two ways to be the owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerRefusal {
+    /// What was asked (`POST /restart`).
+    pub action: String,
+    /// Why the request is not the owner's.
+    pub why: NotOwner,
+    /// Where the owner token is, to say where to read it.
+    pub token_file: PathBuf,
+}
+
+impl fmt::Display for OwnerRefusal {
+    /// What was refused, why, and the one remedy that fits the request: a wrong token is
+    /// told where the right one is; another machine, to send it; a cross-site request
+    /// from this machine, to use the node's own page or curl (a token is no help to a
+    /// page that cannot read the file).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (action, token) = (&self.action, self.token_file.display());
+        match &self.why {
+            NotOwner::WrongToken => write!(
+                f,
+                "{action} is for this node's owner: the Authorization header does not carry this node's owner token; send `Authorization: Bearer $(cat {token})`"
+            ),
+            NotOwner::Remote(address) => write!(
+                f,
+                "{action} is for this node's owner: from {address} send `Authorization: Bearer <token>` with the token in {token} on the node's machine"
+            ),
+            NotOwner::CrossSite(reason) => write!(
+                f,
+                "{action} is for this node's owner, not for a cross-site browser request ({reason}); use the node's own page, or curl"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for OwnerRefusal {}
 
 impl Owner {
     /// The owner of the node whose token is `token`, read from `token_file`.
@@ -72,27 +137,13 @@ impl Owner {
     /// Passes the owner; anyone else gets the 403 that says how to become the owner.
     /// `action` names what was asked (`POST /restart`, `a payment from this node's wallet`).
     pub fn require(&self, request: &Request, action: &str) -> Result<(), ApiError> {
-        self.check(request)
-            .map_err(|why| ApiError::Forbidden(self.refusal(action, &why)))
-    }
-
-    /// The text of a 403: what was refused, why, and the one remedy that fits the
-    /// request: a wrong token is told where the right one is; another machine, to send
-    /// it; a cross-site request from this machine, to drop the browser's headers or use
-    /// the node's own page (a token is no help to a page that cannot read the file).
-    fn refusal(&self, action: &str, why: &NotOwner) -> String {
-        let token = self.token_file.display();
-        match why {
-            NotOwner::WrongToken => format!(
-                "{action} is for this node's owner: the Authorization header does not carry this node's owner token; send `Authorization: Bearer $(cat {token})`"
-            ),
-            NotOwner::Remote(address) => format!(
-                "{action} is for this node's owner: from {address} send `Authorization: Bearer <token>` with the token in {token} on the node's machine"
-            ),
-            NotOwner::CrossSite(reason) => format!(
-                "{action} is for this node's owner, not for a cross-site browser request ({reason}); use the node's own page, or curl"
-            ),
-        }
+        self.check(request).map_err(|why| {
+            ApiError::NotOwner(OwnerRefusal {
+                action: action.to_string(),
+                why,
+                token_file: self.token_file.clone(),
+            })
+        })
     }
 }
 
@@ -109,22 +160,22 @@ fn is_loopback(address: IpAddr) -> bool {
 /// Why a request from this machine is a browser's cross-site request, if it is one: an
 /// `Origin` other than the node's own (from its `Host`), a `Sec-Fetch-Site` other than
 /// `same-origin` or `none`, or a `Host` that is not a loopback name (a rebound DNS name).
-fn cross_site(request: &Request) -> Option<String> {
+fn cross_site(request: &Request) -> Option<CrossSite> {
     let host = request.header("Host");
     if let Some(origin) = request.header("Origin") {
         let own = host.map(|host| format!("http://{host}"));
         if own.is_none_or(|own| !own.eq_ignore_ascii_case(origin)) {
-            return Some(format!(
-                "Origin {origin}, not http://{}",
-                host.unwrap_or("(no Host)")
-            ));
+            return Some(CrossSite::Origin {
+                origin: origin.to_string(),
+                host: host.map(str::to_string),
+            });
         }
     }
     if let Some(site) = request.header("Sec-Fetch-Site")
         && !site.eq_ignore_ascii_case("same-origin")
         && !site.eq_ignore_ascii_case("none")
     {
-        return Some(format!("Sec-Fetch-Site: {site}"));
+        return Some(CrossSite::FetchSite(site.to_string()));
     }
     // A request that names another host reached this machine through a name re-pointed
     // at it (DNS rebinding). Browsers send no `Origin` on a same-origin GET and no
@@ -133,7 +184,7 @@ fn cross_site(request: &Request) -> Option<String> {
     if let Some(host) = host
         && !is_loopback_host(host)
     {
-        return Some(format!("Host {host} is not 127.0.0.1 or localhost"));
+        return Some(CrossSite::Host(host.to_string()));
     }
     None
 }

@@ -48,7 +48,7 @@ impl HeaderChain {
         let first = genesis(difficulty);
         HeaderChain {
             difficulty,
-            headers: vec![first.header()],
+            headers: vec![first.header],
             hashes: vec![first.hash],
             by_hash: HashMap::from([(first.hash, 1)]),
         }

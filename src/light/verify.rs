@@ -18,7 +18,7 @@ use crate::core::merkle;
 use crate::flags::FlagError;
 use crate::light::headers::HeaderChain;
 use crate::store::header_cache;
-use crate::wire::address::normalize_peer;
+use crate::wire::address::{PeerUrl, normalize_peer};
 use crate::wire::client::PeerClient;
 use crate::wire::lookup::{HeadersAnswer, MAX_HEADERS, ProofAnswer};
 use std::fmt::Write as _;
@@ -50,7 +50,7 @@ const DEFAULT_DIFFICULTY: u32 = 20;
 /// The parsed command line.
 struct Flags {
     id: TxId,
-    nodes: Vec<String>,
+    nodes: Vec<PeerUrl>,
     difficulty: u32,
     data_dir: PathBuf,
 }
@@ -197,7 +197,7 @@ fn verify(flags: &Flags) -> Result<(String, bool), String> {
     };
 
     // Step 4: the proof, from the agreeing nodes in turn.
-    let mut liars: Vec<(String, String)> = Vec::new();
+    let mut liars: Vec<(PeerUrl, String)> = Vec::new();
     let mut said = Vec::new();
     let mut proven = None;
     for (node, chain) in flags.nodes.iter().zip(&chains) {
@@ -281,10 +281,10 @@ fn verify(flags: &Flags) -> Result<(String, bool), String> {
 /// One line per node: agreed, behind, on less work, or named with what failed.
 fn describe_nodes(
     report: &mut String,
-    nodes: &[String],
+    nodes: &[PeerUrl],
     chains: &[NodeChain],
     best: Option<&HeaderChain>,
-    liars: &[(String, String)],
+    liars: &[(PeerUrl, String)],
 ) {
     let mut agreed = Vec::new();
     for (node, chain) in nodes.iter().zip(chains) {

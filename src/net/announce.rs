@@ -17,77 +17,41 @@ use crate::net::outbox::IDS_PER_MESSAGE;
 use crate::net::sync::{self, Outcome};
 use crate::net::txrelay;
 use crate::node::{Adoption, Node, NodeError, now_ms};
-use crate::wire::address::{is_own_address, normalize_peer};
+use crate::wire::address::{PeerUrl, is_own_address, normalize_peer};
 use crate::wire::client::cut_words;
-use crate::wire::protocol::{ChainPage, CompactBlock, CompactPage, GetdataAnswer};
+use crate::wire::error::{AnnouncementError, NetError};
+use crate::wire::protocol::{
+    Announcement, ChainPage, CompactBlock, CompactPage, GetdataAnswer, GetdataRequest,
+};
 use log::{Level, debug, log, warn};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use std::collections::HashMap;
 
 /// Most blocks fetched straight from `/chain` for an announcement; a longer gap (or a
 /// fork) goes through the locator.
 pub const DIRECT_FETCH: u64 = 16;
 
-/// The body of `POST /inv`: who announces, and its tip (`length`, `tip`, `genesis`
-/// together), new transaction ids, or both.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Announcement {
-    /// The announcer's own URL.
-    pub node: String,
-    /// The announcer's node id.
-    pub node_id: String,
-    /// Its chain length.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<u64>,
-    /// Its tip.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tip: Option<BlockHash>,
-    /// Its genesis: another one means another network.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub genesis: Option<BlockHash>,
-    /// Ids of transactions it newly pooled (at most 1,000).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub transactions: Vec<TxId>,
-}
-
 /// Handles `POST /inv`: checks the announcement and queues, for a registered peer, a
 /// fetch of a tip new to us and longer and a `/getdata` of the ids we lack; returns the
 /// 202 message saying what will happen. Never calls a peer.
-pub fn receive(node: &Node, network: &Network, body: Value) -> Result<String, NodeError> {
-    let bad = |message: String| NodeError::BadRequest(message);
-    let announcement: Announcement = serde_json::from_value(body).map_err(|error| {
-        bad(format!(
-            "an announcement is {{\"node\", \"node_id\"}} with {{\"length\", \"tip\", \"genesis\"}} and/or \"transactions\": [ids]: {error}"
-        ))
-    })?;
+pub fn receive(
+    node: &Node,
+    network: &Network,
+    announcement: Announcement,
+) -> Result<String, NetError> {
     let tip = match (announcement.length, announcement.tip, announcement.genesis) {
-        (Some(0), _, _) => {
-            return Err(bad(
-                "length: a chain holds at least its genesis block, so length is 1 or more".into(),
-            ));
-        }
+        (Some(0), _, _) => return Err(AnnouncementError::ZeroLength.into()),
         (Some(length), Some(tip), Some(genesis)) => Some((length, tip, genesis)),
         (None, None, None) => None,
-        _ => {
-            return Err(bad(
-                "length, tip and genesis announce a tip together: send all three or none".into(),
-            ));
-        }
+        _ => return Err(AnnouncementError::PartialTip.into()),
     };
-    if announcement.transactions.len() > IDS_PER_MESSAGE {
-        return Err(bad(format!(
-            "an announcement carries at most {IDS_PER_MESSAGE} transaction ids, got {}",
-            announcement.transactions.len()
-        )));
+    let count = announcement.transactions.len();
+    if count > IDS_PER_MESSAGE {
+        return Err(AnnouncementError::TooManyIds { count }.into());
     }
-    if tip.is_none() && announcement.transactions.is_empty() {
-        return Err(bad(
-            "announce a tip (length, tip, genesis) or transaction ids (\"transactions\")".into(),
-        ));
+    if tip.is_none() && count == 0 {
+        return Err(AnnouncementError::Empty.into());
     }
-    let url = normalize_peer(&announcement.node).map_err(|error| bad(format!("node: {error}")))?;
+    let url = normalize_peer(&announcement.node).map_err(AnnouncementError::Node)?;
     if !network.settings.relay {
         return Ok("relay is off on this node (--no-relay); announcement ignored".into());
     }
@@ -126,7 +90,7 @@ pub fn receive(node: &Node, network: &Network, body: Value) -> Result<String, No
 fn tip_part(
     node: &Node,
     network: &Network,
-    peer: &str,
+    peer: &PeerUrl,
     length: u64,
     tip: BlockHash,
     genesis: BlockHash,
@@ -157,7 +121,7 @@ fn tip_part(
 }
 
 /// Sends `peer` one announcement: our tip unless it is known to hold it, and `ids`.
-pub fn send(node: &Node, network: &Network, peer: &str, ids: &[TxId]) {
+pub fn send(node: &Node, network: &Network, peer: &PeerUrl, ids: &[TxId]) {
     let (length, tip) = node.tip();
     let tip_is_new = !network.book.knows_tip(peer, &tip);
     if !tip_is_new && ids.is_empty() {
@@ -213,7 +177,13 @@ pub fn send(node: &Node, network: &Network, peer: &str, ids: &[TxId]) {
 
 /// Fetches the tip `peer` announced (on a relay thread), then the node's listener
 /// announces our new tip in turn.
-pub fn fetch_announced(node: &Node, network: &Network, peer: &str, length: u64, tip: BlockHash) {
+pub fn fetch_announced(
+    node: &Node,
+    network: &Network,
+    peer: &PeerUrl,
+    length: u64,
+    tip: BlockHash,
+) {
     if node.index_of(&tip).is_some() {
         return;
     }
@@ -255,13 +225,8 @@ pub fn fetch_announced(node: &Node, network: &Network, peer: &str, length: u64, 
     };
     log!(
         level,
-        "resolve with {peer} after its announcement: {}{}",
-        outcome.status,
-        outcome
-            .reason
-            .as_deref()
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default()
+        "resolve with {peer} after its announcement: {}",
+        outcome.summary()
     );
     network
         .book
@@ -283,28 +248,30 @@ pub fn fetch_announced(node: &Node, network: &Network, peer: &str, length: u64, 
 /// our tip (then the caller resolves with the locator).
 fn fetch_direct(
     node: &Node,
-    peer: &str,
+    peer: &PeerUrl,
     our_length: u64,
     our_tip: BlockHash,
     length: u64,
-) -> Result<Option<Adoption>, String> {
+) -> Result<Option<Adoption>, NodeError> {
     let wanted = length - our_length;
     let from = our_length + 1;
     let url = format!("{peer}/chain?from={from}&limit={wanted}&compact=1");
-    let page: CompactPage = node.client().get(&url).map_err(|e| e.to_string())?;
+    let page: CompactPage = node.client().get(&url).map_err(NetError::Call)?;
     let compact: Vec<CompactBlock> = page.chain.into_iter().take(wanted as usize).collect();
-    let links = compact.first().is_some_and(|b| b.previous_hash == our_tip)
+    let links = compact
+        .first()
+        .is_some_and(|b| b.header.previous_hash == our_tip)
         && compact.len() as u64 == wanted
         && compact
             .iter()
             .enumerate()
-            .all(|(offset, b)| b.index == from + offset as u64);
+            .all(|(offset, b)| b.header.index == from + offset as u64);
     if !links {
         return Ok(None);
     }
-    let whole = || -> Result<Vec<Block>, String> {
+    let whole = || -> Result<Vec<Block>, NetError> {
         let url = format!("{peer}/chain?from={from}&limit={wanted}");
-        let page: ChainPage = node.client().get(&url).map_err(|e| e.to_string())?;
+        let page: ChainPage = node.client().get(&url)?;
         Ok(page.chain.into_iter().take(wanted as usize).collect())
     };
     let blocks = match rebuild(node, peer, compact) {
@@ -313,8 +280,7 @@ fn fetch_direct(
             debug!("could not rebuild {peer}'s compact blocks ({reason}); fetching them whole");
             return node
                 .adopt_branch(our_length, our_tip, whole()?, peer)
-                .map(Some)
-                .map_err(|e| e.to_string());
+                .map(Some);
         }
     };
     match node.adopt_branch(our_length, our_tip, blocks, peer) {
@@ -327,15 +293,18 @@ fn fetch_direct(
             );
             node.adopt_branch(our_length, our_tip, whole()?, peer)
                 .map(Some)
-                .map_err(|e| e.to_string())
         }
-        other => other.map(Some).map_err(|e| e.to_string()),
+        other => other.map(Some),
     }
 }
 
 /// Compact blocks made whole: each payment from our pool or chain, the rest asked of
 /// `peer` with `/getdata` (at most [`IDS_PER_MESSAGE`] ids per call).
-fn rebuild(node: &Node, peer: &str, compact: Vec<CompactBlock>) -> Result<Vec<Block>, String> {
+fn rebuild(
+    node: &Node,
+    peer: &PeerUrl,
+    compact: Vec<CompactBlock>,
+) -> Result<Vec<Block>, NetError> {
     let ids: Vec<TxId> = compact
         .iter()
         .flat_map(|block| block.payment_ids().iter().copied())
@@ -351,13 +320,12 @@ fn rebuild(node: &Node, peer: &str, compact: Vec<CompactBlock>) -> Result<Vec<Bl
         .copied()
         .collect();
     for chunk in lacking.chunks(IDS_PER_MESSAGE) {
-        let answer: GetdataAnswer = node
-            .client()
-            .post(
-                &format!("{peer}/getdata"),
-                &json!({ "transactions": chunk }),
-            )
-            .map_err(|e| e.to_string())?;
+        let answer: GetdataAnswer = node.client().post(
+            &format!("{peer}/getdata"),
+            &GetdataRequest {
+                transactions: chunk.to_vec(),
+            },
+        )?;
         for tx in answer.transactions {
             known.insert(tx.id, tx);
         }
@@ -375,11 +343,12 @@ fn rebuild(node: &Node, peer: &str, compact: Vec<CompactBlock>) -> Result<Vec<Bl
                 .payment_ids()
                 .iter()
                 .map(|id| {
-                    known.get(id).cloned().ok_or_else(|| {
-                        format!("it did not send transaction {id} of block {}", block.index)
+                    known.get(id).cloned().ok_or(NetError::MissingTransaction {
+                        id: *id,
+                        block: block.header.index,
                     })
                 })
-                .collect::<Result<Vec<Transaction>, String>>()?;
+                .collect::<Result<Vec<Transaction>, NetError>>()?;
             Ok(block.rebuild(payments))
         })
         .collect()

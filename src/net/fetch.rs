@@ -7,6 +7,7 @@ use crate::core::block::Block;
 use crate::core::hash::BlockHash;
 use crate::net::outcome::{Outcome, PeerOutcome, status_of};
 use crate::node::{Adoption, Node};
+use crate::wire::address::PeerUrl;
 use crate::wire::client::PeerError;
 use crate::wire::protocol::{ChainPage, InvAnswer, short_page};
 use log::{debug, warn};
@@ -19,9 +20,9 @@ pub const MAX_BRANCH_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Appends `peer`'s blocks after our tip a page at a time, each page validated and
 /// adopted (durably) before the next is asked for, up to its claimed length.
-pub(crate) fn extend(node: &Node, peer: &str, inv: &InvAnswer, fork: BlockHash) -> PeerOutcome {
+pub(crate) fn extend(node: &Node, peer: &PeerUrl, inv: &InvAnswer, fork: BlockHash) -> PeerOutcome {
     let outcome = |status: Outcome, reason: String| PeerOutcome {
-        node: peer.to_string(),
+        node: peer.clone(),
         status,
         length: Some(inv.length),
         reason: Some(reason),
@@ -66,14 +67,14 @@ pub(crate) fn extend(node: &Node, peer: &str, inv: &InvAnswer, fork: BlockHash) 
         if let Some((offset, block)) = blocks
             .iter()
             .enumerate()
-            .find(|(offset, block)| block.index != from + *offset as u64)
+            .find(|(offset, block)| block.header.index != from + *offset as u64)
         {
             break (
                 Outcome::Invalid,
                 format!(
                     "block {}: its /chain page sent block {} in its place",
                     from + offset as u64,
-                    block.index
+                    block.header.index
                 ),
             );
         }
@@ -125,7 +126,7 @@ pub(crate) fn extend(node: &Node, peer: &str, inv: &InvAnswer, fork: BlockHash) 
 /// [`MAX_BRANCH_BYTES`].
 pub(crate) fn fetch_branch(
     node: &Node,
-    peer: &str,
+    peer: &PeerUrl,
     fork_index: u64,
     claimed_length: u64,
 ) -> Result<Vec<Block>, PeerError> {
@@ -170,10 +171,10 @@ pub(crate) fn fetch_branch(
             .enumerate()
         {
             let expected = from + offset as u64;
-            if block.index != expected {
+            if block.header.index != expected {
                 return Err(PeerError::Invalid(format!(
                     "block {expected}: its /chain page sent block {} in its place",
-                    block.index
+                    block.header.index
                 )));
             }
             branch.push(block);

@@ -12,7 +12,7 @@ use crate::net::self_name::{host_of, is_loopback_url};
 use crate::net::sync::{self, Outcome, PeerOutcome};
 use crate::net::txrelay;
 use crate::node::{Node, now_ms};
-use crate::wire::address::{is_own_address, normalize_peer};
+use crate::wire::address::{PeerUrl, is_own_address, normalize_peer};
 use crate::wire::client::PeerClient;
 use log::{debug, info, warn};
 use serde::Deserialize;
@@ -44,7 +44,7 @@ pub fn run(node: &Node, network: &Network) {
 pub fn round(node: &Node, network: &Network) {
     let now = now_ms();
     // The relay peers and one other in turn (SPEC §6b); `/nodes/resolve` asks them all.
-    let due: Vec<String> = network
+    let due: Vec<PeerUrl> = network
         .relay_peers
         .sync_targets(&node.peers(), network.settings.relay_peers, &network.book)
         .into_iter()
@@ -68,7 +68,7 @@ pub fn round(node: &Node, network: &Network) {
 /// this node was away still reaches it.
 fn catch_up(node: &Node, network: &Network, outcome: &PeerOutcome) {
     let same_network = matches!(outcome.status, Outcome::Adopted | Outcome::NotLonger)
-        && outcome.node_id.as_deref() != Some(node.identity().node_id.as_str());
+        && outcome.node_id.as_ref() != Some(&node.identity().node_id);
     if !same_network || outcome.pooled.is_empty() {
         return;
     }
@@ -155,7 +155,7 @@ struct PeerList {
 /// something else on every machine (loopback, link-local, unspecified) unless the peer is
 /// itself on loopback.
 fn exchange(node: &Node, network: &Network) {
-    let up: Vec<String> = node
+    let up: Vec<PeerUrl> = node
         .peers()
         .into_iter()
         .filter(|peer| network.book.is_up(peer))
@@ -177,7 +177,7 @@ fn exchange(node: &Node, network: &Network) {
     let known = node.peers();
     let identity = node.identity();
     let source_on_loopback = is_loopback_url(&source);
-    let mut candidates: Vec<String> = Vec::new();
+    let mut candidates: Vec<PeerUrl> = Vec::new();
     for address in list {
         let Ok(peer) = normalize_peer(&address) else {
             continue;

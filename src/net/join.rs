@@ -9,11 +9,12 @@ use crate::net::network::Network;
 use crate::net::self_name::host_of;
 use crate::net::self_name::is_loopback_url;
 use crate::node::peer_table::{
-    LearnRefused, Learned, MAX_PER_SOURCE, MAX_PORTS_PER_CLIENT, PeerKind,
+    LearnRefused, Learned, MAX_PER_SOURCE, MAX_PORTS_PER_CLIENT, PeerKind, PeersError,
 };
 use crate::node::{Node, NodeError, now_ms};
-use crate::wire::address::{is_own_address, normalize_peer};
+use crate::wire::address::{NodeId, PeerUrl, is_own_address, normalize_peer};
 use crate::wire::client::{PeerError, cut_words};
+use crate::wire::error::{NetError, NetworkMismatch};
 use crate::wire::protocol::InvAnswer;
 use log::{debug, info, warn};
 use std::net::IpAddr;
@@ -28,18 +29,20 @@ pub enum Probe {
     /// On our network.
     Same(InvAnswer),
     /// On another network, and why.
-    Other(String),
+    Other(NetworkMismatch),
     /// It is this node under another name.
     Myself,
-    /// No usable answer (down, or not asked in time).
-    NoAnswer(String),
+    /// No usable answer (down).
+    NoAnswer(PeerError),
+    /// Not asked: its turn came after the time for asking had run out.
+    NotAsked,
 }
 
 /// Asks `peer`'s `/inv` (no blocks) who it is and which network it is on.
-pub fn probe(node: &Node, peer: &str) -> Probe {
+pub fn probe(node: &Node, peer: &PeerUrl) -> Probe {
     let inv: InvAnswer = match node.client().get(&format!("{peer}/inv?limit=0")) {
         Ok(inv) => inv,
-        Err(error) => return Probe::NoAnswer(error.to_string()),
+        Err(error) => return Probe::NoAnswer(error),
     };
     if inv.node_id == node.identity().node_id {
         return Probe::Myself;
@@ -54,7 +57,7 @@ pub fn probe(node: &Node, peer: &str) -> Probe {
 #[derive(Debug)]
 pub struct Registered {
     /// Every peer now registered.
-    pub peers: Vec<String>,
+    pub peers: Vec<PeerUrl>,
     /// Addresses not added because they name a peer already listed.
     pub merged: Vec<String>,
 }
@@ -89,19 +92,19 @@ pub fn register(
 ) -> Result<Registered, NodeError> {
     let identity = node.identity();
     let registered = node.peers();
-    let mut candidates: Vec<String> = Vec::new();
-    let mut upgrades: Vec<String> = Vec::new();
+    let mut candidates: Vec<PeerUrl> = Vec::new();
+    let mut upgrades: Vec<PeerUrl> = Vec::new();
     for address in addresses {
-        let peer =
-            normalize_peer(address).map_err(|error| NodeError::BadRequest(error.to_string()))?;
+        let peer = normalize_peer(address).map_err(NetError::Address)?;
         if is_own_address(&peer, &identity.bound_host, identity.port)
             || peer == identity.url
             || network.names.known_as_me(&peer)
         {
-            return Err(NodeError::BadRequest(format!(
-                "peer address {address:?} is this node itself ({}); register other nodes",
-                identity.url
-            )));
+            return Err(NetError::OwnAddress {
+                address: address.clone(),
+                url: identity.url.clone(),
+            }
+            .into());
         }
         if let Caller::Stranger(client) = caller {
             stranger_may_name(node, client, &peer)?;
@@ -121,27 +124,27 @@ pub fn register(
         };
         let after = node.peers_from(&source) + candidates.len();
         if after > MAX_PORTS_PER_CLIENT {
-            return Err(NodeError::Forbidden(format!(
-                "a node registers itself here with at most {MAX_PORTS_PER_CLIENT} ports per address; {client} would have {after}"
-            )));
+            return Err(NetError::TooManyPorts {
+                client,
+                after,
+                limit: MAX_PORTS_PER_CLIENT,
+            }
+            .into());
         }
     }
     let probes = probe_all(node, &candidates);
-    let mut kept: Vec<String> = Vec::new();
+    let mut kept: Vec<PeerUrl> = Vec::new();
     let mut merged = Vec::new();
-    let mut kept_ids: Vec<String> = Vec::new();
+    let mut kept_ids: Vec<NodeId> = Vec::new();
     for (peer, probe) in candidates.iter().zip(&probes) {
         match probe {
-            Probe::Other(reason) => {
-                return Err(NodeError::BadRequest(format!(
-                    "{peer} is on another network: {reason}; start it with the same --difficulty (and chain) as this node"
-                )));
+            Probe::Other(mismatch) => {
+                let (peer, mismatch) = (peer.clone(), mismatch.clone());
+                return Err(NetError::OtherNetwork { peer, mismatch }.into());
             }
             Probe::Myself => {
                 network.names.is_me(peer);
-                return Err(NodeError::BadRequest(format!(
-                    "{peer} is this node itself (it answers with our node_id); register other nodes"
-                )));
+                return Err(NetError::AnswersAsUs { peer: peer.clone() }.into());
             }
             Probe::Same(inv) => {
                 let known = network.book.peer_with_node_id(&registered, &inv.node_id);
@@ -154,8 +157,12 @@ pub fn register(
                     kept.push(peer.clone());
                 }
             }
-            Probe::NoAnswer(reason) => {
-                debug!("registering {peer}, which does not answer now ({reason})");
+            Probe::NoAnswer(error) => {
+                debug!("registering {peer}, which does not answer now ({error})");
+                kept.push(peer.clone());
+            }
+            Probe::NotAsked => {
+                debug!("registering {peer}, not asked: too many addresses at once");
                 kept.push(peer.clone());
             }
         }
@@ -172,7 +179,7 @@ pub fn register(
                 node.learn_peer(peer, "this machine", usize::MAX, |learned| {
                     network.book.worst(learned)
                 })
-                .map_err(|refused| NodeError::Forbidden(refused.to_string()))?;
+                .map_err(PeersError::Learn)?;
             }
             node.peers()
         }
@@ -184,7 +191,7 @@ pub fn register(
                 node.learn_peer(peer, &source, MAX_PORTS_PER_CLIENT, |learned| {
                     network.book.worst(learned)
                 })
-                .map_err(|refused| NodeError::Forbidden(refused.to_string()))?;
+                .map_err(PeersError::Learn)?;
             }
             node.peers()
         }
@@ -195,21 +202,21 @@ pub fn register(
 /// Whether a stranger at `client` may name `peer`: only its own address, as this node's
 /// socket sees it, and not one the owner forgot. A loopback stranger is a web page in
 /// the owner's browser (the owner check refused it), never a node: refused.
-fn stranger_may_name(node: &Node, client: IpAddr, peer: &str) -> Result<(), NodeError> {
+fn stranger_may_name(node: &Node, client: IpAddr, peer: &PeerUrl) -> Result<(), NodeError> {
     let client = canonical(client);
     if client.is_loopback() {
-        return Err(NodeError::Forbidden(
-            "registering peers from a web page is the owner's to allow: send the owner token (Authorization: Bearer)".into(),
-        ));
+        return Err(NetError::PageRegisters.into());
     }
     let named = host_of(peer).and_then(|host| host.parse::<IpAddr>().ok());
     if named.map(canonical) != Some(client) {
-        return Err(NodeError::Forbidden(format!(
-            "a node may register only itself: {peer} is not {client}, the address this node sees you at; only the owner registers other peers"
-        )));
+        return Err(NetError::NotItself {
+            peer: peer.clone(),
+            client,
+        }
+        .into());
     }
     if node.is_forgotten(peer) {
-        return Err(NodeError::Forbidden(LearnRefused::Forgotten.to_string()));
+        return Err(PeersError::Learn(LearnRefused::Forgotten).into());
     }
     Ok(())
 }
@@ -225,7 +232,7 @@ fn canonical(ip: IpAddr) -> IpAddr {
 /// Peer exchange: registers, as learned peers from `source` (the peer that listed them),
 /// those of `candidates` that answer on our network and are not already known under
 /// another name; then registers this node with each, so the link works both ways.
-pub fn discover(node: &Node, network: &Network, source: &str, candidates: &[String]) {
+pub fn discover(node: &Node, network: &Network, source: &str, candidates: &[PeerUrl]) {
     let probes = probe_all(node, candidates);
     record_probes(network, candidates, &probes);
     for (peer, probe) in candidates.iter().zip(&probes) {
@@ -263,11 +270,11 @@ pub fn discover(node: &Node, network: &Network, source: &str, candidates: &[Stri
 
 /// Asks every address at once (bounded); addresses still waiting when twice the peer
 /// timeout has passed are not asked, so one request's cost stays bounded.
-fn probe_all(node: &Node, peers: &[String]) -> Vec<Probe> {
+fn probe_all(node: &Node, peers: &[PeerUrl]) -> Vec<Probe> {
     let deadline = Instant::now() + node.client().timeout * 2;
     map_bounded(peers, MAX_PARALLEL, |peer| {
         if Instant::now() > deadline {
-            Probe::NoAnswer("not asked: too many addresses at once".into())
+            Probe::NotAsked
         } else {
             probe(node, peer)
         }
@@ -275,7 +282,7 @@ fn probe_all(node: &Node, peers: &[String]) -> Vec<Probe> {
 }
 
 /// Puts what the probes learnt into the peer book.
-fn record_probes(network: &Network, peers: &[String], probes: &[Probe]) {
+fn record_probes(network: &Network, peers: &[PeerUrl], probes: &[Probe]) {
     let now = now_ms();
     for (peer, probe) in peers.iter().zip(probes) {
         match probe {
@@ -286,8 +293,12 @@ fn record_probes(network: &Network, peers: &[String], probes: &[Probe]) {
                 Some(inv.tip),
                 now,
             ),
-            Probe::Other(reason) => network.book.other_network(peer, None, reason, now),
-            Probe::Myself | Probe::NoAnswer(_) => {}
+            Probe::Other(mismatch) => {
+                network
+                    .book
+                    .other_network(peer, None, &mismatch.to_string(), now)
+            }
+            Probe::Myself | Probe::NoAnswer(_) | Probe::NotAsked => {}
         }
     }
 }
@@ -296,9 +307,9 @@ fn record_probes(network: &Network, peers: &[String], probes: &[Probe]) {
 /// (for [`JOIN_RETRY_FOR`]) while a peer does not answer: nodes started together find
 /// each other. Each peer is given the name it can reach this node by (SPEC §6c). A peer
 /// that refuses (another network, a rule) is not asked again.
-pub fn register_with_peers(node: &Node, network: &Network, peers: &[String]) {
+pub fn register_with_peers(node: &Node, network: &Network, peers: &[PeerUrl]) {
     let started = Instant::now();
-    let mut waiting: Vec<String> = peers.to_vec();
+    let mut waiting: Vec<PeerUrl> = peers.to_vec();
     let mut delay = Duration::from_millis(100);
     let mut attempt = 1;
     loop {
@@ -343,7 +354,7 @@ pub fn register_with_peers(node: &Node, network: &Network, peers: &[String]) {
 pub fn register_with(
     node: &Node,
     network: &Network,
-    peer: &str,
+    peer: &PeerUrl,
     learned: bool,
 ) -> Result<(u16, Option<String>), PeerError> {
     let name = network.names.url_for(node.identity(), peer);

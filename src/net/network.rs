@@ -11,7 +11,9 @@ use crate::net::peer_book::PeerBook;
 use crate::net::relay_peers::RelayPeers;
 use crate::net::self_name::SelfName;
 use crate::net::sync::{self, PeerInventory, ResolveReport};
-use crate::node::{Listener, NewTransaction, Node, Source, now_ms};
+use crate::node::{Listener, Node, Source, now_ms};
+use crate::wire::address::PeerUrl;
+use crate::wire::error::NetError;
 use log::{debug, warn};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -58,22 +60,22 @@ pub struct Network {
     pub(crate) outbox: Outbox,
     /// Newly pooled transaction ids waiting for the next batch, with the peer (URL) that
     /// sent each, if any.
-    pub(crate) pending: Mutex<Vec<(TxId, Option<String>)>>,
+    pub(crate) pending: Mutex<Vec<(TxId, Option<PeerUrl>)>>,
     pub(crate) pending_wake: Condvar,
     /// (peer, id) pairs that peer already knows: it announced the id, or we did to it.
-    pub(crate) told: Mutex<SeenSet<(String, TxId)>>,
+    pub(crate) told: Mutex<SeenSet<(PeerUrl, TxId)>>,
     /// Ids being asked of some announcer now (each is asked once while in flight), with
     /// up to [`MAX_OTHER_ANNOUNCERS`] other peers that announced it, asked in turn if
     /// the first does not deliver it.
-    pub(crate) requested: Mutex<HashMap<TxId, Vec<String>>>,
+    pub(crate) requested: Mutex<HashMap<TxId, Vec<PeerUrl>>>,
     /// Announced tips already fetched from a peer, so an announcer repeating a tip it
     /// cannot serve costs one fetch, not one per announcement.
-    fetched: Mutex<SeenSet<(String, BlockHash)>>,
+    fetched: Mutex<SeenSet<(PeerUrl, BlockHash)>>,
     /// Tips being fetched right now: a tip announced by two peers is fetched once.
     fetching: Mutex<HashSet<BlockHash>>,
     /// Relayed transactions refused, with the peer that sent them, tried once more after
     /// the next fetch (at most [`MAX_ORPHANS`]).
-    orphans: Mutex<VecDeque<(NewTransaction, String)>>,
+    orphans: Mutex<VecDeque<(Transaction, PeerUrl)>>,
     /// Ids dropped because the outbox was full, in the current episode (logged once).
     dropped: AtomicUsize,
 }
@@ -101,7 +103,7 @@ impl Network {
     }
 
     /// The peers this node pushes announcements to now (SPEC §6b).
-    pub fn relay_set(&self, node: &Node) -> Vec<String> {
+    pub fn relay_set(&self, node: &Node) -> Vec<PeerUrl> {
         self.relay_peers
             .choose(&node.peers(), self.settings.relay_peers, &self.book)
     }
@@ -109,14 +111,14 @@ impl Network {
     /// Queues a fetch of `tip` (length `length`) from registered `peer`, which announced
     /// it; announcements arriving before the fetch runs fold into it (the longest wins).
     /// Refused when that peer's tip was already fetched once.
-    pub fn queue_fetch(&self, peer: &str, length: u64, tip: BlockHash) -> Result<(), String> {
+    pub fn queue_fetch(&self, peer: &PeerUrl, length: u64, tip: BlockHash) -> Result<(), NetError> {
         let fresh = self
             .fetched
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert((peer.to_string(), tip));
+            .insert((peer.clone(), tip));
         if !fresh {
-            return Err("that block was already fetched from it".into());
+            return Err(NetError::AlreadyFetched);
         }
         let queued = self.outbox.push(peer, |slot| {
             if slot.fetch.is_none_or(|(queued, _)| queued < length) {
@@ -126,7 +128,7 @@ impl Network {
         if queued {
             Ok(())
         } else {
-            Err("the relay queue is full".into())
+            Err(NetError::QueueFull)
         }
     }
 
@@ -174,14 +176,14 @@ impl Network {
     /// Tries the held transactions again (on a relay thread, after a fetch); those still
     /// refused are dropped.
     pub(crate) fn retry_orphans(&self, node: &Node) {
-        let orphans: Vec<(NewTransaction, String)> = self
+        let orphans: Vec<(Transaction, PeerUrl)> = self
             .orphans
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .drain(..)
             .collect();
-        for (request, from) in orphans {
-            match node.add_transaction(request, Source::Retry(&from)) {
+        for (tx, from) in orphans {
+            match node.add_transaction(tx, Source::Retry(&from)) {
                 Ok((tx, _)) => debug!("pooled transaction {} after fetching its block", tx.id),
                 Err(error) => debug!("dropped a relayed transaction: {error}"),
             }
@@ -223,27 +225,23 @@ impl Listener for Network {
         }
     }
 
-    fn pooled(&self, _node: &Node, transactions: &[Transaction], from: Option<&str>) {
+    fn pooled(&self, _node: &Node, transactions: &[Transaction], from: Option<&PeerUrl>) {
         if !self.settings.relay {
             return;
         }
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        pending.extend(
-            transactions
-                .iter()
-                .map(|tx| (tx.id, from.map(str::to_string))),
-        );
+        pending.extend(transactions.iter().map(|tx| (tx.id, from.cloned())));
         self.pending_wake.notify_one();
     }
 
     /// Held for one more try after the next block fetched from a peer (at most
     /// [`MAX_ORPHANS`]); logged, never counted against the peer.
-    fn refused(&self, _node: &Node, request: NewTransaction, from: &str, reason: &str) {
+    fn refused(&self, _node: &Node, tx: Transaction, from: &PeerUrl, reason: &str) {
         debug!("a transaction relayed by {from} was refused: {reason}");
         let mut orphans = self.orphans.lock().unwrap_or_else(|p| p.into_inner());
         if orphans.len() >= MAX_ORPHANS {
             orphans.pop_front();
         }
-        orphans.push_back((request, from.to_string()));
+        orphans.push_back((tx, from.clone()));
     }
 }

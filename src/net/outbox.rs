@@ -7,6 +7,7 @@
 
 use crate::core::hash::{BlockHash, TxId};
 use crate::net::peer_book::MAX_PEERS;
+use crate::wire::address::PeerUrl;
 use log::debug;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
@@ -17,7 +18,7 @@ use std::sync::{Condvar, Mutex};
 pub const MAX_QUEUED_IDS: usize = 200_000;
 
 /// Most ids in one announcement or one `/getdata` (SPEC §6b).
-pub const IDS_PER_MESSAGE: usize = 1000;
+pub const IDS_PER_MESSAGE: usize = crate::wire::protocol::MAX_IDS_PER_MESSAGE;
 
 /// Most ids of one kind (to announce, to ask for) waiting for one peer.
 pub const MAX_IDS_PER_SLOT: usize = 4 * IDS_PER_MESSAGE;
@@ -55,8 +56,8 @@ impl Slot {
 
 #[derive(Default)]
 struct OutboxState {
-    slots: HashMap<String, Slot>,
-    ready: VecDeque<String>,
+    slots: HashMap<PeerUrl, Slot>,
+    ready: VecDeque<PeerUrl>,
     /// Ids in every slot together.
     ids: usize,
 }
@@ -71,7 +72,7 @@ pub struct Outbox {
 /// One turn of work for one peer, taken out of its slot.
 pub struct Turn {
     /// Whose slot this is.
-    pub peer: String,
+    pub peer: PeerUrl,
     /// Announce our tip.
     pub announce: bool,
     /// Fetch this announced tip (length, hash).
@@ -89,19 +90,19 @@ impl Outbox {
 
     /// Changes `peer`'s slot and puts it in line if it is idle; false when the outbox
     /// already holds [`MAX_PEERS`] slots and this peer has none.
-    pub fn push(&self, peer: &str, change: impl FnOnce(&mut Slot)) -> bool {
+    pub fn push(&self, peer: &PeerUrl, change: impl FnOnce(&mut Slot)) -> bool {
         let mut state = self.lock();
         if !state.slots.contains_key(peer) && state.slots.len() >= MAX_PEERS {
             debug!("relay outbox holds {MAX_PEERS} peers; nothing queued for {peer}");
             return false;
         }
-        let slot = state.slots.entry(peer.to_string()).or_default();
+        let slot = state.slots.entry(peer.clone()).or_default();
         let before = slot.queued_ids();
         change(slot);
         let added = slot.queued_ids() as isize - before as isize;
         if !slot.busy && !slot.queued && slot.has_work() {
             slot.queued = true;
-            state.ready.push_back(peer.to_string());
+            state.ready.push_back(peer.clone());
             self.wake.notify_one();
         }
         state.ids = (state.ids as isize + added).max(0) as usize;
@@ -111,7 +112,7 @@ impl Outbox {
     /// Queues ids for `peer`, to announce (`wanted` false) or to fetch; returns how many
     /// did not fit: past [`MAX_QUEUED_IDS`] in all, or [`MAX_IDS_PER_SLOT`] of one kind
     /// for this peer (so one peer, or one announcer, cannot fill the outbox for all).
-    pub fn push_ids(&self, peer: &str, ids: Vec<TxId>, wanted: bool) -> usize {
+    pub fn push_ids(&self, peer: &PeerUrl, ids: Vec<TxId>, wanted: bool) -> usize {
         let offered = ids.len();
         let mut state = self.lock();
         if !state.slots.contains_key(peer) && state.slots.len() >= MAX_PEERS {
@@ -119,7 +120,7 @@ impl Outbox {
             return offered;
         }
         let global_room = MAX_QUEUED_IDS.saturating_sub(state.ids);
-        let slot = state.slots.entry(peer.to_string()).or_default();
+        let slot = state.slots.entry(peer.clone()).or_default();
         let list = if wanted {
             &mut slot.wanted
         } else {
@@ -130,7 +131,7 @@ impl Outbox {
         list.extend(ids.into_iter().take(taken));
         if !slot.busy && !slot.queued && slot.has_work() {
             slot.queued = true;
-            state.ready.push_back(peer.to_string());
+            state.ready.push_back(peer.clone());
             self.wake.notify_one();
         }
         state.ids += taken;
@@ -164,7 +165,7 @@ impl Outbox {
     }
 
     /// The turn is over: back in line if more work came meanwhile, else forgotten.
-    pub fn done(&self, peer: &str) {
+    pub fn done(&self, peer: &PeerUrl) {
         let mut state = self.lock();
         let Some(slot) = state.slots.get_mut(peer) else {
             return;
@@ -172,7 +173,7 @@ impl Outbox {
         slot.busy = false;
         if slot.has_work() {
             slot.queued = true;
-            state.ready.push_back(peer.to_string());
+            state.ready.push_back(peer.clone());
             self.wake.notify_one();
         } else {
             state.slots.remove(peer);
@@ -181,7 +182,7 @@ impl Outbox {
 
     /// Drops the ids waiting for `peer` (it is down) and returns those it was to be asked
     /// for, so they can be asked of another announcer: the sync brings the rest round.
-    pub fn drop_ids(&self, peer: &str) -> Vec<TxId> {
+    pub fn drop_ids(&self, peer: &PeerUrl) -> Vec<TxId> {
         let mut state = self.lock();
         let (ids, wanted) = state.slots.get_mut(peer).map_or((0, Vec::new()), |slot| {
             (
@@ -228,25 +229,30 @@ impl<T: Eq + Hash + Clone> SeenSet<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::address::normalize_peer;
+
+    fn url(text: &str) -> PeerUrl {
+        normalize_peer(text).expect("a peer address")
+    }
 
     #[test]
     fn a_slot_coalesces_and_a_busy_peer_is_not_taken_twice() {
         let outbox = Outbox::default();
         for _ in 0..5 {
-            assert!(outbox.push("http://a:1", |slot| slot.announce = true));
+            assert!(outbox.push(&url("http://a:1"), |slot| slot.announce = true));
         }
         let id = crate::core::block::Transaction::new("alice", "bob", 1, 1).id;
-        assert_eq!(outbox.push_ids("http://a:1", vec![id], false), 0);
+        assert_eq!(outbox.push_ids(&url("http://a:1"), vec![id], false), 0);
         let turn = outbox.take();
-        assert_eq!(turn.peer, "http://a:1");
+        assert_eq!(turn.peer, url("http://a:1"));
         assert!(turn.announce);
         assert_eq!(turn.ids, vec![id]);
         // More work while busy waits for `done`, in one slot.
-        outbox.push("http://a:1", |slot| slot.announce = true);
-        outbox.push("http://b:1", |slot| slot.announce = true);
-        assert_eq!(outbox.take().peer, "http://b:1");
-        outbox.done("http://b:1");
-        outbox.done("http://a:1");
+        outbox.push(&url("http://a:1"), |slot| slot.announce = true);
+        outbox.push(&url("http://b:1"), |slot| slot.announce = true);
+        assert_eq!(outbox.take().peer, url("http://b:1"));
+        outbox.done(&url("http://b:1"));
+        outbox.done(&url("http://a:1"));
         let again = outbox.take();
         assert_eq!((again.peer.as_str(), again.announce), ("http://a:1", true));
     }
@@ -257,9 +263,15 @@ mod tests {
         let ids: Vec<TxId> = (0..(MAX_IDS_PER_SLOT as u64 + 10))
             .map(|n| crate::core::block::Transaction::new("a", "b", 1, n).id)
             .collect();
-        assert_eq!(outbox.push_ids("http://a:1", ids.clone(), true), 10);
-        assert_eq!(outbox.push_ids("http://a:1", ids[..5].to_vec(), true), 5);
-        assert_eq!(outbox.push_ids("http://b:1", ids[..5].to_vec(), true), 0);
+        assert_eq!(outbox.push_ids(&url("http://a:1"), ids.clone(), true), 10);
+        assert_eq!(
+            outbox.push_ids(&url("http://a:1"), ids[..5].to_vec(), true),
+            5
+        );
+        assert_eq!(
+            outbox.push_ids(&url("http://b:1"), ids[..5].to_vec(), true),
+            0
+        );
     }
 
     #[test]
@@ -268,11 +280,11 @@ mod tests {
         let ids: Vec<TxId> = (0..2500u64)
             .map(|n| crate::core::block::Transaction::new("a", "b", 1, n).id)
             .collect();
-        assert_eq!(outbox.push_ids("http://a:1", ids.clone(), true), 0);
+        assert_eq!(outbox.push_ids(&url("http://a:1"), ids.clone(), true), 0);
         let turn = outbox.take();
         assert_eq!(turn.wanted.len(), IDS_PER_MESSAGE);
-        assert_eq!(outbox.drop_ids("http://a:1").len(), 1500);
-        outbox.done("http://a:1");
+        assert_eq!(outbox.drop_ids(&url("http://a:1")).len(), 1500);
+        outbox.done(&url("http://a:1"));
         assert_eq!(outbox.lock().ids, 0);
     }
 

@@ -3,6 +3,7 @@
 //! the fetches below it share them without importing each other.
 
 use crate::core::hash::{BlockHash, TxId};
+use crate::wire::address::{NodeId, PeerUrl};
 use crate::wire::client::PeerError;
 use crate::wire::protocol::{InvAnswer, InvItem};
 use serde::Serialize;
@@ -52,7 +53,7 @@ impl fmt::Display for Outcome {
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct PeerOutcome {
     /// The peer's address.
-    pub node: String,
+    pub node: PeerUrl,
     /// What came of it.
     pub status: Outcome,
     /// The peer's chain length, when it told us.
@@ -63,7 +64,7 @@ pub struct PeerOutcome {
     pub reason: Option<String>,
     /// The peer's node id, when it answered `/inv` (for the peer book, not the answer).
     #[serde(skip)]
-    pub node_id: Option<String>,
+    pub node_id: Option<NodeId>,
     /// The peer's tip, when it answered `/inv` (for the peer book, not the answer).
     #[serde(skip)]
     pub tip: Option<BlockHash>,
@@ -82,10 +83,18 @@ pub struct PeerOutcome {
 pub const POOLED_IDS_KEPT: usize = 4000;
 
 impl PeerOutcome {
+    /// `adopted`, or `invalid (its block 7 …)`: the status and its reason, for a log line.
+    pub fn summary(&self) -> String {
+        match &self.reason {
+            Some(reason) => format!("{} ({reason})", self.status),
+            None => self.status.to_string(),
+        }
+    }
+
     /// A peer not called because the time ran out (reported as `unreachable`).
-    pub(crate) fn unasked(peer: &str) -> PeerOutcome {
+    pub(crate) fn unasked(peer: &PeerUrl) -> PeerOutcome {
         PeerOutcome {
-            node: peer.to_string(),
+            node: peer.clone(),
             status: Outcome::Unreachable,
             length: None,
             reason: None,
@@ -135,7 +144,7 @@ pub enum PeerInventory {
     /// What the peer has that we lack.
     Known {
         /// The peer's address.
-        node: String,
+        node: PeerUrl,
         /// The peer's chain length.
         length: u64,
         /// The peer's tip.
@@ -148,7 +157,7 @@ pub enum PeerInventory {
     /// Why the peer could not be asked.
     Failed {
         /// The peer's address.
-        node: String,
+        node: PeerUrl,
         /// What went wrong.
         error: String,
     },

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-pub use crate::wire::address::MAX_PEERS;
+pub use crate::wire::address::{MAX_PEERS, NodeId, PeerUrl};
 
 /// Longest wait between two tries of a peer that keeps failing.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -45,7 +45,7 @@ impl PeerStatus {
 /// One peer's entry.
 #[derive(Clone, Debug, Default)]
 struct Health {
-    node_id: Option<String>,
+    node_id: Option<NodeId>,
     length: Option<u64>,
     tip: Option<BlockHash>,
     last_seen_ms: Option<u64>,
@@ -63,9 +63,9 @@ struct Health {
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct PeerView {
     /// The peer's address.
-    pub node: String,
+    pub node: PeerUrl,
     /// Its node id, once it answered.
-    pub node_id: Option<String>,
+    pub node_id: Option<NodeId>,
     /// Its chain length, as last heard.
     pub length: Option<u64>,
     /// Its tip, as last heard.
@@ -86,31 +86,31 @@ pub struct PeerView {
 /// Every peer's health, behind its own small lock.
 #[derive(Default)]
 pub struct PeerBook {
-    entries: Mutex<HashMap<String, Health>>,
+    entries: Mutex<HashMap<PeerUrl, Health>>,
 }
 
 impl PeerBook {
-    fn with<R>(&self, peer: &str, change: impl FnOnce(&mut Health) -> R) -> R {
+    fn with<R>(&self, peer: &PeerUrl, change: impl FnOnce(&mut Health) -> R) -> R {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() > 4 * MAX_PEERS && !entries.contains_key(peer) {
             // Announcers that are not peers can fill the map; start over rather than grow.
             entries.clear();
         }
-        change(entries.entry(peer.to_string()).or_default())
+        change(entries.entry(peer.clone()).or_default())
     }
 
     /// The peer answered: its node id (if it said), length and tip.
     pub fn seen(
         &self,
-        peer: &str,
-        node_id: Option<&str>,
+        peer: &PeerUrl,
+        node_id: Option<&NodeId>,
         length: Option<u64>,
         tip: Option<BlockHash>,
         now: u64,
     ) {
         self.with(peer, |health| {
             if let Some(node_id) = node_id {
-                health.node_id = Some(node_id.to_string());
+                health.node_id = Some(node_id.clone());
             }
             if length.is_some() {
                 health.length = length;
@@ -126,7 +126,7 @@ impl PeerBook {
     }
 
     /// We told the peer about `tip` (or learnt it has it): no need to tell it again.
-    pub fn has_tip(&self, peer: &str, length: u64, tip: BlockHash) {
+    pub fn has_tip(&self, peer: &PeerUrl, length: u64, tip: BlockHash) {
         self.with(peer, |health| {
             health.length = Some(length);
             health.tip = Some(tip);
@@ -134,15 +134,15 @@ impl PeerBook {
     }
 
     /// Whether the peer is known to hold `tip` as its tip.
-    pub fn knows_tip(&self, peer: &str, tip: &BlockHash) -> bool {
+    pub fn knows_tip(&self, peer: &PeerUrl, tip: &BlockHash) -> bool {
         self.with(peer, |health| health.tip.as_ref() == Some(tip))
     }
 
     /// The peer answered on another network.
-    pub fn other_network(&self, peer: &str, node_id: Option<&str>, reason: &str, now: u64) {
+    pub fn other_network(&self, peer: &PeerUrl, node_id: Option<&NodeId>, reason: &str, now: u64) {
         self.with(peer, |health| {
             if let Some(node_id) = node_id {
-                health.node_id = Some(node_id.to_string());
+                health.node_id = Some(node_id.clone());
             }
             health.last_seen_ms = Some(now);
             health.status = PeerStatus::OtherNetwork;
@@ -153,7 +153,7 @@ impl PeerBook {
 
     /// A call to the peer got no usable answer: counts a failure and backs off
     /// (`base` doubled per failure, at most [`MAX_BACKOFF`]).
-    pub fn failed(&self, peer: &str, reason: &str, now: u64, base: Duration) {
+    pub fn failed(&self, peer: &PeerUrl, reason: &str, now: u64, base: Duration) {
         self.with(peer, |health| {
             health.failures += 1;
             health.status = PeerStatus::Down;
@@ -167,7 +167,7 @@ impl PeerBook {
 
     /// The peer answered, but offered something refused (an invalid chain, a tip it
     /// cannot serve): counted and shown, without marking it down.
-    pub fn misbehaved(&self, peer: &str, reason: &str) {
+    pub fn misbehaved(&self, peer: &PeerUrl, reason: &str) {
         self.with(peer, |health| {
             health.failures += 1;
             health.reason = Some(reason.to_string());
@@ -183,13 +183,13 @@ impl PeerBook {
         match outcome.status {
             Outcome::Unreachable => self.failed(&outcome.node, reason, now, base),
             Outcome::OtherNetwork => {
-                self.other_network(&outcome.node, outcome.node_id.as_deref(), reason, now)
+                self.other_network(&outcome.node, outcome.node_id.as_ref(), reason, now)
             }
             _ if outcome.node_id.is_none() => self.misbehaved(&outcome.node, reason),
             status => {
                 self.seen(
                     &outcome.node,
-                    outcome.node_id.as_deref(),
+                    outcome.node_id.as_ref(),
                     outcome.length,
                     outcome.tip,
                     now,
@@ -202,18 +202,18 @@ impl PeerBook {
     }
 
     /// Whether the background sync should try the peer now (not backing off).
-    pub fn due(&self, peer: &str, now: u64) -> bool {
+    pub fn due(&self, peer: &PeerUrl, now: u64) -> bool {
         self.with(peer, |health| health.next_try_ms <= now)
     }
 
     /// Whether the peer answered on another network when last asked.
-    pub fn is_other_network(&self, peer: &str) -> bool {
+    pub fn is_other_network(&self, peer: &PeerUrl) -> bool {
         self.with(peer, |health| health.status == PeerStatus::OtherNetwork)
     }
 
     /// How promising the peer is to ask first (lower first): up, unknown, other network,
     /// down; so peers that hang are asked last.
-    pub fn rank(&self, peer: &str) -> u8 {
+    pub fn rank(&self, peer: &PeerUrl) -> u8 {
         self.with(peer, |health| match health.status {
             PeerStatus::Up => 0,
             PeerStatus::Unknown => 1,
@@ -223,17 +223,17 @@ impl PeerBook {
     }
 
     /// Whether the last call to the peer got no (usable) answer.
-    pub fn is_down(&self, peer: &str) -> bool {
+    pub fn is_down(&self, peer: &PeerUrl) -> bool {
         self.with(peer, |health| health.status == PeerStatus::Down)
     }
 
     /// Whether the peer answered when last asked.
-    pub fn is_up(&self, peer: &str) -> bool {
+    pub fn is_up(&self, peer: &PeerUrl) -> bool {
         self.with(peer, |health| health.status == PeerStatus::Up)
     }
 
     /// Of `peers`, those unreachable for at least `expiry`.
-    pub fn expired(&self, peers: &[String], now: u64, expiry: Duration) -> Vec<String> {
+    pub fn expired(&self, peers: &[PeerUrl], now: u64, expiry: Duration) -> Vec<PeerUrl> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         peers
             .iter()
@@ -250,20 +250,20 @@ impl PeerBook {
     }
 
     /// Of `peers`, the one whose node id is `node_id`.
-    pub fn peer_with_node_id(&self, peers: &[String], node_id: &str) -> Option<String> {
+    pub fn peer_with_node_id(&self, peers: &[PeerUrl], node_id: &NodeId) -> Option<PeerUrl> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         peers
             .iter()
             .find(|peer| {
                 entries
                     .get(*peer)
-                    .is_some_and(|health| health.node_id.as_deref() == Some(node_id))
+                    .is_some_and(|health| health.node_id.as_ref() == Some(node_id))
             })
             .cloned()
     }
 
     /// Forgets a peer that was dropped.
-    pub fn forget(&self, peer: &str) {
+    pub fn forget(&self, peer: &PeerUrl) {
         self.entries
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -271,7 +271,7 @@ impl PeerBook {
     }
 
     /// The peer's status word and its last problem, if any.
-    pub fn status(&self, peer: &str) -> (&'static str, Option<String>) {
+    pub fn status(&self, peer: &PeerUrl) -> (&'static str, Option<String>) {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.get(peer).map_or(("unknown", None), |health| {
             (health.status.as_str(), health.reason.clone())
@@ -280,7 +280,7 @@ impl PeerBook {
 
     /// Whether the peer answered `/inv` as a node of this network (and has not since
     /// answered as another): only then may its own `error` words be repeated (SPEC §6c).
-    pub fn is_proven(&self, peer: &str) -> bool {
+    pub fn is_proven(&self, peer: &PeerUrl) -> bool {
         self.with(peer, |health| {
             health.node_id.is_some() && health.status != PeerStatus::OtherNetwork
         })
@@ -289,7 +289,7 @@ impl PeerBook {
     /// Of `peers`, the one with the worst record, to make room (SPEC §6c): down the
     /// longest, never seen up first; then never answered; then another network; then
     /// the one heard from least recently.
-    pub fn worst(&self, peers: &[String]) -> Option<String> {
+    pub fn worst(&self, peers: &[PeerUrl]) -> Option<PeerUrl> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         peers
             .iter()
@@ -311,7 +311,7 @@ impl PeerBook {
     }
 
     /// `GET /nodes`: one line per peer, in the order given.
-    pub fn view(&self, peers: &[(String, PeerKind)]) -> Vec<PeerView> {
+    pub fn view(&self, peers: &[(PeerUrl, PeerKind)]) -> Vec<PeerView> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         peers
             .iter()
@@ -336,18 +336,24 @@ impl PeerBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::address::normalize_peer;
+
+    fn url(text: &str) -> PeerUrl {
+        normalize_peer(text).expect("a peer address")
+    }
 
     #[test]
     fn failures_back_off_and_expire() {
         let book = PeerBook::default();
-        let peers = vec!["http://a:1".to_string()];
+        let peers = vec![url("http://a:1")];
+        let a = &peers[0];
         let base = Duration::from_millis(100);
-        assert!(book.due("http://a:1", 0));
-        book.failed("http://a:1", "refused", 1000, base);
-        assert!(!book.due("http://a:1", 1050));
-        assert!(book.due("http://a:1", 1100));
-        book.failed("http://a:1", "refused", 1100, base);
-        assert!(!book.due("http://a:1", 1250), "the wait doubles");
+        assert!(book.due(a, 0));
+        book.failed(a, "refused", 1000, base);
+        assert!(!book.due(a, 1050));
+        assert!(book.due(a, 1100));
+        book.failed(a, "refused", 1100, base);
+        assert!(!book.due(a, 1250), "the wait doubles");
         assert!(
             book.expired(&peers, 1500, Duration::from_millis(600))
                 .is_empty()
@@ -356,7 +362,7 @@ mod tests {
             book.expired(&peers, 1600, Duration::from_millis(600)),
             peers
         );
-        book.seen("http://a:1", Some("id"), Some(3), None, 1700);
+        book.seen(a, Some(&NodeId::new("id")), Some(3), None, 1700);
         assert!(
             book.expired(&peers, 9999, Duration::from_millis(600))
                 .is_empty()
@@ -365,10 +371,10 @@ mod tests {
         assert_eq!(view[0].status, "up");
         assert_eq!(view[0].failures, 0);
         assert_eq!(view[0].kind, "owner");
-        assert!(book.is_proven("http://a:1"));
+        assert!(book.is_proven(a));
         assert_eq!(
-            book.peer_with_node_id(&peers, "id").as_deref(),
-            Some("http://a:1")
+            book.peer_with_node_id(&peers, &NodeId::new("id")).as_ref(),
+            Some(a)
         );
     }
 }

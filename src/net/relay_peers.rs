@@ -5,6 +5,7 @@
 //! item costs the network near one copy per node, however many peers each node knows.
 
 use crate::net::peer_book::PeerBook;
+use crate::wire::address::PeerUrl;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -14,7 +15,7 @@ pub struct RelayPeers {
 }
 
 struct State {
-    chosen: Vec<String>,
+    chosen: Vec<PeerUrl>,
     /// xorshift64 state: a spread of choices, not secrecy.
     random: u64,
     /// Which other peer the next sync round asks besides the relay peers.
@@ -43,8 +44,8 @@ impl Default for RelayPeers {
 impl RelayPeers {
     /// The relay peers among `peers` (`wanted` of them; 0: every peer): the chosen ones
     /// still registered and not down or on another network, topped up at random.
-    pub fn choose(&self, peers: &[String], wanted: usize, book: &PeerBook) -> Vec<String> {
-        let usable = |peer: &String| !book.is_down(peer) && !book.is_other_network(peer);
+    pub fn choose(&self, peers: &[PeerUrl], wanted: usize, book: &PeerBook) -> Vec<PeerUrl> {
+        let usable = |peer: &PeerUrl| !book.is_down(peer) && !book.is_other_network(peer);
         if wanted == 0 {
             return peers.iter().filter(|peer| usable(peer)).cloned().collect();
         }
@@ -52,7 +53,7 @@ impl RelayPeers {
         state
             .chosen
             .retain(|peer| peers.contains(peer) && usable(peer));
-        let mut candidates: Vec<&String> = peers
+        let mut candidates: Vec<&PeerUrl> = peers
             .iter()
             .filter(|peer| usable(peer) && !state.chosen.contains(peer))
             .collect();
@@ -66,12 +67,12 @@ impl RelayPeers {
 
     /// Who the background sync asks this round: the relay peers and one other peer in
     /// turn (every peer when `wanted` is 0), so each peer is heard from now and then.
-    pub fn sync_targets(&self, peers: &[String], wanted: usize, book: &PeerBook) -> Vec<String> {
+    pub fn sync_targets(&self, peers: &[PeerUrl], wanted: usize, book: &PeerBook) -> Vec<PeerUrl> {
         if wanted == 0 {
             return peers.to_vec();
         }
         let mut targets = self.choose(peers, wanted, book);
-        let others: Vec<&String> = peers.iter().filter(|p| !targets.contains(p)).collect();
+        let others: Vec<&PeerUrl> = peers.iter().filter(|p| !targets.contains(p)).collect();
         if !others.is_empty() {
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             let other = others[state.turn % others.len()].clone();
@@ -85,7 +86,7 @@ impl RelayPeers {
 impl RelayPeers {
     /// Whose peer list this round's exchange reads: one of `up`, a different one each
     /// round (SPEC §6a), so a round reads one list whatever the size of the network.
-    pub fn next_exchange(&self, up: &[String]) -> Option<String> {
+    pub fn next_exchange(&self, up: &[PeerUrl]) -> Option<PeerUrl> {
         if up.is_empty() {
             return None;
         }
@@ -110,11 +111,12 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::address::normalize_peer;
     use std::time::Duration;
 
-    fn peers(count: usize) -> Vec<String> {
+    fn peers(count: usize) -> Vec<PeerUrl> {
         (0..count)
-            .map(|n| format!("http://127.0.0.1:{}", 1000 + n))
+            .map(|n| normalize_peer(&format!("http://127.0.0.1:{}", 1000 + n)).unwrap())
             .collect()
     }
 
@@ -133,7 +135,7 @@ mod tests {
         assert_eq!(second.len(), 3);
         assert!(!second.contains(&first[0]));
         assert!(second.contains(&first[1]) && second.contains(&first[2]));
-        let fewer: Vec<String> = all.iter().filter(|p| **p != second[1]).cloned().collect();
+        let fewer: Vec<PeerUrl> = all.iter().filter(|p| **p != second[1]).cloned().collect();
         assert!(
             !relay.choose(&fewer, 3, &book).contains(&second[1]),
             "a removed peer goes"

@@ -39,7 +39,7 @@ impl SelfName {
         if bound_to_one_address(&identity.bound_host)
             || (is_loopback_url(&identity.url) && is_loopback_url(peer) && !wildcard(identity))
         {
-            return identity.url.clone();
+            return identity.url.to_string();
         }
         let mut given = self.given.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((url, at)) = given.get(peer)
@@ -50,7 +50,7 @@ impl SelfName {
         drop(given);
         let url = match local_address_for(peer, !bound_to_ipv6(&identity.bound_host)) {
             Some(local) => url_of(local, identity.port),
-            None => identity.url.clone(),
+            None => identity.url.to_string(),
         };
         given = self.given.lock().unwrap_or_else(|p| p.into_inner());
         if given.len() >= 4 * crate::wire::address::MAX_PEERS {
@@ -98,7 +98,7 @@ pub fn reachable_urls(identity: &Identity) -> Vec<String> {
         return vec![advertised.clone()];
     }
     if bound_to_one_address(&identity.bound_host) {
-        return vec![identity.url.clone()];
+        return vec![identity.url.to_string()];
     }
     if !wildcard(identity) {
         return Vec::new();
@@ -204,7 +204,7 @@ mod tests {
             bound_host: bound.into(),
             advertise: advertise.map(str::to_string),
             port: 5000,
-            node_id: "n".into(),
+            node_id: crate::wire::address::NodeId::new("n"),
             miner: None,
             wallet_height: 5,
             threads: 1,

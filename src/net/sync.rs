@@ -10,6 +10,7 @@ use crate::core::hash::BlockHash;
 use crate::net::fetch::{extend, fetch_branch};
 use crate::net::flight::{MAX_PARALLEL, map_bounded_until};
 use crate::node::{Adoption, Node, NodeError};
+use crate::wire::address::PeerUrl;
 use crate::wire::protocol::InvAnswer;
 use log::{debug, info, warn};
 use std::time::Instant;
@@ -31,7 +32,7 @@ const MAX_FORK_RETRIES: usize = 3;
 /// Runs consensus with every registered peer, several at once (at most
 /// [`MAX_PARALLEL`] threads), each peer's outcome independent of the others; the report
 /// keeps the order the peers were registered in.
-pub fn resolve(node: &Node, rank: &(dyn Fn(&str) -> u8 + Sync)) -> ResolveReport {
+pub fn resolve(node: &Node, rank: &(dyn Fn(&PeerUrl) -> u8 + Sync)) -> ResolveReport {
     let mut outcomes = Vec::new();
     let mut replaced = false;
     let peers = node.peers();
@@ -48,15 +49,7 @@ pub fn resolve(node: &Node, rank: &(dyn Fn(&str) -> u8 + Sync)) -> ResolveReport
     );
     for (peer, outcome) in peers.iter().zip(results) {
         replaced |= outcome.status == Outcome::Adopted;
-        info!(
-            "resolve with {peer}: {}{}",
-            outcome.status,
-            outcome
-                .reason
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
-        );
+        info!("resolve with {peer}: {}", outcome.summary());
         outcomes.push(outcome);
     }
     let (length, tip) = node.tip();
@@ -90,7 +83,7 @@ pub fn resolve(node: &Node, rank: &(dyn Fn(&str) -> u8 + Sync)) -> ResolveReport
 /// Asks each peer's `/inv` with our locator and reports what we lack; changes nothing.
 /// Peers are asked like resolve asks them (SPEC §6b): several at once, best-known
 /// first, none started after half a `--peer-timeout-ms`.
-pub fn getblocks(node: &Node, rank: &(dyn Fn(&str) -> u8 + Sync)) -> Vec<PeerInventory> {
+pub fn getblocks(node: &Node, rank: &(dyn Fn(&PeerUrl) -> u8 + Sync)) -> Vec<PeerInventory> {
     let locator = locator_query(&node.locator());
     let peers = node.peers();
     ask_all(
@@ -106,9 +99,9 @@ pub fn getblocks(node: &Node, rank: &(dyn Fn(&str) -> u8 + Sync)) -> Vec<PeerInv
 }
 
 /// One peer's entry of `/getblocks`.
-fn inventory_of(node: &Node, peer: &str, locator: &str) -> PeerInventory {
+fn inventory_of(node: &Node, peer: &PeerUrl, locator: &str) -> PeerInventory {
     let failed = |error: String| PeerInventory::Failed {
-        node: peer.to_string(),
+        node: peer.clone(),
         error,
     };
     let url = format!("{peer}/inv?locator={locator}&limit={INV_LIMIT}");
@@ -124,7 +117,7 @@ fn inventory_of(node: &Node, peer: &str, locator: &str) -> PeerInventory {
     }
     let (blocks, transactions) = node.lacking(&answer.values);
     PeerInventory::Known {
-        node: peer.to_string(),
+        node: peer.clone(),
         length: answer.length,
         tip: answer.tip,
         blocks,
@@ -137,10 +130,10 @@ fn inventory_of(node: &Node, peer: &str, locator: &str) -> PeerInventory {
 /// half a peer timeout (those get `late`); the answers come back in `peers`' order.
 fn ask_all<R: Send>(
     node: &Node,
-    peers: &[String],
-    rank: &(dyn Fn(&str) -> u8 + Sync),
-    ask: impl Fn(&String) -> R + Sync,
-    late: impl Fn(&String) -> R + Sync,
+    peers: &[PeerUrl],
+    rank: &(dyn Fn(&PeerUrl) -> u8 + Sync),
+    ask: impl Fn(&PeerUrl) -> R + Sync,
+    late: impl Fn(&PeerUrl) -> R + Sync,
 ) -> Vec<R> {
     let mut order: Vec<usize> = (0..peers.len()).collect();
     order.sort_by_key(|&i| rank(&peers[i]));
@@ -172,9 +165,9 @@ fn not_asked_reason(node: &Node) -> String {
 
 /// Consensus with one peer: inv, then the missing blocks, then adopt if valid and longer.
 /// Also what the relay uses to act on one peer's announcement (SPEC §6a).
-pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
+pub fn resolve_with(node: &Node, peer: &PeerUrl) -> PeerOutcome {
     let outcome = |status: Outcome, length: Option<u64>, reason: String| PeerOutcome {
-        node: peer.to_string(),
+        node: peer.clone(),
         status,
         length,
         reason: Some(reason),
@@ -201,7 +194,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
             .with_inv(&inv);
         }
         if let Some(reason) = node.other_network(&inv) {
-            return outcome(Outcome::OtherNetwork, length, reason).with_inv(&inv);
+            return outcome(Outcome::OtherNetwork, length, reason.to_string()).with_inv(&inv);
         }
         if inv.length <= our_length {
             return outcome(
@@ -257,7 +250,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
                 // `adopt_branch` logged the switch and any block of ours it cut away.
                 debug!("sync with {peer}: adopted {blocks} blocks");
                 return PeerOutcome {
-                    node: peer.to_string(),
+                    node: peer.clone(),
                     status: Outcome::Adopted,
                     length: Some(length),
                     reason: Some(format!(
@@ -287,7 +280,7 @@ pub fn resolve_with(node: &Node, peer: &str) -> PeerOutcome {
                 debug!("our chain moved while syncing with {peer}; asking again");
                 continue;
             }
-            Err(NodeError::Storage(error)) => {
+            Err(NodeError::Store(error)) => {
                 return outcome(
                     Outcome::Invalid,
                     length,

@@ -9,10 +9,10 @@ use crate::core::hash::TxId;
 use crate::net::network::MAX_OTHER_ANNOUNCERS;
 use crate::net::network::Network;
 use crate::net::outbox::IDS_PER_MESSAGE;
-use crate::node::{NewTransaction, Node, Source, now_ms};
-use crate::wire::protocol::GetdataAnswer;
+use crate::node::{Node, Source, now_ms};
+use crate::wire::address::PeerUrl;
+use crate::wire::protocol::{GetdataAnswer, GetdataRequest};
 use log::debug;
-use serde_json::json;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
@@ -30,7 +30,7 @@ pub fn batch(node: &Node, network: &Network) {
             }
         }
         std::thread::sleep(network.settings.relay_batch);
-        let batch: Vec<(TxId, Option<String>)> =
+        let batch: Vec<(TxId, Option<PeerUrl>)> =
             std::mem::take(&mut *network.pending.lock().unwrap_or_else(|p| p.into_inner()));
         let now = now_ms();
         let mut dropped = 0;
@@ -59,11 +59,11 @@ pub fn batch(node: &Node, network: &Network) {
 /// Registered `peer` announced `ids`: remembers that it knows them, and queues a
 /// `/getdata` for those this node neither holds nor is already asking someone for.
 /// Returns how many will be asked for.
-pub fn receive(node: &Node, network: &Network, peer: &str, ids: &[TxId]) -> usize {
+pub fn receive(node: &Node, network: &Network, peer: &PeerUrl, ids: &[TxId]) -> usize {
     {
         let mut told = network.told.lock().unwrap_or_else(|p| p.into_inner());
         for id in ids {
-            told.insert((peer.to_string(), *id));
+            told.insert((peer.clone(), *id));
         }
     }
     let wanted: Vec<TxId> = ids
@@ -84,7 +84,7 @@ pub fn receive(node: &Node, network: &Network, peer: &str, ids: &[TxId]) -> usiz
                 Entry::Occupied(mut entry) => {
                     let others = entry.get_mut();
                     if others.len() < MAX_OTHER_ANNOUNCERS && !others.iter().any(|p| p == peer) {
-                        others.push(peer.to_string());
+                        others.push(peer.clone());
                     }
                     false
                 }
@@ -107,10 +107,12 @@ pub fn receive(node: &Node, network: &Network, peer: &str, ids: &[TxId]) -> usiz
 /// that answers with an id not asked for, or leaves out one it announced, is counted as
 /// failing (it is this node's own call); an unreachable one is marked down and the
 /// ids it was to be asked for are released for other announcers.
-pub fn fetch(node: &Node, network: &Network, peer: &str, wanted: &[TxId]) {
+pub fn fetch(node: &Node, network: &Network, peer: &PeerUrl, wanted: &[TxId]) {
     let url = format!("{peer}/getdata");
-    let answer: Result<GetdataAnswer, _> =
-        node.client().post(&url, &json!({ "transactions": wanted }));
+    let request = GetdataRequest {
+        transactions: wanted.to_vec(),
+    };
+    let answer: Result<GetdataAnswer, _> = node.client().post(&url, &request);
     let answer = match answer {
         Ok(answer) => answer,
         Err(error) => {
@@ -140,7 +142,7 @@ pub fn fetch(node: &Node, network: &Network, peer: &str, wanted: &[TxId]) {
             continue;
         }
         let id = tx.id;
-        match node.add_transaction(NewTransaction::from(tx), Source::Peer(peer)) {
+        match node.add_transaction(tx, Source::Peer(peer)) {
             Ok(_) => debug!("pooled transaction {id} from {peer}"),
             Err(error) => debug!("transaction {id} from {peer} refused: {error}"),
         }
@@ -169,7 +171,7 @@ pub fn fetch(node: &Node, network: &Network, peer: &str, wanted: &[TxId]) {
 /// Ids one announcer did not deliver: each is asked of the next peer that announced it
 /// too, if any; the others are released (a later announcement asks again).
 fn ask_elsewhere(network: &Network, ids: &[TxId]) {
-    let mut next: HashMap<String, Vec<TxId>> = HashMap::new();
+    let mut next: HashMap<PeerUrl, Vec<TxId>> = HashMap::new();
     {
         let mut requested = network.requested.lock().unwrap_or_else(|p| p.into_inner());
         for id in ids {

@@ -84,7 +84,7 @@ impl Change {
                     .transactions()
                     .get(..taken.len())
                     .is_some_and(|prefix| prefix == taken.as_slice());
-                (chain.tip().hash != block.previous_hash || !pool_unchanged)
+                (chain.tip().hash != block.header.previous_hash || !pool_unchanged)
                     .then_some(Stale::TipOrPoolMoved)
             }
             Change::Switch {

@@ -79,7 +79,7 @@ impl Ticket {
     /// Blocks until the transaction is durable (Ok) or was rolled back (the reason).
     pub(super) fn wait(self) -> Result<(), NodeError> {
         self.0.recv().unwrap_or_else(|_| {
-            Err(NodeError::Storage(StoreError::Io {
+            Err(NodeError::Store(StoreError::Io {
                 path: PathBuf::new(),
                 source: io::Error::other(
                     "the pool's commit thread stopped; the transaction was not admitted",
@@ -243,7 +243,7 @@ fn storage_error(error: &StoreError, outcome: &str) -> NodeError {
         StoreError::Io { path, source } => (path.clone(), source.kind(), source.to_string()),
         other => (PathBuf::new(), io::ErrorKind::Other, other.to_string()),
     };
-    NodeError::Storage(StoreError::Io {
+    NodeError::Store(StoreError::Io {
         path,
         source: io::Error::new(kind, format!("{text}; {outcome}")),
     })
@@ -259,15 +259,16 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::{Identity, NewTransaction};
+    use crate::node::{Identity, NodeError};
     use crate::wire::client::PeerClient;
+    use crate::wire::protocol::NewTransaction;
 
     fn node_in(name: &str) -> (Node, PathBuf) {
         let dir =
             std::env::temp_dir().join(format!("minichain-ingest-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let identity = |node_id| Identity {
-            url: "http://127.0.0.1:1".into(),
+            url: crate::wire::address::own_url("127.0.0.1", 1),
             bound_host: "127.0.0.1".into(),
             advertise: None,
             port: 1,
@@ -288,9 +289,15 @@ mod tests {
         (node, dir)
     }
 
+    /// A client's payment, the node picking its timestamp.
+    fn pay(node: &Node, request: NewTransaction) {
+        node.new_transaction(request, || Ok::<(), NodeError>(()))
+            .unwrap();
+    }
+
     fn payment(sender: &str, recipient: &str, amount: u64) -> NewTransaction {
         NewTransaction {
-            sender: sender.into(),
+            sender: Some(sender.into()),
             recipient: recipient.into(),
             amount,
             timestamp: None,
@@ -303,8 +310,7 @@ mod tests {
     fn a_failed_batch_takes_the_queued_transactions_that_spend_from_it() {
         let (node, dir) = node_in("dependents");
         node.mine().unwrap();
-        node.add_transaction(payment("alice", "zed", 1), crate::node::Source::Client)
-            .unwrap();
+        pay(&node, payment("alice", "zed", 1));
         let ingest = &node.shared.ingest;
         // A directory where the next log file goes: the rename fails, even for root.
         let obstacle = lock(&ingest.log).log.next_file_path();
@@ -338,10 +344,8 @@ mod tests {
         );
 
         std::fs::remove_dir_all(&obstacle).unwrap();
-        node.add_transaction(payment("alice", "bob", 10), crate::node::Source::Client)
-            .unwrap();
-        node.add_transaction(payment("bob", "carol", 5), crate::node::Source::Client)
-            .unwrap();
+        pay(&node, payment("alice", "bob", 10));
+        pay(&node, payment("bob", "carol", 5));
         assert_eq!(node.pool().len(), 3);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -11,56 +11,74 @@ use crate::wire::lookup::{
     TransactionAnswer, TxStatus,
 };
 
-/// What asking for a payment's proof finds.
-#[derive(Clone, Debug)]
-pub enum ProofLookup {
-    /// Mined: the proof.
-    Mined(Box<ProofAnswer>),
-    /// Only in the pool: no block, no proof yet.
-    Pooled,
-    /// Neither in the chain nor in the pool.
-    Unknown,
+/// Why a payment's status or proof cannot be given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LookupError {
+    /// Neither in the chain nor in the pool (404).
+    Unknown(TxId),
+    /// Only in the pool: no block, so no proof yet (409).
+    OnlyPooled(TxId),
 }
 
+impl std::fmt::Display for LookupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LookupError::Unknown(id) => write!(
+                f,
+                "transaction {id} is neither in this node's chain nor in its pool; check the id, or ask the node you sent it to"
+            ),
+            LookupError::OnlyPooled(id) => write!(
+                f,
+                "transaction {id} is in the pool, not yet in a block, so there is no proof yet; mine a block (or wait for one) and ask again"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LookupError {}
+
 impl Node {
-    /// Where payment `id` is: mined (with its block and confirmations), pooled, or
-    /// `None` when this node holds it nowhere.
-    pub fn transaction_status(&self, id: &TxId) -> Option<TransactionAnswer> {
+    /// Where payment `id` is: mined (with its block and confirmations) or pooled.
+    pub fn transaction_status(&self, id: &TxId) -> Result<TransactionAnswer, LookupError> {
         let state = self.lock();
         let chain = &state.chain;
         if let Some(place) = chain.indexes().place_of(id) {
             let block = chain
                 .block(place.block)
                 .expect("the index names blocks of its chain");
-            return Some(TransactionAnswer {
+            return Ok(TransactionAnswer {
                 transaction: block.transactions[place.position].clone(),
                 status: TxStatus::Mined,
                 block: Some(BlockRef {
-                    index: block.index,
+                    index: block.header.index,
                     hash: block.hash,
                 }),
-                confirmations: chain.len() - block.index + 1,
+                confirmations: chain.len() - block.header.index + 1,
             });
         }
-        state.pool.get(id).map(|tx| TransactionAnswer {
-            transaction: tx.clone(),
-            status: TxStatus::Pooled,
-            block: None,
-            confirmations: 0,
-        })
+        state
+            .pool
+            .get(id)
+            .map(|tx| TransactionAnswer {
+                transaction: tx.clone(),
+                status: TxStatus::Pooled,
+                block: None,
+                confirmations: 0,
+            })
+            .ok_or(LookupError::Unknown(*id))
     }
 
     /// The merkle branch of payment `id` to the header of the block holding it.
-    pub fn transaction_proof(&self, id: &TxId) -> ProofLookup {
+    pub fn transaction_proof(&self, id: &TxId) -> Result<ProofAnswer, LookupError> {
         let (transactions, position, header, confirmations) = {
             let state = self.lock();
             let chain = &state.chain;
             let Some(place) = chain.indexes().place_of(id) else {
-                return if state.pool.get(id).is_some() {
-                    ProofLookup::Pooled
+                return Err(if state.pool.get(id).is_some() {
+                    LookupError::OnlyPooled(*id)
                 } else {
-                    ProofLookup::Unknown
-                };
+                    LookupError::Unknown(*id)
+                });
             };
             let block = chain
                 .block(place.block)
@@ -71,19 +89,19 @@ impl Node {
                 block.transactions.clone(),
                 place.position,
                 HeaderJson::of(block),
-                chain.len() - block.index + 1,
+                chain.len() - block.header.index + 1,
             )
         };
         let leaves: Vec<[u8; 32]> = transactions.iter().map(Transaction::leaf_hash).collect();
         let branch = merkle::branch(&leaves, position).expect("the position is in its block");
         let transaction = transactions[position].clone();
-        ProofLookup::Mined(Box::new(ProofAnswer {
+        Ok(ProofAnswer {
             leaf: MerkleNode(leaves[position]),
             transaction,
             branch,
             header,
             confirmations,
-        }))
+        })
     }
 
     /// Headers of the blocks with index ≥ `from`, at most `limit`, and the length.
@@ -158,7 +176,7 @@ impl Node {
                 let tx = &block.transactions[entry.place.position];
                 history.push(item(
                     tx,
-                    Some(block.index),
+                    Some(block.header.index),
                     entry.amount,
                     address,
                     entry.balance_after,

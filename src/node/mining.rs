@@ -41,12 +41,12 @@ impl Node {
                     Arc::clone(&state.tip_moved),
                 )
             };
-            let timestamp = now_ms().max(parent.timestamp + 1);
+            let timestamp = now_ms().max(parent.header.timestamp + 1);
             let mut block_transactions = Vec::with_capacity(transactions.len() + 1);
             block_transactions.push(Transaction::coinbase(&miner, reward, timestamp));
             block_transactions.extend(transactions.iter().cloned());
             let mut header = Header {
-                index: parent.index + 1,
+                index: parent.header.index + 1,
                 timestamp,
                 previous_hash: parent.hash,
                 merkle_root: merkle_root_of(&block_transactions),
@@ -75,7 +75,7 @@ impl Node {
             header.proof = found.proof;
             let block = Block::from_header(header, block_transactions);
 
-            let index = block.index;
+            let index = block.header.index;
             let transactions_in_block = block.transactions.len();
             let hash = block.hash;
             match self.commit(Change::Append {
@@ -91,11 +91,7 @@ impl Node {
                 }
                 // Only in corner cases (a balance past u64, the clock stepped back behind a
                 // tip stamped in the future); then nothing is appended.
-                Err(CommitError::Invalid(error)) => {
-                    return Err(NodeError::Unmineable(format!(
-                        "the mined block is not valid: {error}"
-                    )));
-                }
+                Err(CommitError::Invalid(error)) => return Err(NodeError::Unmineable(error)),
                 Err(CommitError::Store(error)) => return Err(error.into()),
             }
             info!(

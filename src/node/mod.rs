@@ -22,11 +22,10 @@ mod transactions;
 
 pub use adopt::Adoption;
 pub use error::{NodeError, StartError};
-pub use lookups::ProofLookup;
+pub use lookups::LookupError;
 pub use mining::Mined;
 pub use owner_wallet::WalletInfo;
-pub use reads::Inventory;
-pub use transactions::{NewTransaction, Source};
+pub use transactions::{PaymentError, Source};
 
 use crate::core::block::Transaction;
 use crate::core::chain::Chain;
@@ -34,7 +33,7 @@ use crate::core::hash::TxId;
 use crate::core::pool::{Pool, PoolError};
 use crate::store::{Loaded, Store, StoreError};
 use crate::wallet::node_wallet::NodeWallet;
-use crate::wire::address::normalize_peer;
+use crate::wire::address::{NodeId, PeerUrl};
 use crate::wire::client::PeerClient;
 use log::info;
 use peer_table::PeerTable;
@@ -52,7 +51,7 @@ pub struct Node {
 #[derive(Clone, Debug)]
 pub struct Identity {
     /// How this node calls itself, e.g. `http://127.0.0.1:5000`.
-    pub url: String,
+    pub url: PeerUrl,
     /// The host it is bound to, to recognise its own address among peers.
     pub bound_host: String,
     /// `--advertise`: the URL it gives every peer for itself; `None`: the address each
@@ -61,7 +60,7 @@ pub struct Identity {
     /// The port it listens on.
     pub port: u16,
     /// Made once per data directory; lets a node recognise itself behind another name.
-    pub node_id: String,
+    pub node_id: NodeId,
     /// Who this node's coinbases pay (`--miner`); `None`: the wallet's active key.
     pub miner: Option<String>,
     /// Tree height of the keys a new wallet makes (`--wallet-height`: 5, 10 or 15).
@@ -96,11 +95,11 @@ pub trait Listener: Send + Sync {
     fn tip_changed(&self, node: &Node);
     /// Transactions entered the pool: admitted from a client or a peer (`from`: that
     /// peer's registered URL), or returned to the pool by a chain switch.
-    fn pooled(&self, node: &Node, transactions: &[Transaction], from: Option<&str>);
+    fn pooled(&self, node: &Node, transactions: &[Transaction], from: Option<&PeerUrl>);
     /// A transaction relayed by a peer (`from`: its registered URL) was refused for
     /// `reason`; it may spend coins of a block not fetched yet. Never a mark against that
     /// peer: the claim is the request's, not something this node saw (SPEC §5a).
-    fn refused(&self, node: &Node, request: NewTransaction, from: &str, reason: &str);
+    fn refused(&self, node: &Node, tx: Transaction, from: &PeerUrl, reason: &str);
 }
 
 /// Everything that changes, with the store that keeps it.
@@ -125,7 +124,7 @@ impl Node {
         store_dir: &std::path::Path,
         difficulty: u32,
         reward: u64,
-        identity: impl FnOnce(String) -> Identity,
+        identity: impl FnOnce(NodeId) -> Identity,
         client: PeerClient,
     ) -> Result<Node, StartError> {
         let (store, loaded) = Store::open(store_dir, difficulty, reward, new_node_id)?;
@@ -136,7 +135,7 @@ impl Node {
             mut pool_log,
             peers,
         } = loaded;
-        let identity = identity(node_id);
+        let identity = identity(NodeId::new(node_id));
 
         let mut chain = Chain::new(difficulty, reward);
         for (file, block) in blocks {
@@ -190,25 +189,17 @@ impl Node {
             pool_log.compact(rebuilt.transactions())?;
         }
 
-        let peers_file = store.dir().join("peers.db").display().to_string();
-        for peer in peers.peers.iter().chain(&peers.forgotten) {
-            match normalize_peer(peer) {
-                Ok(normal) if &normal == peer => {}
-                _ => {
-                    return Err(StartError::InvalidEntry {
-                        file: peers_file,
-                        reason: format!("{peer:?} is not a peer address"),
-                    });
-                }
-            }
-        }
+        let peers = PeerTable::from_stored(peers).map_err(|error| StartError::InvalidEntry {
+            file: store.dir().join("peers.db").display().to_string(),
+            reason: format!("{:?} is not a peer address", error.input),
+        })?;
 
         let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
         info!(
             "loaded {}, {} and {} from {}",
             plural(chain.len() as usize, "block"),
             plural(rebuilt.len(), "pending transaction"),
-            plural(peers.peers.len(), "peer"),
+            plural(peers.urls().len(), "peer"),
             store.dir().display()
         );
         let dir = store.dir().to_path_buf();
@@ -220,7 +211,7 @@ impl Node {
                 state: Mutex::new(State {
                     chain,
                     pool: rebuilt,
-                    peers: PeerTable::from_stored(peers),
+                    peers,
                     store,
                     tip_moved: Arc::default(),
                     stamps: stamps::FreshStamps::default(),

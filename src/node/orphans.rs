@@ -21,11 +21,14 @@ pub fn log_switch(
     ours: &[String],
 ) {
     let replaced = match (cut.first(), cut.last()) {
-        (Some(first), Some(last)) if first.index == last.index => {
-            format!(", replacing our block #{}", first.index)
+        (Some(first), Some(last)) if first.header.index == last.header.index => {
+            format!(", replacing our block #{}", first.header.index)
         }
         (Some(first), Some(last)) => {
-            format!(", replacing our blocks #{}–#{}", first.index, last.index)
+            format!(
+                ", replacing our blocks #{}–#{}",
+                first.header.index, last.header.index
+            )
         }
         _ => String::new(),
     };
@@ -79,7 +82,7 @@ pub fn orphan_line(from: &str, block: &Block, ledger: &Ledger, pool: &Pool) -> S
         .map_or(0, |coinbase| coinbase.amount);
     format!(
         "your block #{} ({}…) was orphaned: peer {from}'s longer chain replaced it; its reward of {reward} is gone, and {payments_said}",
-        block.index,
+        block.header.index,
         &block.hash.to_hex()[..16],
     )
 }

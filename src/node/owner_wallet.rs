@@ -2,9 +2,12 @@
 //! ([`WalletInfo`]), rotation, and signing payments that name no sender. Lock order: the
 //! wallet before the chain.
 
-use super::{NewTransaction, Node, NodeError, Source, now_ms};
-use crate::core::block::Transaction;
-use crate::wallet::node_wallet::{NodeWallet, WalletError};
+use super::transactions::{Draft, PaymentError};
+use super::{Node, NodeError, Source, now_ms};
+use crate::core::block::{Transaction, check_payment};
+use crate::core::pool::Checks;
+use crate::wallet::node_wallet::NodeWallet;
+use crate::wire::protocol::NewTransaction;
 use log::{info, warn};
 use serde::Serialize;
 use std::sync::MutexGuard;
@@ -86,13 +89,9 @@ impl Node {
                 let spendable = state.pool.balance(state.chain.ledger(), &address);
                 (state.chain.genesis().hash, spendable.max(0) as u64)
             };
-            let sweep =
-                wallet
-                    .rotate(&genesis, spendable, now_ms())
-                    .map_err(|error| match error {
-                        WalletError::Store(error) => NodeError::Storage(error),
-                        other => NodeError::Wallet(other.to_string()),
-                    })?;
+            let sweep = wallet
+                .rotate(&genesis, spendable, now_ms())
+                .map_err(NodeError::Wallet)?;
             info!(
                 "wallet rotated: new key {}…, old key {}… retired",
                 &wallet.address()[..16],
@@ -101,82 +100,77 @@ impl Node {
             sweep
         };
         if let Some(tx) = &sweep {
-            self.add_transaction(NewTransaction::from(tx.clone()), Source::Client)?;
+            let draft = Draft::Whole(tx.clone(), Checks::SignedHere);
+            self.admit_and_tell(draft, Source::Client)?;
         }
         Ok(sweep)
     }
 
-    /// Whether admitting `request` would have this node's wallet sign it (no signature,
-    /// and no sender or the wallet's own address): an owner action (SPEC §5a).
-    pub fn asks_wallet_to_sign(&self, request: &NewTransaction) -> bool {
-        request.signature.is_none()
-            && (request.sender.is_empty() || request.sender == self.wallet().address())
+    /// The wallet, locked, when `request` is for it to sign: no signature, and no sender
+    /// or the wallet's own address (an owner action, SPEC §5a).
+    pub(super) fn wallet_to_sign(
+        &self,
+        request: &NewTransaction,
+    ) -> Option<MutexGuard<'_, NodeWallet>> {
+        if request.signature.is_some() {
+            return None;
+        }
+        let wallet = self.wallet();
+        let own = request
+            .sender
+            .as_deref()
+            .is_none_or(|sender| sender == wallet.address());
+        own.then_some(wallet)
     }
 
-    /// Signs `request` with the node's key when it names no sender (or the node's own
-    /// key address) and carries no signature; otherwise returns it as it is. Refuses
-    /// before using a leaf what would be refused anyway (malformed, overspend).
-    pub(super) fn signed_by_wallet(
+    /// Signs the payment `request` names with the node's key (the `wallet` locked by
+    /// [`Node::wallet_to_sign`]). Refuses before using a leaf what would be refused anyway
+    /// (malformed, a known id, overspend); the id is computed once, here or in the wallet.
+    pub(super) fn sign_payment(
         &self,
+        mut wallet: MutexGuard<'_, NodeWallet>,
         request: NewTransaction,
-    ) -> Result<NewTransaction, NodeError> {
-        if request.signature.is_some() {
-            return Ok(request);
-        }
-        let mut wallet = self.wallet();
-        if !request.sender.is_empty() && request.sender != wallet.address() {
-            return Ok(request);
-        }
+    ) -> Result<Transaction, NodeError> {
         let address = wallet.address().to_string();
-        let draft = Transaction::new(&address, &request.recipient, request.amount, 0);
-        draft
-            .check(false)
-            .map_err(|error| NodeError::BadRequest(error.to_string()))?;
+        check_payment(&address, &request.recipient, request.amount)
+            .map_err(NodeError::Transaction)?;
         // A client's own timestamp fixes the id: a second send is a safe retry (409), and
         // a claimed id must match; both are checked before a leaf is used.
-        let fixed_id = request.timestamp.map(|timestamp| {
-            Transaction::compute_id(&address, &request.recipient, request.amount, timestamp)
+        let unsigned = request.timestamp.map(|timestamp| {
+            Transaction::new(&address, &request.recipient, request.amount, timestamp)
         });
-        if let (Some(claimed), Some(computed)) = (request.id, fixed_id)
-            && claimed != computed
+        if let (Some(claimed), Some(unsigned)) = (request.id, &unsigned)
+            && claimed != unsigned.id
         {
-            return Err(NodeError::BadRequest(format!(
-                "id {claimed} does not match the transaction's fields (their hash is {computed}); leave id out to have it computed"
-            )));
+            let computed = unsigned.id;
+            return Err(PaymentError::WrongId { claimed, computed }.into());
         }
         let genesis = {
             let state = self.lock();
-            if let Some(id) = fixed_id
-                && state.knows_transaction(&id)
+            if let Some(unsigned) = &unsigned
+                && state.knows_transaction(&unsigned.id)
             {
-                return Err(NodeError::Duplicate(format!(
-                    "transaction {id} is already in the pool or the chain (same sender, recipient, amount and timestamp)"
-                )));
+                return Err(PaymentError::AlreadyKnown { id: unsigned.id }.into());
             }
             let spendable = state.pool.balance(state.chain.ledger(), &address);
             if spendable < i128::from(request.amount) {
-                return Err(NodeError::BadRequest(format!(
-                    "the node's wallet ({address}) has {} coins (counting pending transactions) and cannot send {}; mine a block to earn some",
-                    spendable.max(0),
-                    request.amount
-                )));
+                return Err(PaymentError::WalletCannotPay {
+                    address,
+                    spendable,
+                    amount: request.amount,
+                }
+                .into());
             }
             state.chain.genesis().hash
         };
-        let signed = match request.timestamp {
-            Some(timestamp) => {
-                wallet.sign_payment_at(&genesis, &request.recipient, request.amount, timestamp)
-            }
+        let tx = match unsigned {
+            Some(unsigned) => wallet.sign(&genesis, unsigned),
             None => wallet.sign_payment(&genesis, &request.recipient, request.amount, now_ms()),
-        };
-        let tx = signed.map_err(|error| match error {
-            WalletError::Exhausted { .. } => NodeError::BadRequest(error.to_string()),
-            WalletError::Store(error) => NodeError::Storage(error),
-            other => NodeError::Wallet(other.to_string()),
-        })?;
+        }
+        .map_err(NodeError::Wallet)?;
         if let Some(warning) = wallet.warning() {
             warn!("{warning}");
         }
-        Ok(NewTransaction::from(tx))
+        Ok(tx)
     }
 }

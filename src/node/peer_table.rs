@@ -5,7 +5,9 @@
 //! replaced when full. Addresses the owner forgot stay forgotten until the owner registers
 //! them again. Pure bookkeeping: no I/O, no clock; `node::peers` locks and persists it.
 
+use crate::core::error_from;
 use crate::store::StoredPeers;
+use crate::wire::address::{AddressError, PeerUrl, normalize_peer};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -79,6 +81,37 @@ impl fmt::Display for LearnRefused {
     }
 }
 
+/// Why the owner's change to the peer list was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeersError {
+    /// The owner's peers would pass [`MAX_OWNER_PEERS`] (`owners` after the change).
+    TooManyOwnerPeers { owners: usize },
+    /// A peer to forget that is not registered.
+    NotRegistered { peer: PeerUrl },
+    /// A learned peer this node will not add.
+    Learn(LearnRefused),
+}
+
+impl fmt::Display for PeersError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeersError::TooManyOwnerPeers { owners } => write!(
+                f,
+                "a node keeps at most {MAX_OWNER_PEERS} of its owner's peers; this would make {owners}; forget some first (DELETE /nodes/register)"
+            ),
+            PeersError::NotRegistered { peer } => write!(
+                f,
+                "{peer} is not a registered peer; GET /nodes/register lists them"
+            ),
+            PeersError::Learn(refused) => refused.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for PeersError {}
+
+error_from!(PeersError { Learn(LearnRefused) });
+
 /// What adding a learned peer did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Learned {
@@ -87,67 +120,70 @@ pub enum Learned {
     /// Added; `displaced` is the learned peer it replaced, if the list was full.
     Added {
         /// The learned peer dropped to make room.
-        displaced: Option<String>,
+        displaced: Option<PeerUrl>,
     },
 }
 
 /// The peer list: every peer in registration order with its kind, and the forgotten.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PeerTable {
-    peers: Vec<(String, PeerKind)>,
-    forgotten: Vec<String>,
+    peers: Vec<(PeerUrl, PeerKind)>,
+    forgotten: Vec<PeerUrl>,
 }
 
 impl PeerTable {
-    /// The table a data directory held (a file from before kinds: every peer the owner's).
-    pub fn from_stored(stored: StoredPeers) -> PeerTable {
+    /// The table a data directory held (a file from before kinds: every peer the owner's);
+    /// refused if an address in it is not in its normal form (the file was edited).
+    pub fn from_stored(stored: StoredPeers) -> Result<PeerTable, AddressError> {
         let peers = stored
             .peers
-            .into_iter()
-            .map(|url| {
-                let kind = match stored.learned.get(&url) {
+            .iter()
+            .map(|text| {
+                let kind = match stored.learned.get(text) {
                     Some(source) => PeerKind::Learned {
                         source: source.clone(),
                     },
                     None => PeerKind::Owner,
                 };
-                (url, kind)
+                Ok((stored_url(text)?, kind))
             })
-            .collect();
-        PeerTable {
-            peers,
-            forgotten: stored.forgotten,
-        }
+            .collect::<Result<_, AddressError>>()?;
+        let forgotten = stored
+            .forgotten
+            .iter()
+            .map(|text| stored_url(text))
+            .collect::<Result<_, AddressError>>()?;
+        Ok(PeerTable { peers, forgotten })
     }
 
     /// What the store keeps.
     pub fn to_stored(&self) -> StoredPeers {
         StoredPeers {
-            peers: self.urls(),
+            peers: self.urls().iter().map(PeerUrl::to_string).collect(),
             learned: self
                 .peers
                 .iter()
                 .filter_map(|(url, kind)| match kind {
-                    PeerKind::Learned { source } => Some((url.clone(), source.clone())),
+                    PeerKind::Learned { source } => Some((url.to_string(), source.clone())),
                     PeerKind::Owner => None,
                 })
                 .collect::<BTreeMap<_, _>>(),
-            forgotten: self.forgotten.clone(),
+            forgotten: self.forgotten.iter().map(PeerUrl::to_string).collect(),
         }
     }
 
     /// Every peer's address, in registration order.
-    pub fn urls(&self) -> Vec<String> {
+    pub fn urls(&self) -> Vec<PeerUrl> {
         self.peers.iter().map(|(url, _)| url.clone()).collect()
     }
 
     /// Every peer with its kind, in registration order.
-    pub fn entries(&self) -> &[(String, PeerKind)] {
+    pub fn entries(&self) -> &[(PeerUrl, PeerKind)] {
         &self.peers
     }
 
     /// The kind of a listed peer.
-    pub fn kind_of(&self, url: &str) -> Option<&PeerKind> {
+    pub fn kind_of(&self, url: &PeerUrl) -> Option<&PeerKind> {
         self.peers
             .iter()
             .find(|(listed, _)| listed == url)
@@ -155,7 +191,7 @@ impl PeerTable {
     }
 
     /// Whether the owner forgot `url`.
-    pub fn is_forgotten(&self, url: &str) -> bool {
+    pub fn is_forgotten(&self, url: &PeerUrl) -> bool {
         self.forgotten.iter().any(|forgotten| forgotten == url)
     }
 
@@ -170,7 +206,7 @@ impl PeerTable {
     /// The owner registers `urls`: added (or made the owner's, if learned), no longer
     /// forgotten. Returns those new to the list; `Err` (the owner's count) past
     /// [`MAX_OWNER_PEERS`], changing nothing.
-    pub fn add_owners(&mut self, urls: &[String]) -> Result<Vec<String>, usize> {
+    pub fn add_owners(&mut self, urls: &[PeerUrl]) -> Result<Vec<PeerUrl>, PeersError> {
         let mut next = self.clone();
         let mut joined = Vec::new();
         for url in urls {
@@ -189,7 +225,7 @@ impl PeerTable {
             .filter(|(_, kind)| *kind == PeerKind::Owner)
             .count();
         if owners > MAX_OWNER_PEERS {
-            return Err(owners);
+            return Err(PeersError::TooManyOwnerPeers { owners });
         }
         *self = next;
         Ok(joined)
@@ -199,10 +235,10 @@ impl PeerTable {
     /// peer `worst` picks among the learned ones when full.
     pub fn learn(
         &mut self,
-        url: &str,
+        url: &PeerUrl,
         source: &str,
         limit: usize,
-        worst: impl FnOnce(&[String]) -> Option<String>,
+        worst: impl FnOnce(&[PeerUrl]) -> Option<PeerUrl>,
     ) -> Result<Learned, LearnRefused> {
         if self.kind_of(url).is_some() {
             return Ok(Learned::Known);
@@ -213,7 +249,7 @@ impl PeerTable {
         if self.count_from(source) >= limit {
             return Err(LearnRefused::SourceFull { limit });
         }
-        let learned: Vec<String> = self
+        let learned: Vec<PeerUrl> = self
             .peers
             .iter()
             .filter(|(_, kind)| *kind != PeerKind::Owner)
@@ -228,7 +264,7 @@ impl PeerTable {
             displaced = Some(victim);
         }
         self.peers.push((
-            url.to_string(),
+            url.clone(),
             PeerKind::Learned {
                 source: source.to_string(),
             },
@@ -238,9 +274,11 @@ impl PeerTable {
 
     /// The owner forgets `urls` (all listed, else `Err` with the first that is not):
     /// removed and remembered as forgotten.
-    pub fn forget(&mut self, urls: &[String]) -> Result<(), String> {
+    pub fn forget(&mut self, urls: &[PeerUrl]) -> Result<(), PeersError> {
         if let Some(missing) = urls.iter().find(|url| self.kind_of(url).is_none()) {
-            return Err(missing.clone());
+            return Err(PeersError::NotRegistered {
+                peer: missing.clone(),
+            });
         }
         self.peers.retain(|(listed, _)| !urls.contains(listed));
         for url in urls {
@@ -255,7 +293,7 @@ impl PeerTable {
 
     /// Drops a learned peer that stayed unreachable (not forgotten: it may come back).
     /// The owner's peers are never dropped this way; returns whether it was dropped.
-    pub fn drop_learned(&mut self, url: &str) -> bool {
+    pub fn drop_learned(&mut self, url: &PeerUrl) -> bool {
         let before = self.peers.len();
         self.peers
             .retain(|(listed, kind)| listed != url || *kind == PeerKind::Owner);
@@ -270,6 +308,18 @@ impl PeerTable {
             .filter(|(_, kind)| *kind == PeerKind::Owner)
             .count();
         (owners, self.peers.len() - owners)
+    }
+}
+
+/// A stored address, which must already be in its normal form.
+fn stored_url(text: &str) -> Result<PeerUrl, AddressError> {
+    match normalize_peer(text) {
+        Ok(url) if url == text => Ok(url),
+        Ok(_) => Err(AddressError {
+            input: text.to_string(),
+            reason: "not in its normal form".into(),
+        }),
+        Err(error) => Err(error),
     }
 }
 
@@ -288,8 +338,12 @@ pub fn per_source(table: &PeerTable) -> HashMap<String, usize> {
 mod tests {
     use super::*;
 
-    fn url(n: usize) -> String {
-        format!("http://10.0.{}.{}:5000", n / 250, n % 250 + 1)
+    fn url(n: usize) -> PeerUrl {
+        peer(&format!("http://10.0.{}.{}:5000", n / 250, n % 250 + 1))
+    }
+
+    fn peer(text: &str) -> PeerUrl {
+        normalize_peer(text).unwrap()
     }
 
     #[test]
@@ -318,15 +372,15 @@ mod tests {
     #[test]
     fn when_full_the_worst_learned_peer_goes_never_an_owners() {
         let mut table = PeerTable::default();
-        table.add_owners(&["http://owner:1".to_string()]).unwrap();
+        table.add_owners(&[peer("http://owner:1")]).unwrap();
         for n in 0..MAX_LEARNED {
             table
                 .learn(&url(n), &format!("s{}", n / 8), MAX_PER_SOURCE, |_| None)
                 .unwrap();
         }
         assert_eq!(table.counts(), (1, MAX_LEARNED));
-        let added = table.learn("http://new:1", "fresh", MAX_PER_SOURCE, |learned| {
-            assert!(!learned.contains(&"http://owner:1".to_string()));
+        let added = table.learn(&peer("http://new:1"), "fresh", MAX_PER_SOURCE, |learned| {
+            assert!(!learned.contains(&peer("http://owner:1")));
             Some(url(7))
         });
         assert_eq!(
@@ -338,13 +392,13 @@ mod tests {
         assert_eq!(table.counts(), (1, MAX_LEARNED));
         // A victim that is not learned (the owner's) is refused.
         assert_eq!(
-            table.learn("http://new:2", "fresh", MAX_PER_SOURCE, |_| Some(
-                "http://owner:1".into()
+            table.learn(&peer("http://new:2"), "fresh", MAX_PER_SOURCE, |_| Some(
+                peer("http://owner:1")
             )),
             Err(LearnRefused::Full)
         );
         // The owner is never refused for room.
-        assert!(table.add_owners(&["http://owner:2".to_string()]).is_ok());
+        assert!(table.add_owners(&[peer("http://owner:2")]).is_ok());
     }
 
     #[test]
@@ -357,12 +411,15 @@ mod tests {
             Err(LearnRefused::Forgotten)
         );
         let stored = table.to_stored();
-        let mut back = PeerTable::from_stored(stored);
+        let mut back = PeerTable::from_stored(stored).unwrap();
         assert!(back.is_forgotten(&url(1)));
         assert_eq!(back.add_owners(&[url(1)]), Ok(vec![url(1)]));
         assert!(!back.is_forgotten(&url(1)));
         assert_eq!(back.kind_of(&url(1)), Some(&PeerKind::Owner));
-        assert_eq!(back.forget(&[url(2)]), Err(url(2)));
+        assert_eq!(
+            back.forget(&[url(2)]),
+            Err(PeersError::NotRegistered { peer: url(2) })
+        );
     }
 
     #[test]

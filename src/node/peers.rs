@@ -4,22 +4,23 @@
 
 use super::peer_table::{LearnRefused, Learned, PeerKind};
 use super::{Node, NodeError};
-use crate::wire::address::{is_own_address, normalize_peer};
+use crate::wire::address::{PeerUrl, is_own_address, normalize_peer};
+use crate::wire::error::NetError;
 use log::info;
 
 impl Node {
     /// Registered peers, in registration order.
-    pub fn peers(&self) -> Vec<String> {
+    pub fn peers(&self) -> Vec<PeerUrl> {
         self.lock().peers.urls()
     }
 
     /// Registered peers with who put each there.
-    pub fn peer_entries(&self) -> Vec<(String, PeerKind)> {
+    pub fn peer_entries(&self) -> Vec<(PeerUrl, PeerKind)> {
         self.lock().peers.entries().to_vec()
     }
 
     /// Whether the owner forgot `url` (SPEC §6c: forget means forget).
-    pub fn is_forgotten(&self, url: &str) -> bool {
+    pub fn is_forgotten(&self, url: &PeerUrl) -> bool {
         self.lock().peers.is_forgotten(url)
     }
 
@@ -30,23 +31,18 @@ impl Node {
 
     /// The owner registers peers, all or nothing: they become the owner's (never
     /// displaced or expired) and are no longer forgotten. Returns the whole list.
-    pub fn register_peers(&self, addresses: &[String]) -> Result<Vec<String>, NodeError> {
-        let normalised = self.normalise_all(addresses)?;
+    pub fn register_peers(&self, peers: &[PeerUrl]) -> Result<Vec<PeerUrl>, NodeError> {
+        self.refuse_own(peers)?;
         let mut state = self.lock();
         let mut table = state.peers.clone();
-        let joined = table.add_owners(&normalised).map_err(|owners| {
-            NodeError::BadRequest(format!(
-                "a node keeps at most {} of its owner's peers; this would make {owners}; forget some first (DELETE /nodes/register)",
-                super::peer_table::MAX_OWNER_PEERS
-            ))
-        })?;
+        let joined = table.add_owners(peers)?;
         if table != state.peers {
             state.store.save_peers(&table.to_stored())?;
             if !joined.is_empty() {
                 info!(
                     "{} joined: {}; {} now",
                     plural(joined.len(), "peer"),
-                    joined.join(", "),
+                    list(&joined),
                     plural(table.entries().len(), "peer")
                 );
             }
@@ -59,10 +55,10 @@ impl Node {
     /// learned peer `worst` picks when the list is full (SPEC §6c).
     pub fn learn_peer(
         &self,
-        url: &str,
+        url: &PeerUrl,
         source: &str,
         limit: usize,
-        worst: impl FnOnce(&[String]) -> Option<String>,
+        worst: impl FnOnce(&[PeerUrl]) -> Option<PeerUrl>,
     ) -> Result<Learned, LearnRefused> {
         let mut state = self.lock();
         let mut table = state.peers.clone();
@@ -84,26 +80,19 @@ impl Node {
     /// The owner forgets peers, all or nothing: an address that is not registered is a
     /// 404. Forgotten addresses are remembered (persisted) so that neither peer exchange
     /// nor a stranger brings them back.
-    pub fn unregister_peers(&self, addresses: &[String]) -> Result<Vec<String>, NodeError> {
-        let mut normalised = Vec::new();
-        for address in addresses {
-            normalised.push(
-                normalize_peer(address)
-                    .map_err(|error| NodeError::BadRequest(error.to_string()))?,
-            );
-        }
+    pub fn unregister_peers(&self, addresses: &[String]) -> Result<Vec<PeerUrl>, NodeError> {
+        let normalised = addresses
+            .iter()
+            .map(|address| normalize_peer(address).map_err(NetError::Address))
+            .collect::<Result<Vec<PeerUrl>, NetError>>()?;
         let mut state = self.lock();
         let mut table = state.peers.clone();
-        table.forget(&normalised).map_err(|missing| {
-            NodeError::NotFound(format!(
-                "{missing} is not a registered peer; GET /nodes/register lists them"
-            ))
-        })?;
+        table.forget(&normalised)?;
         state.store.save_peers(&table.to_stored())?;
         info!(
             "{} left: {}; {} now",
             plural(normalised.len(), "peer"),
-            normalised.join(", "),
+            list(&normalised),
             plural(table.entries().len(), "peer")
         );
         state.peers = table;
@@ -112,7 +101,7 @@ impl Node {
 
     /// Drops a learned peer that stayed unreachable; the owner's peers stay (retried with
     /// backoff). Returns whether it was dropped.
-    pub fn drop_learned_peer(&self, url: &str) -> Result<bool, NodeError> {
+    pub fn drop_learned_peer(&self, url: &PeerUrl) -> Result<bool, NodeError> {
         let mut state = self.lock();
         let mut table = state.peers.clone();
         if !table.drop_learned(url) {
@@ -123,23 +112,25 @@ impl Node {
         Ok(true)
     }
 
-    /// Normalises addresses, refusing our own and any malformed one (all or nothing).
-    fn normalise_all(&self, addresses: &[String]) -> Result<Vec<String>, NodeError> {
+    /// Refuses the list if it names this node itself.
+    fn refuse_own(&self, peers: &[PeerUrl]) -> Result<(), NetError> {
         let identity = self.identity();
-        let mut normalised = Vec::new();
-        for address in addresses {
-            let peer = normalize_peer(address)
-                .map_err(|error| NodeError::BadRequest(error.to_string()))?;
-            if is_own_address(&peer, &identity.bound_host, identity.port) || peer == identity.url {
-                return Err(NodeError::BadRequest(format!(
-                    "peer address {address:?} is this node itself ({}); register other nodes",
-                    identity.url
-                )));
-            }
-            normalised.push(peer);
+        match peers.iter().find(|peer| {
+            is_own_address(peer, &identity.bound_host, identity.port) || **peer == identity.url
+        }) {
+            Some(own) => Err(NetError::OwnAddress {
+                address: own.to_string(),
+                url: identity.url.clone(),
+            }),
+            None => Ok(()),
         }
-        Ok(normalised)
     }
+}
+
+/// `http://a:1, http://b:2`.
+fn list(peers: &[PeerUrl]) -> String {
+    let texts: Vec<&str> = peers.iter().map(PeerUrl::as_str).collect();
+    texts.join(", ")
 }
 
 /// `1 peer`, `2 peers`.

@@ -1,32 +1,12 @@
 //! Read-only views of the chain and pool, each one consistent look under the lock
-//! (`/chain`, `/pool`, `/balances`, `/inv`: [`Inventory`]).
+//! (`/chain`, `/pool`, `/balances`, `/inv`).
 
 use super::Node;
 use crate::core::block::{Block, Transaction};
 use crate::core::hash::{BlockHash, TxId};
+use crate::wire::error::NetworkMismatch;
 use crate::wire::protocol::{InvAnswer, InvItem};
 use std::collections::BTreeMap;
-
-/// A consistent copy of what `/inv` reports.
-#[derive(Clone, Debug)]
-pub struct Inventory {
-    /// Chain length.
-    pub length: u64,
-    /// Tip hash.
-    pub tip: BlockHash,
-    /// Genesis hash.
-    pub genesis: BlockHash,
-    /// Network difficulty.
-    pub difficulty: u32,
-    /// Coins each coinbase pays: part of the network's rules (SPEC §6b).
-    pub reward: u64,
-    /// Index of the first locator hash found on our chain, 0 if none.
-    pub fork_index: u64,
-    /// Block hashes after the fork (or from genesis).
-    pub blocks: Vec<BlockHash>,
-    /// Ids of every pooled transaction.
-    pub transactions: Vec<TxId>,
-}
 
 impl Node {
     /// The whole chain, and its length.
@@ -127,47 +107,56 @@ impl Node {
 
     /// Why a peer whose `/inv` answered `inv` is on another network (another genesis,
     /// difficulty or reward), if it is.
-    pub fn other_network(&self, inv: &InvAnswer) -> Option<String> {
+    pub fn other_network(&self, inv: &InvAnswer) -> Option<NetworkMismatch> {
         let (genesis, difficulty, reward) = {
             let state = self.lock();
             let chain = &state.chain;
             (chain.genesis().hash, chain.difficulty(), chain.reward())
         };
         if inv.difficulty != difficulty {
-            return Some(format!(
-                "its difficulty is {}, ours {difficulty}",
-                inv.difficulty
-            ));
+            return Some(NetworkMismatch::Difficulty {
+                theirs: inv.difficulty,
+                ours: difficulty,
+            });
         }
         if inv.genesis != genesis {
-            return Some(format!(
-                "its genesis {} differs from ours {genesis}",
-                inv.genesis
-            ));
+            return Some(NetworkMismatch::Genesis {
+                theirs: inv.genesis,
+                ours: genesis,
+            });
         }
         match inv.reward {
-            Some(theirs) if theirs != reward => Some(format!(
-                "its reward is {theirs} coins a block, ours {reward}"
-            )),
+            Some(theirs) if theirs != reward => Some(NetworkMismatch::Reward {
+                theirs,
+                ours: reward,
+            }),
             _ => None,
         }
     }
 
-    /// Our inventory after the first locator hash on our chain (or from genesis).
-    pub fn inventory(&self, locator: &[BlockHash], limit: usize) -> Inventory {
+    /// Our `/inv` answer: the blocks after the first locator hash on our chain (or from
+    /// genesis, at most `limit`), then every pooled id, in one consistent look.
+    pub fn inventory(&self, locator: &[BlockHash], limit: usize) -> InvAnswer {
         let state = self.lock();
         let chain = &state.chain;
         let fork_index = chain.fork_point(locator).unwrap_or(0);
         let from = if fork_index == 0 { 1 } else { fork_index + 1 };
-        Inventory {
+        let blocks = chain
+            .page(from, limit)
+            .iter()
+            .map(|b| InvItem::Block(b.hash));
+        let pooled = state.pool.transactions().iter();
+        InvAnswer {
+            node_id: self.identity().node_id.clone(),
             length: chain.len(),
             tip: chain.tip().hash,
             genesis: chain.genesis().hash,
             difficulty: chain.difficulty(),
-            reward: chain.reward(),
+            reward: Some(chain.reward()),
             fork_index,
-            blocks: chain.page(from, limit).iter().map(|b| b.hash).collect(),
-            transactions: state.pool.transactions().iter().map(|tx| tx.id).collect(),
+            values: blocks
+                .chain(pooled.map(|tx| InvItem::Transaction(tx.id)))
+                .collect(),
         }
     }
 }

@@ -69,7 +69,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("header-cache-{}", std::process::id()));
         let path = path_for(&dir, "ab");
         assert!(load(&path).unwrap().is_empty());
-        let headers = vec![genesis(8).header(), genesis(9).header()];
+        let headers = vec![genesis(8).header, genesis(9).header];
         save(&path, &headers).unwrap();
         assert_eq!(load(&path).unwrap(), headers);
         let mut bytes = fs::read(&path).unwrap();

@@ -143,7 +143,7 @@ impl Store {
     /// Durably stores a block appended at the tip: rewrites its one segment only.
     pub fn append_block(&mut self, block: &Block) -> Result<(), StoreError> {
         self.finish_pending_journal()?;
-        self.rewrite_segments(block.index, std::slice::from_ref(block))?;
+        self.rewrite_segments(block.header.index, std::slice::from_ref(block))?;
         self.sync_dir()
     }
 
@@ -261,10 +261,11 @@ mod tests {
         let mut parent = genesis(8);
         (0..count)
             .map(|_| {
-                let transactions = vec![Transaction::coinbase(tag, 50, parent.timestamp + 1)];
+                let transactions =
+                    vec![Transaction::coinbase(tag, 50, parent.header.timestamp + 1)];
                 let header = Header {
-                    index: parent.index + 1,
-                    timestamp: parent.timestamp + 1,
+                    index: parent.header.index + 1,
+                    timestamp: parent.header.timestamp + 1,
                     previous_hash: parent.hash,
                     merkle_root: merkle_root_of(&transactions),
                     difficulty: 8,

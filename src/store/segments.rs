@@ -31,9 +31,9 @@ impl Store {
             }
             for block in blocks
                 .iter()
-                .filter(|block| block.index / BLOCKS_PER_SEGMENT == segment)
+                .filter(|block| block.header.index / BLOCKS_PER_SEGMENT == segment)
             {
-                set(&mut db, &path, &block.index.to_string(), block)?;
+                set(&mut db, &path, &block.header.index.to_string(), block)?;
             }
             if db.total_keys() == 0 {
                 remove_if_present(&path)?;
@@ -83,10 +83,13 @@ impl Store {
                     });
                 }
                 let block: Block = file.require(&index.to_string())?;
-                if block.index != index {
+                if block.header.index != index {
                     return Err(StoreError::Damaged {
                         path,
-                        reason: format!("the entry for block {index} holds block {}", block.index),
+                        reason: format!(
+                            "the entry for block {index} holds block {}",
+                            block.header.index
+                        ),
                     });
                 }
                 blocks.push((path.clone(), block));

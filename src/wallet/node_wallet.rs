@@ -8,7 +8,7 @@
 
 use super::keys;
 use crate::core::block::Transaction;
-use crate::core::hash::{BlockHash, to_hex};
+use crate::core::hash::BlockHash;
 use crate::core::signed::{Signature, signing_message};
 use crate::crypto::{LmsType, PrivateKey};
 use crate::store::StoreError;
@@ -161,28 +161,24 @@ impl NodeWallet {
         now: u64,
     ) -> Result<Transaction, WalletError> {
         if self.leaves_left() == 0 {
-            return Err(WalletError::Exhausted {
-                address: self.address().to_string(),
-            });
+            return Err(self.exhausted());
         }
         let timestamp = now.max(self.last_timestamp + 1);
-        self.sign_payment_at(genesis, recipient, amount, timestamp)
+        let unsigned = Transaction::new(self.address(), recipient, amount, timestamp);
+        self.sign(genesis, unsigned)
     }
 
-    /// Signs a payment stamped exactly `timestamp` (a client's own, for a safe retry: the
-    /// caller has checked that its id is new). The next leaf is on disk before the
-    /// signature is made.
-    pub fn sign_payment_at(
+    /// Signs `unsigned`, a payment from the active key (its id already computed, its
+    /// timestamp a client's own, for a safe retry: the caller has checked that its id is
+    /// new). The next leaf is on disk before the signature is made.
+    pub fn sign(
         &mut self,
         genesis: &BlockHash,
-        recipient: &str,
-        amount: u64,
-        timestamp: u64,
+        mut unsigned: Transaction,
     ) -> Result<Transaction, WalletError> {
+        debug_assert_eq!(unsigned.sender, self.address(), "the active key pays");
         if self.leaves_left() == 0 {
-            return Err(WalletError::Exhausted {
-                address: self.address().to_string(),
-            });
+            return Err(self.exhausted());
         }
         let q = self.record.active.next_leaf;
         self.record.active.next_leaf = q + 1;
@@ -190,8 +186,16 @@ impl NodeWallet {
             self.record.active.next_leaf = q;
             return Err(error.into());
         }
-        self.last_timestamp = self.last_timestamp.max(timestamp);
-        Ok(sign(&self.key, q, genesis, recipient, amount, timestamp))
+        self.last_timestamp = self.last_timestamp.max(unsigned.timestamp);
+        sign_with(&self.key, q, genesis, &mut unsigned);
+        Ok(unsigned)
+    }
+
+    /// Every leaf of the active key but the reserved last one is used.
+    fn exhausted(&self) -> WalletError {
+        WalletError::Exhausted {
+            address: self.address().to_string(),
+        }
     }
 
     /// Makes a fresh key the active one. When the old key holds `balance` > 0 coins, its
@@ -219,27 +223,27 @@ impl NodeWallet {
         }
         let timestamp = now.max(self.last_timestamp + 1);
         self.last_timestamp = timestamp;
-        let address = self.record.active.address.clone();
-        Ok(sweep_leaf.map(|q| sign(&old_key, q, genesis, &address, balance, timestamp)))
+        let old_address = self
+            .record
+            .retired
+            .last()
+            .expect("just pushed")
+            .address
+            .clone();
+        Ok(sweep_leaf.map(|q| {
+            let mut sweep = Transaction::new(&old_address, self.address(), balance, timestamp);
+            sign_with(&old_key, q, genesis, &mut sweep);
+            sweep
+        }))
     }
 }
 
-/// A payment from `key`'s address signed with leaf `q`.
-fn sign(
-    key: &PrivateKey,
-    q: u32,
-    genesis: &BlockHash,
-    recipient: &str,
-    amount: u64,
-    timestamp: u64,
-) -> Transaction {
-    let sender = to_hex(&key.public_key().to_bytes());
-    let mut tx = Transaction::new(&sender, recipient, amount, timestamp);
+/// Signs `tx` (a payment from `key`'s address) with leaf `q`.
+fn sign_with(key: &PrivateKey, q: u32, genesis: &BlockHash, tx: &mut Transaction) {
     let signature = key
         .sign(q, &signing_message(genesis, &tx.id))
         .expect("the leaf was checked to be in the tree");
     tx.signature = Some(Signature(signature));
-    tx
 }
 
 /// A new LMS key of tree height `height` (W4) with its record.

@@ -1,7 +1,86 @@
-//! Peer addresses: parsed from what users type (`127.0.0.1:5001`, `http://localhost:5001/`)
-//! into the one form nodes keep and compare, `http://host:port`.
+//! Who and where a node is: peer addresses parsed from what users type
+//! (`127.0.0.1:5001`, `http://localhost:5001/`) into the one form nodes keep and compare,
+//! [`PeerUrl`] (`http://host:port`), and the [`NodeId`] a node names itself by. Two
+//! types, so that an address and an id can never be mixed up.
 
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
+use std::ops::Deref;
+
+/// A peer's address in its one normal form, `http://host:port` (lowercase host, no
+/// trailing slash): made only by [`normalize_peer`], so two spellings of one address
+/// compare equal. Travels as its text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct PeerUrl(String);
+
+impl PeerUrl {
+    /// The address as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PeerUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Read as text, so a `PeerUrl` is usable wherever an address is read; it cannot be made
+/// from a node id or any other string without [`normalize_peer`].
+impl Deref for PeerUrl {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for PeerUrl {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for PeerUrl {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+/// Normalised as it is read: a peer address from a file or a message is checked like
+/// one typed by a person.
+impl<'de> Deserialize<'de> for PeerUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PeerUrl, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        normalize_peer(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A node's id (made once per data directory): lets a node recognise itself, and one
+/// peer under two addresses. Only compared, never parsed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NodeId(String);
+
+impl NodeId {
+    /// Wraps an id read from the data directory or made for a new one.
+    pub fn new(id: impl Into<String>) -> NodeId {
+        NodeId(id.into())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// Most peers a node keeps (registration beyond it is a 400; peer exchange stops there).
 pub const MAX_PEERS: usize = 1000;
@@ -25,7 +104,7 @@ impl std::error::Error for AddressError {}
 
 /// Normalises a peer address to `http://host:port` (lowercase host, no trailing slash).
 /// The scheme is optional but must be `http`; the port is required.
-pub fn normalize_peer(input: &str) -> Result<String, AddressError> {
+pub fn normalize_peer(input: &str) -> Result<PeerUrl, AddressError> {
     let fail = |reason: &str| AddressError {
         input: input.to_string(),
         reason: reason.to_string(),
@@ -78,23 +157,23 @@ pub fn normalize_peer(input: &str) -> Result<String, AddressError> {
         ));
     }
     match port.parse::<u16>() {
-        Ok(port) if port > 0 => Ok(format!("http://{host}:{port}")),
+        Ok(port) if port > 0 => Ok(PeerUrl(format!("http://{host}:{port}"))),
         _ => Err(fail("the port must be a number from 1 to 65535")),
     }
 }
 
 /// The URL a node calls itself: the bound host, except that a wildcard bind is reached
 /// through loopback.
-pub fn own_url(bound_host: &str, port: u16) -> String {
+pub fn own_url(bound_host: &str, port: u16) -> PeerUrl {
     let host = match bound_host {
         "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
         other => other,
     };
-    if host.contains(':') && !host.starts_with('[') {
+    PeerUrl(if host.contains(':') && !host.starts_with('[') {
         format!("http://[{host}]:{port}")
     } else {
         format!("http://{host}:{port}")
-    }
+    })
 }
 
 /// Whether a normalised peer address is this node itself: loopback names or the bound

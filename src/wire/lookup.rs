@@ -42,12 +42,12 @@ impl HeaderJson {
     /// The header of `block`.
     pub fn of(block: &Block) -> HeaderJson {
         HeaderJson {
-            index: block.index,
-            timestamp: block.timestamp,
-            previous_hash: block.previous_hash,
-            merkle_root: block.merkle_root,
-            difficulty: block.difficulty,
-            proof: block.proof,
+            index: block.header.index,
+            timestamp: block.header.timestamp,
+            previous_hash: block.header.previous_hash,
+            merkle_root: block.header.merkle_root,
+            difficulty: block.header.difficulty,
+            proof: block.header.proof,
             hash: block.hash,
         }
     }

@@ -6,5 +6,7 @@
 
 pub mod address;
 pub mod client;
+pub mod error;
+pub mod fields;
 pub mod lookup;
 pub mod protocol;

@@ -256,11 +256,11 @@ fn build(count: usize, payments: impl Fn(u64, u64) -> Vec<Transaction>) -> Vec<B
     let mut blocks = Vec::with_capacity(count);
     for _ in 0..count {
         let parent = chain.tip().clone();
-        let timestamp = (parent.timestamp + 1).max(start) + 1;
+        let timestamp = (parent.header.timestamp + 1).max(start) + 1;
         let mut transactions = vec![Transaction::coinbase("alice", REWARD, timestamp)];
-        transactions.extend(payments(parent.index + 1, timestamp));
+        transactions.extend(payments(parent.header.index + 1, timestamp));
         let mut header = Header {
-            index: parent.index + 1,
+            index: parent.header.index + 1,
             timestamp,
             previous_hash: parent.hash,
             merkle_root: merkle_root_of(&transactions),

@@ -96,7 +96,7 @@ fn big_blocks(root: &Path) {
     let name = "n".repeat(180);
     for b in 0..40u64 {
         let parent = chain.tip().clone();
-        let timestamp = (parent.timestamp + 1).max(start) + 3;
+        let timestamp = (parent.header.timestamp + 1).max(start) + 3;
         let mut transactions = vec![Transaction::coinbase("m", BIG_REWARD, timestamp)];
         if b > 0 {
             transactions.extend((0..1999u64).map(|i| {
@@ -161,7 +161,7 @@ fn big_blocks(root: &Path) {
 /// The child of `parent` holding `transactions`, its proof of work found.
 fn seal(parent: &Block, timestamp: u64, transactions: Vec<Transaction>) -> Block {
     let mut header = Header {
-        index: parent.index + 1,
+        index: parent.header.index + 1,
         timestamp,
         previous_hash: parent.hash,
         merkle_root: merkle_root_of(&transactions),
@@ -191,7 +191,7 @@ fn build_chain(parent_chain: &Chain, count: usize, miner: &str, salt: u64) -> Ve
     let mut blocks = Vec::with_capacity(count);
     for _ in 0..count {
         let parent = chain.tip().clone();
-        let timestamp = (parent.timestamp + 1).max(start) + 3;
+        let timestamp = (parent.header.timestamp + 1).max(start) + 3;
         let transactions = vec![Transaction::coinbase(miner, REWARD, timestamp)];
         let block = seal(&parent, timestamp, transactions);
         chain.append(block.clone(), u64::MAX).expect("valid");

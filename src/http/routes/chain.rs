@@ -1,10 +1,10 @@
 //! `GET /chain` (whole, or a page) and `/restart` (back to genesis).
 
 use super::call::Call;
-use super::capped::{MAX_PAGE_JSON_BYTES, json_list};
+use super::capped::{Capped, MAX_PAGE_JSON_BYTES, Written};
 use super::input::query_number;
-use crate::http::reply::{ApiError, Reply, to_json};
-use crate::wire::protocol::CompactBlock;
+use crate::http::reply::{ApiError, Reply};
+use crate::wire::protocol::{ChainPage, CompactBlock};
 use serde_json::json;
 
 /// Largest `/chain` page.
@@ -38,12 +38,16 @@ pub(super) fn chain(call: &Call) -> Reply {
     } else {
         MAX_PAGE_JSON_BYTES
     };
-    let (list, _) = if compact {
-        json_list(blocks.iter().map(CompactBlock::of), cap)
+    let written = Written::default();
+    let body = if compact {
+        let compact: Vec<CompactBlock> = blocks.iter().map(CompactBlock::of).collect();
+        let chain = Capped::new(&compact, &written, cap);
+        call.json_capped(&written, &ChainPage { chain, length })
     } else {
-        json_list(&blocks, cap)
+        let chain = Capped::new(&blocks, &written, cap);
+        call.json_capped(&written, &ChainPage { chain, length })
     };
-    Ok((200, format!("{{\"chain\":{list},\"length\":{length}}}")))
+    Ok((200, body))
 }
 
 /// `/restart`: back to genesis with an empty pool; peers and the wallet stay.
@@ -52,7 +56,7 @@ pub(super) fn restart(call: &Call) -> Reply {
     let length = node.restart()?;
     Ok((
         200,
-        to_json(
+        call.json(
             &json!({ "message": "Chain reset to genesis and pool emptied; peers kept", "length": length }),
         ),
     ))

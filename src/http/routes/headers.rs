@@ -4,7 +4,7 @@
 
 use super::call::Call;
 use super::input::{query_limit, query_locator, query_number};
-use crate::http::reply::{ApiError, Reply, to_json};
+use crate::http::reply::{ApiError, Reply};
 use crate::wire::lookup::{DEFAULT_HEADERS, MAX_HEADERS};
 
 /// `GET /headers`: a page of headers and the chain length.
@@ -27,5 +27,5 @@ pub(super) fn headers(call: &Call) -> Reply {
         (_, false) => node.headers_after(&locator, limit),
         (from, true) => node.headers(from.unwrap_or(1), limit),
     };
-    Ok((200, to_json(&answer)))
+    Ok((200, call.json(&answer)))
 }

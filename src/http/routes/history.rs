@@ -4,7 +4,7 @@
 
 use super::call::Call;
 use super::input::{query_limit, query_number};
-use crate::http::reply::{ApiError, Reply, to_json};
+use crate::http::reply::{ApiError, Reply};
 use crate::wire::lookup::{DEFAULT_HISTORY, MAX_HISTORY};
 
 /// `GET /history`: one page of the address's payments and the `before` of the next.
@@ -22,5 +22,5 @@ pub(super) fn history(call: &Call) -> Reply {
     let limit = query_limit(request, DEFAULT_HISTORY, MAX_HISTORY)? as usize;
     let before = query_number(request, "before")?;
     let answer = node.history(&address, before, limit);
-    Ok((200, to_json(&answer)))
+    Ok((200, call.json(&answer)))
 }

@@ -1,14 +1,22 @@
-//! Reading a request at the edge: the JSON body (strict, capped) and its fields, and
-//! whole-number query parameters; each refusal says what to send instead.
+//! Reading a request at the edge: the JSON body (strict, capped) as its message type
+//! (`wire::protocol`), and whole-number query parameters; each refusal says what to send
+//! instead.
 
 use crate::core::hash::BlockHash;
+use crate::http::json::from_slice;
 use crate::http::reply::{ApiError, MAX_BODY_BYTES};
 use rouille::Request;
-use serde_json::{Map, Value};
+use serde::de::DeserializeOwned;
 use std::io::Read;
 
-/// Reads the body as JSON whatever its Content-Type, refusing more than 1 MiB.
-pub(super) fn read_json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
+/// Reads the body as the message `T` whatever its Content-Type (strict JSON, duplicate
+/// keys refused), refusing more than 1 MiB.
+pub(super) fn read_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
+    Ok(from_slice(&read_bytes(request)?)?)
+}
+
+/// The body's bytes, refusing more than 1 MiB.
+pub(super) fn read_bytes(request: &Request) -> Result<Vec<u8>, ApiError> {
     let mut body = Vec::new();
     if let Some(data) = request.data() {
         data.take(MAX_BODY_BYTES as u64 + 1)
@@ -18,80 +26,7 @@ pub(super) fn read_json_object(request: &Request) -> Result<Map<String, Value>, 
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::TooLarge);
     }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::BadRequest(
-            "the body is empty; send a JSON object".into(),
-        ));
-    }
-    match crate::http::json::parse_strict(&body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(ApiError::BadRequest(format!(
-            "the body must be a JSON object, got {}",
-            kind_of(&other)
-        ))),
-        Err(error) if error.is_data() => Err(ApiError::BadRequest(format!(
-            "the body is refused: {error}"
-        ))),
-        Err(error) => Err(ApiError::BadRequest(format!(
-            "the body is not valid JSON ({error})"
-        ))),
-    }
-}
-
-pub(super) fn node_list(body: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
-    let example = r#"send {"nodes": ["http://127.0.0.1:5001"]}"#;
-    let Some(value) = body.get("nodes") else {
-        return Err(ApiError::BadRequest(format!(
-            "missing field \"nodes\"; {example}"
-        )));
-    };
-    let Some(list) = value.as_array() else {
-        return Err(ApiError::BadRequest(format!(
-            "\"nodes\" must be a list of addresses; {example}"
-        )));
-    };
-    if list.is_empty() {
-        return Err(ApiError::BadRequest(format!(
-            "\"nodes\" is empty; {example}"
-        )));
-    }
-    list.iter()
-        .map(|item| {
-            item.as_str().map(str::to_string).ok_or_else(|| {
-                ApiError::BadRequest(format!(
-                    "every entry of \"nodes\" must be a string, got {item}"
-                ))
-            })
-        })
-        .collect()
-}
-
-pub(super) fn string_field(body: &Map<String, Value>, name: &str) -> Result<String, ApiError> {
-    match body.get(name) {
-        Some(Value::String(text)) => Ok(text.clone()),
-        None => Err(ApiError::BadRequest(format!(
-            "missing field {name:?}; send sender, recipient and amount"
-        ))),
-        Some(other) => Err(ApiError::BadRequest(format!(
-            "{name} must be a string, got {}",
-            kind_of(other)
-        ))),
-    }
-}
-
-pub(super) fn amount_field(body: &Map<String, Value>) -> Result<u64, ApiError> {
-    let max = crate::core::block::MAX_AMOUNT;
-    match body.get("amount") {
-        None => Err(ApiError::BadRequest(
-            "missing field \"amount\"; send sender, recipient and amount".into(),
-        )),
-        Some(value) => match value.as_u64() {
-            Some(amount) if (1..=max).contains(&amount) => Ok(amount),
-            _ => Err(ApiError::BadRequest(format!(
-                "amount must be an integer from 1 to {max} (a JSON number, not a string), got {value}"
-            ))),
-        },
-    }
+    Ok(body)
 }
 
 /// A whole-number query parameter; any run of digits is a number, however long: past
@@ -111,17 +46,6 @@ pub(super) fn query_number(request: &Request, name: &str) -> Result<Option<u64>,
                 ))),
             }
         }
-    }
-}
-
-pub(super) fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 

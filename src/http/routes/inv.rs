@@ -2,12 +2,13 @@
 //! announcement) and `GET /getblocks` (what each peer has that we lack).
 
 use super::call::Call;
-use super::input::{query_locator, query_number, read_json_object};
-use crate::http::reply::{Reply, to_json};
+use super::input::{query_locator, query_number, read_bytes};
+use crate::http::json::{BodyError, from_slice};
+use crate::http::reply::{ApiError, Reply};
 use crate::net::{announce, sync};
-use crate::wire::protocol::{InvAnswer, InvItem};
+use crate::wire::protocol::Announcement;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Default and largest `/inv` block count.
 pub const DEFAULT_INV_LIMIT: u64 = 500;
@@ -21,32 +22,22 @@ pub(super) fn inv(call: &Call) -> Reply {
         .unwrap_or(DEFAULT_INV_LIMIT)
         .min(MAX_INV_LIMIT);
     let locator = query_locator(request)?;
-    let inventory = node.inventory(&locator, limit as usize);
-    let values: Vec<InvItem> = inventory
-        .blocks
-        .into_iter()
-        .map(InvItem::Block)
-        .chain(inventory.transactions.into_iter().map(InvItem::Transaction))
-        .collect();
-    let answer = InvAnswer {
-        node_id: node.identity().node_id.clone(),
-        length: inventory.length,
-        tip: inventory.tip,
-        genesis: inventory.genesis,
-        difficulty: inventory.difficulty,
-        reward: Some(inventory.reward),
-        fork_index: inventory.fork_index,
-        values,
-    };
-    Ok((200, to_json(&answer)))
+    Ok((200, call.json(&node.inventory(&locator, limit as usize))))
 }
 
 /// `POST /inv`: a peer announces its tip (SPEC §6a); answered at once.
 pub(super) fn announced(call: &Call) -> Reply {
     let (request, node) = (call.request, call.node);
-    let body = read_json_object(request)?;
-    let message = announce::receive(node, call.network, Value::Object(body))?;
-    Ok((202, to_json(&json!({ "message": message }))))
+    let announcement = match from_slice::<Announcement>(&read_bytes(request)?) {
+        Err(BodyError::Fields(error)) => {
+            return Err(ApiError::BadRequest(format!(
+                "an announcement is {{\"node\", \"node_id\"}} with {{\"length\", \"tip\", \"genesis\"}} and/or \"transactions\": [ids]: {error}"
+            )));
+        }
+        other => other?,
+    };
+    let message = announce::receive(node, call.network, announcement)?;
+    Ok((202, call.json(&json!({ "message": message }))))
 }
 
 /// `GET /getblocks`: each peer's inventory beyond ours; changes nothing.
@@ -54,7 +45,7 @@ pub(super) fn getblocks(call: &Call) -> Reply {
     let node = call.node;
     Ok((
         200,
-        to_json(&GetblocksAnswer {
+        call.json(&GetblocksAnswer {
             information: call.network.getblocks(node),
         }),
     ))

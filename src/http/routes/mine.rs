@@ -3,7 +3,7 @@
 use super::call::Call;
 use crate::core::block::Transaction;
 use crate::core::hash::{BlockHash, MerkleRoot};
-use crate::http::reply::{Reply, to_json};
+use crate::http::reply::Reply;
 use crate::node::Mined;
 use serde::Serialize;
 
@@ -28,16 +28,16 @@ pub(super) fn mine(call: &Call) -> Reply {
     }
     Ok((
         200,
-        to_json(&Answer {
+        call.json(&Answer {
             message: "New Block Forged",
-            index: block.index,
+            index: block.header.index,
             transactions: block.transactions,
-            proof: block.proof,
-            merkle_root: block.merkle_root,
-            previous_hash: block.previous_hash,
-            timestamp: block.timestamp,
+            proof: block.header.proof,
+            merkle_root: block.header.merkle_root,
+            previous_hash: block.header.previous_hash,
+            timestamp: block.header.timestamp,
             hash: block.hash,
-            difficulty: block.difficulty,
+            difficulty: block.header.difficulty,
             attempts: search.attempts,
             elapsed_ms: search.elapsed.as_millis() as u64,
             hash_rate: search.hash_rate().round() as u64,

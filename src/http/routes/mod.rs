@@ -143,7 +143,7 @@ fn refusal_reason(response: Response) -> (Response, Option<String>) {
     let _ = std::io::Read::read_to_end(&mut reader, &mut body);
     let reason = std::str::from_utf8(&body)
         .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&brief::shorten(text)).ok())
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&brief::shorten_keys(text)).ok())
         .and_then(|value| value["error"].as_str().map(str::to_string));
     let response = Response {
         status_code,
@@ -227,10 +227,7 @@ fn run(call: &Call, route: &Route) -> Response {
         Access::SharedRead | Access::Public | Access::OwnerToSign => (route.answer)(call),
     };
     let response = match reply {
-        Ok((status, body)) => match brief::wanted(call.request) {
-            Some(kind) => json_response(status, brief::shorten_for(&body, kind)),
-            None => json_response(status, body),
-        },
+        Ok((status, body)) => json_response(status, body),
         Err(error) => error_response(&error),
     };
     if route.access == Access::SharedRead {

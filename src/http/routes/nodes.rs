@@ -2,10 +2,11 @@
 //! `/nodes/resolve` (consensus with every peer).
 
 use super::call::Call;
-use super::input::{node_list, read_json_object};
-use crate::http::reply::{Reply, to_json};
+use super::input::read_body;
+use crate::http::reply::Reply;
 use crate::net::join::{self, Caller};
 use crate::net::self_name::reachable_urls;
+use crate::wire::protocol::NodeList;
 use serde::Serialize;
 use serde_json::json;
 
@@ -13,7 +14,7 @@ use serde_json::json;
 /// registers anything; anyone else only its own address (SPEC §6c).
 pub(super) fn register(call: &Call) -> Reply {
     let (request, node) = (call.request, call.node);
-    let addresses = node_list(&read_json_object(request)?)?;
+    let NodeList { nodes: addresses } = read_body(request)?;
     let caller = match call.owner.check(request) {
         Ok(()) if request.header(join::LEARNED_HEADER).is_some() => Caller::OwnerLearned,
         Ok(()) => Caller::Owner,
@@ -30,18 +31,18 @@ pub(super) fn register(call: &Call) -> Reply {
     };
     Ok((
         201,
-        to_json(&json!({ "message": message, "total_nodes": registered.peers })),
+        call.json(&json!({ "message": message, "total_nodes": registered.peers })),
     ))
 }
 
 /// `DELETE /nodes/register`: forget these peers.
 pub(super) fn unregister(call: &Call) -> Reply {
     let (request, node) = (call.request, call.node);
-    let addresses = node_list(&read_json_object(request)?)?;
+    let NodeList { nodes: addresses } = read_body(request)?;
     let peers = node.unregister_peers(&addresses)?;
     Ok((
         200,
-        to_json(&json!({ "message": "Nodes have been removed", "total_nodes": peers })),
+        call.json(&json!({ "message": "Nodes have been removed", "total_nodes": peers })),
     ))
 }
 
@@ -58,7 +59,7 @@ pub(super) fn nodes(call: &Call) -> Reply {
     let reachable_at = reachable_urls(node.identity());
     Ok((
         200,
-        to_json(&Answer {
+        call.json(&Answer {
             nodes: view,
             reachable_at,
         }),
@@ -67,10 +68,10 @@ pub(super) fn nodes(call: &Call) -> Reply {
 
 /// `/nodes/resolve`: consensus with every peer (SPEC §6).
 pub(super) fn resolve(call: &Call) -> Reply {
-    Ok((200, to_json(&call.network.resolve(call.node))))
+    Ok((200, call.json(&call.network.resolve(call.node))))
 }
 
 /// `GET /nodes/register`: the peer list.
 pub(super) fn list(call: &Call) -> Reply {
-    Ok((200, to_json(&json!({ "total_nodes": call.node.peers() }))))
+    Ok((200, call.json(&json!({ "total_nodes": call.node.peers() }))))
 }

@@ -4,8 +4,8 @@
 
 use super::call::Call;
 use crate::core::hash::TxId;
-use crate::http::reply::{ApiError, Reply, to_json};
-use crate::node::ProofLookup;
+use crate::http::reply::{ApiError, Reply};
+use crate::node::NodeError;
 
 /// The path's prefix before the id.
 const PREFIX: &str = "/transactions/";
@@ -13,22 +13,15 @@ const PREFIX: &str = "/transactions/";
 /// `GET /transactions/<id>`: pooled, mined (block, confirmations), or 404.
 pub(super) fn status(call: &Call) -> Reply {
     let id = id_in_path(call)?;
-    match call.node.transaction_status(&id) {
-        Some(answer) => Ok((200, to_json(&answer))),
-        None => Err(unknown(&id)),
-    }
+    let answer = call.node.transaction_status(&id).map_err(NodeError::from)?;
+    Ok((200, call.json(&answer)))
 }
 
 /// `GET /transactions/<id>/proof`: the branch of a mined payment; 409 while only pooled.
 pub(super) fn proof(call: &Call) -> Reply {
     let id = id_in_path(call)?;
-    match call.node.transaction_proof(&id) {
-        ProofLookup::Mined(answer) => Ok((200, to_json(&answer))),
-        ProofLookup::Pooled => Err(ApiError::Conflict(format!(
-            "transaction {id} is in the pool, not yet in a block, so there is no proof yet; mine a block (or wait for one) and ask again"
-        ))),
-        ProofLookup::Unknown => Err(unknown(&id)),
-    }
+    let answer = call.node.transaction_proof(&id).map_err(NodeError::from)?;
+    Ok((200, call.json(&answer)))
 }
 
 /// The id between `/transactions/` and the end or `/proof`.
@@ -42,12 +35,6 @@ fn id_in_path(call: &Call) -> Result<TxId, ApiError> {
             shortened(text)
         ))
     })
-}
-
-fn unknown(id: &TxId) -> ApiError {
-    ApiError::NotFound(format!(
-        "transaction {id} is neither in this node's chain nor in its pool; check the id, or ask the node you sent it to"
-    ))
 }
 
 /// At most 80 characters of what the client sent, for the error message.

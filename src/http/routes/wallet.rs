@@ -2,7 +2,7 @@
 
 use super::call::Call;
 use crate::core::block::Transaction;
-use crate::http::reply::{Reply, to_json};
+use crate::http::reply::Reply;
 use serde::Serialize;
 use serde_json::json;
 
@@ -19,7 +19,7 @@ pub(super) fn rotate(call: &Call) -> Reply {
     let sweep = node.rotate_wallet()?;
     Ok((
         200,
-        to_json(&Rotated {
+        call.json(&Rotated {
             wallet: node.wallet_info(),
             sweep,
         }),
@@ -35,16 +35,16 @@ pub(super) fn balances(call: &Call) -> Reply {
             let last_leaf = node.last_leaf(&address);
             Ok((
                 200,
-                to_json(
+                call.json(
                     &json!({ "address": address, "balance": balance, "balances": { address.clone(): balance }, "last_leaf": last_leaf }),
                 ),
             ))
         }
-        None => Ok((200, to_json(&json!({ "balances": node.balances() })))),
+        None => Ok((200, call.json(&json!({ "balances": node.balances() })))),
     }
 }
 
 /// `GET /wallet`: this node's key, its balance, the leaves used and left.
 pub(super) fn wallet(call: &Call) -> Reply {
-    Ok((200, to_json(&call.node.wallet_info())))
+    Ok((200, call.json(&call.node.wallet_info())))
 }

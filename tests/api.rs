@@ -1845,13 +1845,13 @@ fn chain_answers_promptly_while_a_hard_mine_is_searching() {
 /// (`/transactions/new`, `/pool`, `/chain` and its pages, `/mine`), and nothing else changes;
 /// without it the signature is whole.
 #[test]
-fn brief_answers_shorten_signatures_and_nothing_else() {
+fn brief_answers_shorten_signatures_and_keys_and_nothing_else() {
     let node = TestNode::start(&[]);
     node.mine();
     let paid = node.pay_from_wallet("bob", 1);
     let whole = paid["signature"].as_str().unwrap().to_string();
     assert!(whole.len() > 1000, "{paid}");
-    let (status, pool) = node.get("/pool?brief=1");
+    let (status, pool) = node.get("/pool?brief=signatures");
     assert_eq!(status, 200, "{pool}");
     let short = pool["pool"][0]["signature"].as_str().unwrap();
     assert!(
@@ -1863,6 +1863,12 @@ fn brief_answers_shorten_signatures_and_nothing_else() {
     let mut briefly = plain.clone();
     briefly["pool"][0]["signature"] = short.into();
     assert_eq!(pool, briefly, "only the signature differs");
+    // ?brief=1, for a person, shortens the sender's key address too, and nothing else.
+    let (_, for_a_person) = node.get("/pool?brief=1");
+    let sender = plain["pool"][0]["sender"].as_str().unwrap();
+    let short_sender = format!("{}…{}", &sender[16..24], &sender[106..]);
+    briefly["pool"][0]["sender"] = short_sender.into();
+    assert_eq!(for_a_person, briefly, "the signature and the key address differ");
     let (_, mined) = node.call("POST", "/mine?brief=1", None);
     assert!(mined.to_string().contains("(leaf 0, "), "{mined}");
     for path in ["/chain?brief=1", "/chain?from=2&brief=1"] {

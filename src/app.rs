@@ -75,6 +75,7 @@ pub fn run(config: Config) -> Result<(), RunError> {
             relay_peers: config.relay_peers,
             relay_batch: config.relay_batch,
         },
+        PeerClient::new(config.peer_timeout),
     );
     let url = node.identity().url.clone();
     let data_dir = config.data_dir(node.identity().port);
@@ -153,7 +154,6 @@ fn open_node(config: &Config, port: u16, peers: &[PeerUrl]) -> Result<Node, RunE
         config.difficulty,
         config.reward,
         identity,
-        PeerClient::new(config.peer_timeout),
     )
     .map_err(|error| RunError::Fatal(Box::new(error)))?;
     if !peers.is_empty() {

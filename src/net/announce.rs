@@ -136,8 +136,8 @@ pub fn send(node: &Node, network: &Network, peer: &PeerUrl, ids: &[TxId]) {
         genesis: tip_is_new.then_some(genesis),
         transactions: ids.to_vec(),
     };
-    let answer = node
-        .client()
+    let answer = network
+        .client
         .post_status(&format!("{peer}/inv"), &body, &[])
         .map(|(status, words)| {
             // Its own words only from a peer proven to be a node of ours (SPEC §6c).
@@ -192,7 +192,7 @@ pub fn fetch_announced(
         return;
     }
     if length - our_length <= DIRECT_FETCH {
-        match fetch_direct(node, peer, our_length, our_tip, length) {
+        match fetch_direct(node, network, peer, our_length, our_tip, length) {
             Ok(Some(Adoption::Adopted {
                 blocks,
                 length: now,
@@ -216,7 +216,7 @@ pub fn fetch_announced(
             }
         }
     }
-    let outcome = sync::resolve_with(node, peer);
+    let outcome = sync::resolve_with(node, network, peer);
     // An adoption was logged by the switch itself; a peer that cannot back its
     // announcement is worth a warning; anything else changed nothing.
     let level = match outcome.status {
@@ -248,6 +248,7 @@ pub fn fetch_announced(
 /// our tip (then the caller resolves with the locator).
 fn fetch_direct(
     node: &Node,
+    network: &Network,
     peer: &PeerUrl,
     our_length: u64,
     our_tip: BlockHash,
@@ -256,7 +257,7 @@ fn fetch_direct(
     let wanted = length - our_length;
     let from = our_length + 1;
     let url = format!("{peer}/chain?from={from}&limit={wanted}&compact=1");
-    let page: CompactPage = node.client().get(&url).map_err(NetError::Call)?;
+    let page: CompactPage = network.client.get(&url).map_err(NetError::Call)?;
     let compact: Vec<CompactBlock> = page.chain.into_iter().take(wanted as usize).collect();
     let links = compact
         .first()
@@ -271,10 +272,10 @@ fn fetch_direct(
     }
     let whole = || -> Result<Vec<Block>, NetError> {
         let url = format!("{peer}/chain?from={from}&limit={wanted}");
-        let page: ChainPage = node.client().get(&url)?;
+        let page: ChainPage = network.client.get(&url)?;
         Ok(page.chain.into_iter().take(wanted as usize).collect())
     };
-    let blocks = match rebuild(node, peer, compact) {
+    let blocks = match rebuild(node, network, peer, compact) {
         Ok(blocks) => blocks,
         Err(reason) => {
             debug!("could not rebuild {peer}'s compact blocks ({reason}); fetching them whole");
@@ -302,6 +303,7 @@ fn fetch_direct(
 /// `peer` with `/getdata` (at most [`IDS_PER_MESSAGE`] ids per call).
 fn rebuild(
     node: &Node,
+    network: &Network,
     peer: &PeerUrl,
     compact: Vec<CompactBlock>,
 ) -> Result<Vec<Block>, NetError> {
@@ -320,7 +322,7 @@ fn rebuild(
         .copied()
         .collect();
     for chunk in lacking.chunks(IDS_PER_MESSAGE) {
-        let answer: GetdataAnswer = node.client().post(
+        let answer: GetdataAnswer = network.client.post(
             &format!("{peer}/getdata"),
             &GetdataRequest {
                 transactions: chunk.to_vec(),

@@ -5,6 +5,7 @@
 
 use crate::core::block::Block;
 use crate::core::hash::BlockHash;
+use crate::net::network::Network;
 use crate::net::outcome::{Outcome, PeerOutcome, status_of};
 use crate::node::{Adoption, Node};
 use crate::wire::address::PeerUrl;
@@ -20,7 +21,13 @@ pub const MAX_BRANCH_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Appends `peer`'s blocks after our tip a page at a time, each page validated and
 /// adopted (durably) before the next is asked for, up to its claimed length.
-pub(crate) fn extend(node: &Node, peer: &PeerUrl, inv: &InvAnswer, fork: BlockHash) -> PeerOutcome {
+pub(crate) fn extend(
+    node: &Node,
+    network: &Network,
+    peer: &PeerUrl,
+    inv: &InvAnswer,
+    fork: BlockHash,
+) -> PeerOutcome {
     let outcome = |status: Outcome, reason: String| PeerOutcome {
         node: peer.clone(),
         status,
@@ -54,7 +61,7 @@ pub(crate) fn extend(node: &Node, peer: &PeerUrl, inv: &InvAnswer, fork: BlockHa
         let (page, bytes, wanted) = loop {
             let wanted = page_size.min(inv.length - our_length);
             let url = format!("{peer}/chain?from={from}&limit={wanted}");
-            match node.client().get_sized::<ChainPage>(&url) {
+            match network.client.get_sized::<ChainPage>(&url) {
                 Ok((page, bytes)) => break (page, bytes, wanted),
                 Err(PeerError::TooLarge(_)) if page_size > 1 => page_size /= 2,
                 Err(error) => break 'run (status_of(&error), error.to_string()),
@@ -125,7 +132,7 @@ pub(crate) fn extend(node: &Node, peer: &PeerUrl, inv: &InvAnswer, fork: BlockHa
 /// asked again at half the size; all pages together may not exceed
 /// [`MAX_BRANCH_BYTES`].
 pub(crate) fn fetch_branch(
-    node: &Node,
+    network: &Network,
     peer: &PeerUrl,
     fork_index: u64,
     claimed_length: u64,
@@ -137,7 +144,7 @@ pub(crate) fn fetch_branch(
     while (branch.len() as u64) < wanted {
         let from = fork_index + 1 + branch.len() as u64;
         let url = format!("{peer}/chain?from={from}&limit={page_size}");
-        let (page, bytes) = match node.client().get_sized::<ChainPage>(&url) {
+        let (page, bytes) = match network.client.get_sized::<ChainPage>(&url) {
             Ok(answer) => answer,
             Err(PeerError::TooLarge(_)) if page_size > 1 => {
                 page_size /= 2;

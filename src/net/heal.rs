@@ -50,7 +50,9 @@ pub fn round(node: &Node, network: &Network) {
         .into_iter()
         .filter(|peer| network.book.due(peer, now))
         .collect();
-    let outcomes = map_bounded(&due, MAX_PARALLEL, |peer| sync::resolve_with(node, peer));
+    let outcomes = map_bounded(&due, MAX_PARALLEL, |peer| {
+        sync::resolve_with(node, network, peer)
+    });
     for outcome in &outcomes {
         let before = network.book.status(&outcome.node);
         network
@@ -164,7 +166,7 @@ fn exchange(node: &Node, network: &Network) {
         return;
     };
     let client = PeerClient {
-        timeout: node.client().timeout,
+        timeout: network.client.timeout,
         max_answer_bytes: PEER_LIST_BYTES,
     };
     let list = match client.get::<PeerList>(&format!("{source}/nodes/register")) {

@@ -39,8 +39,8 @@ pub enum Probe {
 }
 
 /// Asks `peer`'s `/inv` (no blocks) who it is and which network it is on.
-pub fn probe(node: &Node, peer: &PeerUrl) -> Probe {
-    let inv: InvAnswer = match node.client().get(&format!("{peer}/inv?limit=0")) {
+pub fn probe(node: &Node, network: &Network, peer: &PeerUrl) -> Probe {
+    let inv: InvAnswer = match network.client.get(&format!("{peer}/inv?limit=0")) {
         Ok(inv) => inv,
         Err(error) => return Probe::NoAnswer(error),
     };
@@ -132,7 +132,7 @@ pub fn register(
             .into());
         }
     }
-    let probes = probe_all(node, &candidates);
+    let probes = probe_all(node, network, &candidates);
     let mut kept: Vec<PeerUrl> = Vec::new();
     let mut merged = Vec::new();
     let mut kept_ids: Vec<NodeId> = Vec::new();
@@ -233,7 +233,7 @@ fn canonical(ip: IpAddr) -> IpAddr {
 /// those of `candidates` that answer on our network and are not already known under
 /// another name; then registers this node with each, so the link works both ways.
 pub fn discover(node: &Node, network: &Network, source: &str, candidates: &[PeerUrl]) {
-    let probes = probe_all(node, candidates);
+    let probes = probe_all(node, network, candidates);
     record_probes(network, candidates, &probes);
     for (peer, probe) in candidates.iter().zip(&probes) {
         let inv = match probe {
@@ -270,13 +270,13 @@ pub fn discover(node: &Node, network: &Network, source: &str, candidates: &[Peer
 
 /// Asks every address at once (bounded); addresses still waiting when twice the peer
 /// timeout has passed are not asked, so one request's cost stays bounded.
-fn probe_all(node: &Node, peers: &[PeerUrl]) -> Vec<Probe> {
-    let deadline = Instant::now() + node.client().timeout * 2;
+fn probe_all(node: &Node, network: &Network, peers: &[PeerUrl]) -> Vec<Probe> {
+    let deadline = Instant::now() + network.client.timeout * 2;
     map_bounded(peers, MAX_PARALLEL, |peer| {
         if Instant::now() > deadline {
             Probe::NotAsked
         } else {
-            probe(node, peer)
+            probe(node, network, peer)
         }
     })
 }
@@ -371,9 +371,9 @@ pub fn register_with(
     } else {
         &[]
     };
-    let (status, words) = node.client().post_status(&url, &body, headers)?;
+    let (status, words) = network.client.post_status(&url, &body, headers)?;
     let words = match words {
-        Some(words) if status != 201 && matches!(probe(node, peer), Probe::Same(_)) => {
+        Some(words) if status != 201 && matches!(probe(node, network, peer), Probe::Same(_)) => {
             Some(cut_words(&words))
         }
         _ => None,

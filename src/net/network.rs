@@ -13,6 +13,7 @@ use crate::net::self_name::SelfName;
 use crate::net::sync::{self, PeerInventory, ResolveReport};
 use crate::node::{Listener, Node, Source, now_ms};
 use crate::wire::address::PeerUrl;
+use crate::wire::client::PeerClient;
 use crate::wire::error::NetError;
 use log::{debug, warn};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -47,6 +48,9 @@ pub struct Settings {
 pub struct Network {
     /// From the command line.
     pub settings: Settings,
+    /// How peers are called: every call this node makes to another goes through it,
+    /// with `--peer-timeout-ms` and the size caps.
+    pub client: PeerClient,
     /// Each peer's health, for `GET /nodes`, backoff and expiry.
     pub book: PeerBook,
     /// The peers announcements go to, and the one other peer each sync asks in turn.
@@ -82,9 +86,10 @@ pub struct Network {
 
 impl Network {
     /// A network with nothing queued; `net::relay::start` attaches it and starts its threads.
-    pub fn new(settings: Settings) -> Network {
+    pub fn new(settings: Settings, client: PeerClient) -> Network {
         Network {
             settings,
+            client,
             book: PeerBook::default(),
             relay_peers: RelayPeers::default(),
             names: SelfName::default(),
@@ -195,7 +200,7 @@ impl Network {
     /// `/nodes/resolve`: concurrent callers share one run; each outcome updates the book.
     pub fn resolve(&self, node: &Node) -> ResolveReport {
         self.resolving.run(|| {
-            let report = sync::resolve(node, &|peer| self.book.rank(peer));
+            let report = sync::resolve(node, self);
             let now = now_ms();
             for outcome in &report.peers {
                 self.book.record(outcome, now, self.backoff_base());
@@ -206,8 +211,7 @@ impl Network {
 
     /// `/getblocks`: concurrent callers share one run (SPEC §6b).
     pub fn getblocks(&self, node: &Node) -> Vec<PeerInventory> {
-        self.asking
-            .run(|| sync::getblocks(node, &|peer| self.book.rank(peer)))
+        self.asking.run(|| sync::getblocks(node, self))
     }
 }
 

@@ -11,6 +11,7 @@ use crate::net::network::{Network, Settings};
 use crate::net::outbox::Turn;
 use crate::net::{announce, heal, txrelay};
 use crate::node::{Listener, Node};
+use crate::wire::client::PeerClient;
 use log::error;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -22,8 +23,8 @@ pub const RELAY_WORKERS: usize = 4;
 /// off, starts the outbox threads, the batcher of transaction ids and the background
 /// sync; returns it for the routes. With `--no-relay` the network still keeps peer
 /// health and the single `/nodes/resolve` run, and sends nothing by itself.
-pub fn start(node: &Node, settings: Settings) -> Arc<Network> {
-    let network = Arc::new(Network::new(settings));
+pub fn start(node: &Node, settings: Settings, client: PeerClient) -> Arc<Network> {
+    let network = Arc::new(Network::new(settings, client));
     node.attach_listener(Arc::clone(&network) as Arc<dyn Listener>);
     if !settings.relay {
         return network;

@@ -9,6 +9,7 @@
 use crate::core::hash::BlockHash;
 use crate::net::fetch::{extend, fetch_branch};
 use crate::net::flight::{MAX_PARALLEL, map_bounded_until};
+use crate::net::network::Network;
 use crate::node::{Adoption, Node, NodeError};
 use crate::wire::address::PeerUrl;
 use crate::wire::protocol::InvAnswer;
@@ -31,19 +32,21 @@ const MAX_FORK_RETRIES: usize = 3;
 
 /// Runs consensus with every registered peer, several at once (at most
 /// [`MAX_PARALLEL`] threads), each peer's outcome independent of the others; the report
-/// keeps the order the peers were registered in.
-pub fn resolve(node: &Node, rank: &(dyn Fn(&PeerUrl) -> u8 + Sync)) -> ResolveReport {
+/// keeps the order the peers were registered in; the best-known peers (the network's
+/// peer book) are asked first.
+pub fn resolve(node: &Node, network: &Network) -> ResolveReport {
+    let rank = &|peer: &PeerUrl| network.book.rank(peer);
     let mut outcomes = Vec::new();
     let mut replaced = false;
     let peers = node.peers();
     let results = ask_all(
-        node,
+        network,
         &peers,
         rank,
-        |peer| resolve_with(node, peer),
+        |peer| resolve_with(node, network, peer),
         |peer| {
             let mut outcome = PeerOutcome::unasked(peer);
-            outcome.reason = Some(not_asked_reason(node));
+            outcome.reason = Some(not_asked_reason(network));
             outcome
         },
     );
@@ -83,29 +86,30 @@ pub fn resolve(node: &Node, rank: &(dyn Fn(&PeerUrl) -> u8 + Sync)) -> ResolveRe
 /// Asks each peer's `/inv` with our locator and reports what we lack; changes nothing.
 /// Peers are asked like resolve asks them (SPEC §6b): several at once, best-known
 /// first, none started after half a `--peer-timeout-ms`.
-pub fn getblocks(node: &Node, rank: &(dyn Fn(&PeerUrl) -> u8 + Sync)) -> Vec<PeerInventory> {
+pub fn getblocks(node: &Node, network: &Network) -> Vec<PeerInventory> {
+    let rank = &|peer: &PeerUrl| network.book.rank(peer);
     let locator = locator_query(&node.locator());
     let peers = node.peers();
     ask_all(
-        node,
+        network,
         &peers,
         rank,
-        |peer| inventory_of(node, peer, &locator),
+        |peer| inventory_of(node, network, peer, &locator),
         |peer| PeerInventory::Failed {
             node: peer.clone(),
-            error: not_asked_reason(node),
+            error: not_asked_reason(network),
         },
     )
 }
 
 /// One peer's entry of `/getblocks`.
-fn inventory_of(node: &Node, peer: &PeerUrl, locator: &str) -> PeerInventory {
+fn inventory_of(node: &Node, network: &Network, peer: &PeerUrl, locator: &str) -> PeerInventory {
     let failed = |error: String| PeerInventory::Failed {
         node: peer.clone(),
         error,
     };
     let url = format!("{peer}/inv?locator={locator}&limit={INV_LIMIT}");
-    let answer = match node.client().get::<InvAnswer>(&url) {
+    let answer = match network.client.get::<InvAnswer>(&url) {
         Ok(answer) => answer,
         Err(error) => return failed(error.to_string()),
     };
@@ -129,7 +133,7 @@ fn inventory_of(node: &Node, peer: &PeerUrl, locator: &str) -> PeerInventory {
 /// (`rank`: lower is better, e.g. peers that answered last time), none started after
 /// half a peer timeout (those get `late`); the answers come back in `peers`' order.
 fn ask_all<R: Send>(
-    node: &Node,
+    network: &Network,
     peers: &[PeerUrl],
     rank: &(dyn Fn(&PeerUrl) -> u8 + Sync),
     ask: impl Fn(&PeerUrl) -> R + Sync,
@@ -137,7 +141,7 @@ fn ask_all<R: Send>(
 ) -> Vec<R> {
     let mut order: Vec<usize> = (0..peers.len()).collect();
     order.sort_by_key(|&i| rank(&peers[i]));
-    let deadline = Instant::now() + node.client().timeout / 2;
+    let deadline = Instant::now() + network.client.timeout / 2;
     let answers = map_bounded_until(
         &order,
         MAX_PARALLEL,
@@ -156,16 +160,16 @@ fn ask_all<R: Send>(
 }
 
 /// Why a peer was not asked: the others kept every thread busy past the time limit.
-fn not_asked_reason(node: &Node) -> String {
+fn not_asked_reason(network: &Network) -> String {
     format!(
         "not asked: other peers kept every connection busy for {} ms (half --peer-timeout-ms); asked again next time",
-        (node.client().timeout / 2).as_millis()
+        (network.client.timeout / 2).as_millis()
     )
 }
 
 /// Consensus with one peer: inv, then the missing blocks, then adopt if valid and longer.
 /// Also what the relay uses to act on one peer's announcement (SPEC §6a).
-pub fn resolve_with(node: &Node, peer: &PeerUrl) -> PeerOutcome {
+pub fn resolve_with(node: &Node, network: &Network, peer: &PeerUrl) -> PeerOutcome {
     let outcome = |status: Outcome, length: Option<u64>, reason: String| PeerOutcome {
         node: peer.clone(),
         status,
@@ -180,7 +184,7 @@ pub fn resolve_with(node: &Node, peer: &PeerUrl) -> PeerOutcome {
         let (our_length, _) = node.tip();
         let locator = node.locator();
         let url = format!("{peer}/inv?locator={}&limit=1", locator_query(&locator));
-        let inv = match node.client().get::<InvAnswer>(&url) {
+        let inv = match network.client.get::<InvAnswer>(&url) {
             Ok(inv) => inv,
             Err(error) => return outcome(status_of(&error), None, error.to_string()),
         };
@@ -232,9 +236,9 @@ pub fn resolve_with(node: &Node, peer: &PeerUrl) -> PeerOutcome {
         if inv.fork_index == our_length {
             // It extends our chain: adopt page by page, so memory holds one page at a
             // time however long the chain it serves (SPEC §6b).
-            return extend(node, peer, &inv, *fork_hash).with_inv(&inv);
+            return extend(node, network, peer, &inv, *fork_hash).with_inv(&inv);
         }
-        let branch = match fetch_branch(node, peer, inv.fork_index, inv.length) {
+        let branch = match fetch_branch(network, peer, inv.fork_index, inv.length) {
             Ok(branch) => branch,
             Err(error) => {
                 return outcome(status_of(&error), length, error.to_string()).with_inv(&inv);

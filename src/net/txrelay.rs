@@ -112,7 +112,7 @@ pub fn fetch(node: &Node, network: &Network, peer: &PeerUrl, wanted: &[TxId]) {
     let request = GetdataRequest {
         transactions: wanted.to_vec(),
     };
-    let answer: Result<GetdataAnswer, _> = node.client().post(&url, &request);
+    let answer: Result<GetdataAnswer, _> = network.client.post(&url, &request);
     let answer = match answer {
         Ok(answer) => answer,
         Err(error) => {

@@ -260,7 +260,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use super::*;
     use crate::node::{Identity, NodeError};
-    use crate::wire::client::PeerClient;
     use crate::wire::protocol::NewTransaction;
 
     fn node_in(name: &str) -> (Node, PathBuf) {
@@ -278,14 +277,7 @@ mod tests {
             threads: 1,
             pool_max: 100,
         };
-        let node = Node::start(
-            &dir,
-            8,
-            50,
-            identity,
-            PeerClient::new(Duration::from_secs(1)),
-        )
-        .unwrap();
+        let node = Node::start(&dir, 8, 50, identity).unwrap();
         (node, dir)
     }
 

@@ -34,7 +34,6 @@ use crate::core::pool::{Pool, PoolError};
 use crate::store::{Loaded, Store, StoreError};
 use crate::wallet::node_wallet::NodeWallet;
 use crate::wire::address::{NodeId, PeerUrl};
-use crate::wire::client::PeerClient;
 use log::info;
 use peer_table::PeerTable;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -73,8 +72,6 @@ pub struct Identity {
 
 struct Shared {
     identity: Identity,
-    /// How peers are called during sync.
-    client: PeerClient,
     /// Locked only to read or to commit; never held while mining or calling a peer.
     state: Mutex<State>,
     /// Told of changes other nodes should hear about (the relay, `net::relay`); set once
@@ -125,7 +122,6 @@ impl Node {
         difficulty: u32,
         reward: u64,
         identity: impl FnOnce(NodeId) -> Identity,
-        client: PeerClient,
     ) -> Result<Node, StartError> {
         let (store, loaded) = Store::open(store_dir, difficulty, reward, new_node_id)?;
         let Loaded {
@@ -206,7 +202,6 @@ impl Node {
         let node = Node {
             shared: Arc::new(Shared {
                 identity,
-                client,
                 listener: OnceLock::new(),
                 state: Mutex::new(State {
                     chain,
@@ -231,11 +226,6 @@ impl Node {
     /// Fixed facts: URL, node id, miner.
     pub fn identity(&self) -> &Identity {
         &self.shared.identity
-    }
-
-    /// How this node calls peers.
-    pub fn client(&self) -> PeerClient {
-        self.shared.client
     }
 
     /// Sets the listener told of new tips and pooled transactions (once, at start).

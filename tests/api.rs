@@ -1868,7 +1868,10 @@ fn brief_answers_shorten_signatures_and_keys_and_nothing_else() {
     let sender = plain["pool"][0]["sender"].as_str().unwrap();
     let short_sender = format!("{}…{}", &sender[16..24], &sender[106..]);
     briefly["pool"][0]["sender"] = short_sender.into();
-    assert_eq!(for_a_person, briefly, "the signature and the key address differ");
+    assert_eq!(
+        for_a_person, briefly,
+        "the signature and the key address differ"
+    );
     let (_, mined) = node.call("POST", "/mine?brief=1", None);
     assert!(mined.to_string().contains("(leaf 0, "), "{mined}");
     for path in ["/chain?brief=1", "/chain?from=2&brief=1"] {

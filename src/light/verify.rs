@@ -13,14 +13,16 @@
 
 use crate::clock::now_ms;
 use crate::core::block::{Transaction, genesis};
-use crate::core::hash::{MerkleNode, TxId};
+use crate::core::hash::{BlockHash, MerkleNode, MerkleRoot, TxId};
 use crate::core::merkle;
 use crate::flags::FlagError;
-use crate::light::headers::HeaderChain;
+use crate::light::headers::{HeaderChain, HeaderError};
+use crate::store::StoreError;
 use crate::store::header_cache;
 use crate::wire::address::{PeerUrl, normalize_peer};
-use crate::wire::client::PeerClient;
+use crate::wire::client::{PeerClient, PeerError};
 use crate::wire::lookup::{HeadersAnswer, MAX_HEADERS, ProofAnswer};
+use std::fmt;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -60,7 +62,127 @@ enum NodeChain {
     /// Its checked chain (built on the best chain known when it was asked).
     Checked(HeaderChain),
     /// Why it was set aside: its headers failed, or it did not answer usably.
-    Failed(String),
+    Failed(NodeFailure),
+}
+
+/// Why the command could not give a verdict at all: the header cache could not be read or
+/// written (a node's failure only sets that node aside).
+#[derive(Debug)]
+enum VerifyError {
+    /// Reading or writing the header cache file.
+    Cache(StoreError),
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyError::Cache(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            VerifyError::Cache(error) => Some(error),
+        }
+    }
+}
+
+impl From<StoreError> for VerifyError {
+    fn from(error: StoreError) -> VerifyError {
+        VerifyError::Cache(error)
+    }
+}
+
+/// What one node did wrong: its headers or its proof failed, or it did not answer usably.
+/// The report names the node with these words.
+#[derive(Debug)]
+enum NodeFailure {
+    /// `GET /headers` failed.
+    HeadersCall(PeerError),
+    /// A header failed its check.
+    Headers(HeaderError),
+    /// It claims a longer chain than the headers it sent.
+    ClaimsMore {
+        /// The length it claims.
+        claimed: u64,
+        /// The length of the chain it was asked about.
+        ours: u64,
+    },
+    /// It sent more pages than its claimed length can fill.
+    SendsPast {
+        /// The length it claims.
+        claimed: u64,
+    },
+    /// `GET /transactions/ID/proof` failed.
+    ProofCall {
+        /// The payment asked about.
+        id: TxId,
+        /// How the call failed.
+        error: PeerError,
+    },
+    /// The proof request answered a status of neither SPEC §5b's answers.
+    ProofStatus(u16),
+    /// The proof is not the JSON of SPEC §5b.
+    ProofNotJson,
+    /// The proof's transaction hashes to another id.
+    ProofForAnother(TxId),
+    /// The proof's leaf is not the transaction's leaf hash.
+    ProofLeaf,
+    /// The proof's header is not the best chain's header at its index.
+    ProofHeaderOff {
+        /// The index it claims.
+        index: u64,
+        /// Its computed hash.
+        hash: BlockHash,
+    },
+    /// The branch climbs to another root than the header's merkle root.
+    BranchMisses {
+        /// The header's index.
+        index: u64,
+        /// Where the branch climbs instead.
+        climbs_to: MerkleRoot,
+    },
+}
+
+impl fmt::Display for NodeFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeFailure::HeadersCall(error) => write!(f, "GET /headers: {error}"),
+            NodeFailure::Headers(error) => write!(f, "{error}"),
+            NodeFailure::ClaimsMore { claimed, ours } => write!(
+                f,
+                "it claims {claimed} blocks but sent no headers after our {ours}"
+            ),
+            NodeFailure::SendsPast { claimed } => write!(
+                f,
+                "it claims {claimed} blocks but keeps sending headers past that"
+            ),
+            NodeFailure::ProofCall { id, error } => {
+                write!(f, "GET /transactions/{id}/proof: {error}")
+            }
+            NodeFailure::ProofStatus(status) => {
+                write!(f, "its proof request answered HTTP {status}")
+            }
+            NodeFailure::ProofNotJson => write!(f, "its proof is not the JSON of SPEC §5b"),
+            NodeFailure::ProofForAnother(computed) => write!(
+                f,
+                "its proof is for another transaction (whose fields hash to {computed})"
+            ),
+            NodeFailure::ProofLeaf => {
+                write!(f, "its proof's leaf is not the transaction's leaf hash")
+            }
+            NodeFailure::ProofHeaderOff { index, hash } => write!(
+                f,
+                "its proof's header {index} ({hash}) is not on the best chain"
+            ),
+            NodeFailure::BranchMisses { index, climbs_to } => write!(
+                f,
+                "its branch does not reach the merkle root of header {index} (it climbs to {climbs_to})"
+            ),
+        }
+    }
 }
 
 /// Runs `minichain wallet verify ARGS…` (the arguments after `verify`); prints the result
@@ -144,12 +266,12 @@ fn parse(args: &[String]) -> Result<Option<Flags>, FlagError> {
 }
 
 /// Steps 1–5; the report and whether the payment was proven.
-fn verify(flags: &Flags) -> Result<(String, bool), String> {
+fn verify(flags: &Flags) -> Result<(String, bool), VerifyError> {
     let now = now_ms();
     let client = PeerClient::new(NODE_TIMEOUT);
     let genesis_hash = genesis(flags.difficulty).hash;
     let cache = header_cache::path_for(&flags.data_dir, &genesis_hash.to_hex());
-    let cached = header_cache::load(&cache).map_err(|error| error.to_string())?;
+    let cached = header_cache::load(&cache)?;
     let (mut best, problem) = HeaderChain::from_cache(flags.difficulty, &cached, now);
     let mut report = String::new();
     if let Some(problem) = problem {
@@ -197,7 +319,7 @@ fn verify(flags: &Flags) -> Result<(String, bool), String> {
     };
 
     // Step 4: the proof, from the agreeing nodes in turn.
-    let mut liars: Vec<(PeerUrl, String)> = Vec::new();
+    let mut liars: Vec<(PeerUrl, NodeFailure)> = Vec::new();
     let mut said = Vec::new();
     let mut proven = None;
     for (node, chain) in flags.nodes.iter().zip(&chains) {
@@ -218,7 +340,7 @@ fn verify(flags: &Flags) -> Result<(String, bool), String> {
     }
 
     // Step 5: cache, report.
-    header_cache::save(&cache, best.headers()).map_err(|error| error.to_string())?;
+    header_cache::save(&cache, best.headers())?;
     let (tip_index, tip_hash) = (best.len(), best.tip_hash());
     match &proven {
         Some((node, index)) => {
@@ -284,7 +406,7 @@ fn describe_nodes(
     nodes: &[PeerUrl],
     chains: &[NodeChain],
     best: Option<&HeaderChain>,
-    liars: &[(PeerUrl, String)],
+    liars: &[(PeerUrl, NodeFailure)],
 ) {
     let mut agreed = Vec::new();
     for (node, chain) in nodes.iter().zip(chains) {
@@ -328,7 +450,7 @@ fn node_chain(
     now: u64,
     fetched: &mut usize,
     new_headers: &mut u64,
-) -> Result<HeaderChain, String> {
+) -> Result<HeaderChain, NodeFailure> {
     let mut chain = base.clone();
     // A chain of length L takes at most L / 2000 + 1 pages; a node sending more is lying.
     let mut pages_left: Option<u64> = None;
@@ -340,34 +462,32 @@ fn node_chain(
         );
         let (answer, size) = client
             .get_sized::<HeadersAnswer>(&url)
-            .map_err(|error| format!("GET /headers: {error}"))?;
+            .map_err(NodeFailure::HeadersCall)?;
         *fetched += size;
         let pages = pages_left.get_or_insert(answer.length / MAX_HEADERS + 2);
         *pages = pages.saturating_sub(1);
         if answer.headers.is_empty() {
             // Its tip is a header we hold: the first locator hash it knows.
             if answer.length > chain.len() {
-                return Err(format!(
-                    "it claims {} blocks but sent no headers after our {}",
-                    answer.length,
-                    chain.len()
-                ));
+                return Err(NodeFailure::ClaimsMore {
+                    claimed: answer.length,
+                    ours: chain.len(),
+                });
             }
             return Ok(chain.truncated(answer.length));
         }
         let before = chain.len();
         chain = chain
             .extended(&answer.headers, now)
-            .map_err(|error| error.to_string())?;
+            .map_err(NodeFailure::Headers)?;
         *new_headers += chain.len().saturating_sub(before);
         if chain.len() >= answer.length || answer.headers.len() < MAX_HEADERS as usize {
             return Ok(chain);
         }
         if *pages == 0 {
-            return Err(format!(
-                "it claims {} blocks but keeps sending headers past that",
-                answer.length
-            ));
+            return Err(NodeFailure::SendsPast {
+                claimed: answer.length,
+            });
         }
     }
 }
@@ -376,8 +496,26 @@ fn node_chain(
 enum ProofOutcome {
     /// The proof checked: mined in the block with this index of the best chain.
     Proven(u64),
-    /// No proof, in the node's words (in its pool; unknown).
-    Says(String),
+    /// No proof, and why, in the node's words.
+    Says(NoProof),
+}
+
+/// Why an honest node has no proof to give.
+#[derive(Clone, Copy, Debug)]
+enum NoProof {
+    /// It answered 404.
+    Unknown,
+    /// It answered 409: in its pool, not in a block yet.
+    InPool,
+}
+
+impl fmt::Display for NoProof {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NoProof::Unknown => "does not know the payment (404)",
+            NoProof::InPool => "holds it in its pool, not in a block yet (409)",
+        })
+    }
 }
 
 /// Asks `node` for the proof of `id` and checks it against `best`; `Err` names the lie.
@@ -387,48 +525,40 @@ fn ask_proof(
     id: &TxId,
     best: &HeaderChain,
     fetched: &mut usize,
-) -> Result<ProofOutcome, String> {
+) -> Result<ProofOutcome, NodeFailure> {
     let (status, body) = client
         .get_answer(&format!("{node}/transactions/{id}/proof"))
-        .map_err(|error| format!("GET /transactions/{id}/proof: {error}"))?;
+        .map_err(|error| NodeFailure::ProofCall { id: *id, error })?;
     *fetched += body.len();
     match status {
         200 => {}
-        404 => return Ok(ProofOutcome::Says("does not know the payment (404)".into())),
-        409 => {
-            return Ok(ProofOutcome::Says(
-                "holds it in its pool, not in a block yet (409)".into(),
-            ));
-        }
-        other => return Err(format!("its proof request answered HTTP {other}")),
+        404 => return Ok(ProofOutcome::Says(NoProof::Unknown)),
+        409 => return Ok(ProofOutcome::Says(NoProof::InPool)),
+        other => return Err(NodeFailure::ProofStatus(other)),
     }
-    let proof: ProofAnswer = serde_json::from_slice(&body)
-        .map_err(|_| "its proof is not the JSON of SPEC §5b".to_string())?;
+    let proof: ProofAnswer =
+        serde_json::from_slice(&body).map_err(|_| NodeFailure::ProofNotJson)?;
     let tx = &proof.transaction;
     let computed = Transaction::compute_id(&tx.sender, &tx.recipient, tx.amount, tx.timestamp);
     if computed != *id {
-        return Err(format!(
-            "its proof is for another transaction (whose fields hash to {computed})"
-        ));
+        return Err(NodeFailure::ProofForAnother(computed));
     }
     if proof.leaf != MerkleNode(tx.leaf_hash()) {
-        return Err("its proof's leaf is not the transaction's leaf hash".into());
+        return Err(NodeFailure::ProofLeaf);
     }
     let index = proof.header.index;
     let hash = proof.header.header().block_hash();
     match best.at(index) {
         Some((_, ours)) if ours == hash => {}
         _ => {
-            return Err(format!(
-                "its proof's header {index} ({hash}) is not on the best chain"
-            ));
+            return Err(NodeFailure::ProofHeaderOff { index, hash });
         }
     }
     if !merkle::reaches(&proof.leaf, &proof.branch, &proof.header.merkle_root) {
-        return Err(format!(
-            "its branch does not reach the merkle root of header {index} (it climbs to {})",
-            merkle::root_of(&proof.leaf, &proof.branch)
-        ));
+        return Err(NodeFailure::BranchMisses {
+            index,
+            climbs_to: merkle::root_of(&proof.leaf, &proof.branch),
+        });
     }
     Ok(ProofOutcome::Proven(index))
 }

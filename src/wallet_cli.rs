@@ -10,13 +10,16 @@
 use crate::core::block::{MAX_AMOUNT, Transaction, check_address, genesis};
 use crate::core::hash::BlockHash;
 use crate::core::signed::{Signature, signing_message};
-use crate::crypto::{LmsType, PrivateKey, PublicKey};
+use crate::crypto::{LmsType, PrivateKey, PublicKey, SignError};
+use crate::flags::FlagError;
 use crate::node::now_ms;
+use crate::store::StoreError;
 use crate::store::keyfile::{self, KeyRecord};
 use crate::wallet::keys;
 use crate::wire::address::normalize_peer;
-use crate::wire::client::PeerClient;
+use crate::wire::client::{PeerClient, PeerError};
 use crate::wire::protocol::InvAnswer;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -56,19 +59,136 @@ which lets anyone forge with that leaf. Keep one copy, never a second live one.
 /// How long the wallet waits for the node on each call.
 const NODE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What went wrong: `Usage` (a bad command line, exit 2) or `Failed` (exit 1).
-#[derive(Debug, PartialEq, Eq)]
+/// What went wrong: `Usage` (a bad command line, exit 2) or `Failed` (exit 1); `Help`
+/// asks for the usage (exit 0).
+#[derive(Debug)]
 pub enum WalletError {
+    /// `--help`, `-h` or `help`: print the usage.
+    Help,
     /// The command line cannot be understood; printed with the usage.
-    Usage(String),
+    Usage(FlagError),
     /// The command was understood and could not be done.
-    Failed(String),
+    Failed(WalletFailure),
 }
 
-impl From<crate::flags::FlagError> for WalletError {
-    fn from(error: crate::flags::FlagError) -> WalletError {
-        WalletError::Usage(error.0)
+impl From<FlagError> for WalletError {
+    fn from(error: FlagError) -> WalletError {
+        WalletError::Usage(error)
     }
+}
+
+impl From<WalletFailure> for WalletError {
+    fn from(failure: WalletFailure) -> WalletError {
+        WalletError::Failed(failure)
+    }
+}
+
+impl From<StoreError> for WalletError {
+    fn from(error: StoreError) -> WalletError {
+        WalletError::Failed(WalletFailure::KeyFile(error))
+    }
+}
+
+/// Why an understood wallet command could not be done: each names the file or the node.
+#[derive(Debug)]
+pub enum WalletFailure {
+    /// `/dev/urandom` cannot be read (a new key needs it).
+    Random(std::io::Error),
+    /// The key file cannot be created, read or written.
+    KeyFile(StoreError),
+    /// The key file holds something that is not a usable key.
+    DamagedKey {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong in it.
+        what: &'static str,
+    },
+    /// The node has seen this key use the file's next leaf or a later one: an old copy.
+    StaleKey {
+        /// The key file.
+        path: PathBuf,
+        /// The file's next leaf.
+        next_leaf: u32,
+        /// The node asked.
+        node: String,
+        /// The highest leaf the node has seen.
+        seen: u64,
+    },
+    /// Every leaf but the last is used, and `--use-last-leaf` was not given (or it is used too).
+    LeavesUsed {
+        /// The key file.
+        path: PathBuf,
+        /// Leaves used (capped at the last one).
+        used: u32,
+        /// Leaves in the tree.
+        leaves: u64,
+    },
+    /// The signature could not be made.
+    Sign(SignError),
+    /// A call to the node failed; `path` is what was asked (`""` for the payment's post).
+    Node {
+        /// The node called.
+        node: String,
+        /// The path called, as the message names it: `""`, `/inv` or `/balances`.
+        path: &'static str,
+        /// How the call failed.
+        error: PeerError,
+    },
+    /// The node answered the payment with a refusal: its status and answer.
+    Refused {
+        /// The node called.
+        node: String,
+        /// The HTTP status (not 201).
+        status: u16,
+        /// Its answer, pretty-printed JSON.
+        answer: String,
+    },
+}
+
+impl fmt::Display for WalletFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WalletFailure::Random(error) => write!(f, "cannot read /dev/urandom: {error}"),
+            WalletFailure::KeyFile(error) => write!(f, "{error}"),
+            WalletFailure::DamagedKey { path, what } => {
+                write!(f, "{}: not a usable key file ({what})", path.display())
+            }
+            WalletFailure::StaleKey {
+                path,
+                next_leaf,
+                node,
+                seen,
+            } => write!(
+                f,
+                "{}: this key file's next leaf is {next_leaf}, but {node} has seen this key use leaf \
+                 {seen}: this file is an older copy of the key. Signing with a used leaf lets \
+                 anyone forge with it, so nothing was signed. Use the key file that signed leaf \
+                 {seen}.",
+                path.display()
+            ),
+            WalletFailure::LeavesUsed { path, used, leaves } => write!(
+                f,
+                "{}: every leaf but the last is used ({used} of {leaves}); the last one is kept to \
+                 move the whole balance to a new key: `minichain wallet new --key NEW.key`, then \
+                 sign here with --to <its address> --use-last-leaf",
+                path.display()
+            ),
+            WalletFailure::Sign(error) => write!(f, "{error}"),
+            WalletFailure::Node { node, path, error } => write!(f, "{node}{path}: {error}"),
+            WalletFailure::Refused {
+                node,
+                status,
+                answer,
+            } => write!(f, "{node} answered {status}:\n{answer}"),
+        }
+    }
+}
+
+impl std::error::Error for WalletFailure {}
+
+/// A usage error with these words.
+fn usage(message: impl Into<String>) -> WalletError {
+    WalletError::Usage(FlagError(message.into()))
 }
 
 /// Runs `minichain wallet ARGS…` (the arguments after `wallet`); returns the exit status
@@ -82,7 +202,7 @@ pub fn main(args: Vec<String>) -> u8 {
             println!("{output}");
             0
         }
-        Err(WalletError::Usage(message)) if message.is_empty() => {
+        Err(WalletError::Help) => {
             println!("{USAGE}");
             0
         }
@@ -108,7 +228,7 @@ pub fn run(args: Vec<String>) -> Result<String, WalletError> {
             Ok(serde_json::to_string_pretty(&signed).expect("a transaction serialises"))
         }
         "send" => send(&command),
-        other => Err(WalletError::Usage(format!(
+        other => Err(usage(format!(
             "unknown wallet command {other:?}; use new, address, sign or send"
         ))),
     }
@@ -133,15 +253,15 @@ impl Flags {
         let mut args = crate::flags::Flags::new(args.into_iter());
         let mut flags = Flags::default();
         match args.next_word() {
-            None => return Err(WalletError::Usage("which wallet command?".into())),
+            None => return Err(usage("which wallet command?")),
             Some(help) if help == "--help" || help == "-h" || help == "help" => {
-                return Err(WalletError::Usage(String::new()));
+                return Err(WalletError::Help);
             }
             Some(action) => flags.action = action,
         }
         while let Some(flag) = args.next_flag() {
             if flag.is_help() {
-                return Err(WalletError::Usage(String::new()));
+                return Err(WalletError::Help);
             }
             match flag.name.as_str() {
                 "--use-last-leaf" => {
@@ -156,10 +276,7 @@ impl Flags {
                 "--difficulty" => flags.difficulty = Some(args.number(&flag, 1, 64)? as u32),
                 "--timestamp" => flags.timestamp = Some(args.number(&flag, 0, u64::MAX)?),
                 _ => {
-                    return Err(WalletError::Usage(format!(
-                        "unknown flag {:?}",
-                        flag.written
-                    )));
+                    return Err(usage(format!("unknown flag {:?}", flag.written)));
                 }
             }
         }
@@ -169,13 +286,13 @@ impl Flags {
     fn key(&self) -> Result<PathBuf, WalletError> {
         self.key
             .clone()
-            .ok_or_else(|| WalletError::Usage("--key FILE is required".into()))
+            .ok_or_else(|| usage("--key FILE is required"))
     }
 
     fn required<T: Clone>(value: &Option<T>, flag: &str) -> Result<T, WalletError> {
         value
             .clone()
-            .ok_or_else(|| WalletError::Usage(format!("{flag} is required")))
+            .ok_or_else(|| usage(format!("{flag} is required")))
     }
 }
 
@@ -186,27 +303,23 @@ fn new_key(flags: &Flags) -> Result<String, WalletError> {
     let lms = match height {
         5 | 10 | 15 => LmsType::from_height(height).expect("5, 10 and 15 are LMS heights"),
         _ => {
-            return Err(WalletError::Usage(format!(
-                "--height {height}: choose 5, 10 or 15"
-            )));
+            return Err(usage(format!("--height {height}: choose 5, 10 or 15")));
         }
     };
-    let (_, record) = keys::fresh_key(lms)
-        .map_err(|error| WalletError::Failed(format!("cannot read /dev/urandom: {error}")))?;
+    let (_, record) = keys::fresh_key(lms).map_err(WalletFailure::Random)?;
     let address = record.address.clone();
-    keyfile::create(&path, &record).map_err(|error| WalletError::Failed(error.to_string()))?;
+    keyfile::create(&path, &record)?;
     Ok(address)
 }
 
 /// Reads a key file and rebuilds its private key; the address is recomputed.
 fn load_key(path: &Path) -> Result<(PrivateKey, KeyRecord), WalletError> {
-    let mut record = keyfile::load(path).map_err(|error| WalletError::Failed(error.to_string()))?;
-    let (key, address) = keys::rebuild(&record).map_err(|keys::DamagedKey(what)| {
-        WalletError::Failed(format!(
-            "{}: not a usable key file ({what})",
-            path.display()
-        ))
-    })?;
+    let mut record = keyfile::load(path)?;
+    let (key, address) =
+        keys::rebuild(&record).map_err(|keys::DamagedKey(what)| WalletFailure::DamagedKey {
+            path: path.to_path_buf(),
+            what,
+        })?;
     record.address = address;
     Ok((key, record))
 }
@@ -216,11 +329,11 @@ fn sign(flags: &Flags) -> Result<Transaction, WalletError> {
     let path = flags.key()?;
     let to = Flags::required(&flags.to, "--to")?;
     let amount = Flags::required(&flags.amount, "--amount")?;
-    check_address("recipient", &to).map_err(|error| WalletError::Usage(error.to_string()))?;
+    check_address("recipient", &to).map_err(|error| usage(error.to_string()))?;
     let (key, mut record) = load_key(&path)?;
     if to == record.address {
-        return Err(WalletError::Usage(
-            "--to is this key's own address; sender and recipient must differ".into(),
+        return Err(usage(
+            "--to is this key's own address; sender and recipient must differ",
         ));
     }
     let client = PeerClient::new(NODE_TIMEOUT);
@@ -229,10 +342,9 @@ fn sign(flags: &Flags) -> Result<Transaction, WalletError> {
         (Some(node), _) => network_genesis(&client, node)?,
         (None, Some(difficulty)) => genesis(difficulty).hash,
         (None, None) => {
-            return Err(WalletError::Usage(
+            return Err(usage(
                 "--node URL (or --difficulty N, offline) is required: a signature is tied \
-                 to one network's genesis hash"
-                    .into(),
+                 to one network's genesis hash",
             ));
         }
     };
@@ -241,34 +353,33 @@ fn sign(flags: &Flags) -> Result<Transaction, WalletError> {
         && let Some(seen) = last_leaf(&client, node, &record.address)?
         && u64::from(q) <= seen
     {
-        return Err(WalletError::Failed(format!(
-            "{}: this key file's next leaf is {q}, but {node} has seen this key use leaf \
-             {seen}: this file is an older copy of the key. Signing with a used leaf lets \
-             anyone forge with it, so nothing was signed. Use the key file that signed leaf \
-             {seen}.",
-            path.display()
-        )));
+        return Err(WalletFailure::StaleKey {
+            path,
+            next_leaf: q,
+            node: node.clone(),
+            seen,
+        }
+        .into());
     }
     let public: PublicKey = key.public_key();
     let leaves = public.lms.leaves();
     let last = (leaves - 1) as u32;
     if u64::from(q) >= leaves || (q == last && !flags.use_last_leaf) {
-        return Err(WalletError::Failed(format!(
-            "{}: every leaf but the last is used ({} of {leaves}); the last one is kept to \
-             move the whole balance to a new key: `minichain wallet new --key NEW.key`, then \
-             sign here with --to <its address> --use-last-leaf",
-            path.display(),
-            q.min(last)
-        )));
+        return Err(WalletFailure::LeavesUsed {
+            path,
+            used: q.min(last),
+            leaves,
+        }
+        .into());
     }
     let timestamp = flags.timestamp.unwrap_or_else(now_ms);
     let mut tx = Transaction::new(&record.address, &to, amount, timestamp);
     // The next leaf is on disk before the signature exists outside this function.
     record.next_leaf = q + 1;
-    keyfile::save(&path, &record).map_err(|error| WalletError::Failed(error.to_string()))?;
+    keyfile::save(&path, &record)?;
     let signature = key
         .sign(q, &signing_message(&genesis_hash, &tx.id))
-        .map_err(|error| WalletError::Failed(error.to_string()))?;
+        .map_err(WalletFailure::Sign)?;
     tx.signature = Some(Signature(signature));
     Ok(tx)
 }
@@ -279,7 +390,7 @@ fn send(flags: &Flags) -> Result<String, WalletError> {
         flags
             .node
             .as_deref()
-            .ok_or_else(|| WalletError::Usage("send needs --node URL".into()))?,
+            .ok_or_else(|| usage("send needs --node URL"))?,
     )?;
     let signed = sign(flags)?;
     let client = PeerClient::new(NODE_TIMEOUT);
@@ -290,14 +401,21 @@ fn send(flags: &Flags) -> Result<String, WalletError> {
             &format!("{node}/transactions/new?brief=signatures"),
             &signed,
         )
-        .map_err(|error| WalletError::Failed(format!("{node}: {error}")))?;
+        .map_err(|error| WalletFailure::Node {
+            node: node.clone(),
+            path: "",
+            error,
+        })?;
     let text = serde_json::to_string_pretty(&answer).expect("JSON values serialise");
     if status == 201 {
         Ok(text)
     } else {
-        Err(WalletError::Failed(format!(
-            "{node} answered {status}:\n{text}"
-        )))
+        Err(WalletFailure::Refused {
+            node,
+            status,
+            answer: text,
+        }
+        .into())
     }
 }
 
@@ -305,7 +423,7 @@ fn send(flags: &Flags) -> Result<String, WalletError> {
 fn node_url(input: &str) -> Result<String, WalletError> {
     normalize_peer(input)
         .map(|url| url.to_string())
-        .map_err(|error| WalletError::Usage(format!("--node: {error}")))
+        .map_err(|error| usage(format!("--node: {error}")))
 }
 
 /// The node's genesis hash, from its `/inv`.
@@ -313,14 +431,25 @@ fn network_genesis(client: &PeerClient, node: &str) -> Result<BlockHash, WalletE
     client
         .get::<InvAnswer>(&format!("{node}/inv?limit=0"))
         .map(|inv| inv.genesis)
-        .map_err(|error| WalletError::Failed(format!("{node}/inv: {error}")))
+        .map_err(|error| {
+            WalletFailure::Node {
+                node: node.to_string(),
+                path: "/inv",
+                error,
+            }
+            .into()
+        })
 }
 
 /// The highest leaf the node has seen `address` use, in its chain or pool.
 fn last_leaf(client: &PeerClient, node: &str, address: &str) -> Result<Option<u64>, WalletError> {
     let answer: serde_json::Value = client
         .get(&format!("{node}/balances?address={address}"))
-        .map_err(|error| WalletError::Failed(format!("{node}/balances: {error}")))?;
+        .map_err(|error| WalletFailure::Node {
+            node: node.to_string(),
+            path: "/balances",
+            error,
+        })?;
     Ok(answer.get("last_leaf").and_then(serde_json::Value::as_u64))
 }
 
@@ -385,7 +514,9 @@ mod tests {
         keyfile::save(&key, &record).expect("saves");
         let sign_args = format!("sign --key {key_arg} --to bob --amount 5 --difficulty 8");
         let error = run(args(&sign_args)).expect_err("the last leaf is kept");
-        assert!(matches!(&error, WalletError::Failed(m) if m.contains("--use-last-leaf")));
+        assert!(
+            matches!(&error, WalletError::Failed(m) if m.to_string().contains("--use-last-leaf"))
+        );
         run(args(&format!("{sign_args} --use-last-leaf"))).expect("signs with the last leaf");
         let error = run(args(&format!("{sign_args} --use-last-leaf"))).expect_err("spent");
         assert!(matches!(error, WalletError::Failed(_)));

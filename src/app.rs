@@ -2,6 +2,7 @@
 //! network, register the `--peer`s, serve. The top floor: it may use every other part.
 
 use crate::config::Config;
+use crate::flags::FlagError;
 use crate::http::guard::{Guard, Limits};
 use crate::http::owner::Owner;
 use crate::http::routes;
@@ -27,7 +28,7 @@ type Serving = (Node, Owner, Arc<Network>);
 #[derive(Debug)]
 pub enum RunError {
     /// A flag's value is unusable (exit status 2).
-    Flag(String),
+    Flag(FlagError),
     /// Anything else: cannot bind, damaged data, locked directory (exit status 1).
     Fatal(Box<dyn Error>),
 }
@@ -35,7 +36,7 @@ pub enum RunError {
 impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RunError::Flag(message) => f.write_str(message),
+            RunError::Flag(error) => error.fmt(f),
             RunError::Fatal(error) => error.fmt(f),
         }
     }
@@ -49,7 +50,8 @@ pub fn run(config: Config) -> Result<(), RunError> {
     let mut peers = Vec::new();
     for peer in &config.peers {
         peers.push(
-            normalize_peer(peer).map_err(|error| RunError::Flag(format!("--peer: {error}")))?,
+            normalize_peer(peer)
+                .map_err(|error| RunError::Flag(FlagError(format!("--peer: {error}"))))?,
         );
     }
 
@@ -133,9 +135,9 @@ fn open_node(config: &Config, port: u16, peers: &[PeerUrl]) -> Result<Node, RunE
     let url = own_url(&config.host, port);
     for peer in peers {
         if is_own_address(peer, &config.host, port) {
-            return Err(RunError::Flag(format!(
+            return Err(RunError::Flag(FlagError(format!(
                 "--peer {peer} is this node itself; name another node"
-            )));
+            ))));
         }
     }
     let identity = |node_id| Identity {

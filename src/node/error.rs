@@ -7,9 +7,12 @@ use super::transactions::PaymentError;
 use crate::core::block::TxError;
 use crate::core::chain::BlockError;
 use crate::core::error_from;
+use crate::core::hash::TxId;
 use crate::core::pool::PoolError;
+use crate::core::signed::SignatureError;
 use crate::store::StoreError;
 use crate::wallet::node_wallet::WalletError;
+use crate::wire::address::AddressError;
 use crate::wire::error::NetError;
 use std::fmt;
 
@@ -98,7 +101,7 @@ pub enum StartError {
     /// A stored block breaks a rule; names the file.
     InvalidBlock { file: String, error: BlockError },
     /// A pooled transaction or peer is not valid; names the file.
-    InvalidEntry { file: String, reason: String },
+    InvalidEntry { file: String, reason: EntryError },
     /// The node's wallet cannot be opened or made.
     Wallet(WalletError),
 }
@@ -123,3 +126,34 @@ impl fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 error_from!(StartError { Store(StoreError) });
+
+/// Why an entry of the pool file or the peer file cannot be loaded.
+#[derive(Debug)]
+pub enum EntryError {
+    /// A pending transaction's signature does not check against this chain's genesis.
+    Signature {
+        /// The transaction.
+        id: TxId,
+        /// Why its signature fails.
+        error: SignatureError,
+    },
+    /// A pending transaction the rebuilt pool refuses (other than one mined just before a
+    /// crash).
+    Pool(PoolError),
+    /// A stored peer that is not a peer address.
+    PeerAddress(AddressError),
+}
+
+impl fmt::Display for EntryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EntryError::Signature { id, error } => write!(f, "pending transaction {id}: {error}"),
+            EntryError::Pool(error) => error.fmt(f),
+            EntryError::PeerAddress(error) => {
+                write!(f, "{:?} is not a peer address", error.input)
+            }
+        }
+    }
+}
+
+impl std::error::Error for EntryError {}

@@ -21,7 +21,7 @@ mod stamps;
 mod transactions;
 
 pub use adopt::Adoption;
-pub use error::{NodeError, StartError};
+pub use error::{EntryError, NodeError, StartError};
 pub use lookups::LookupError;
 pub use mining::Mined;
 pub use owner_wallet::WalletInfo;
@@ -154,7 +154,7 @@ impl Node {
                     .join(crate::store::pool_log::BASE_FILE)
                     .display()
                     .to_string(),
-                reason: format!("pending transaction {}: {error}", tx.id),
+                reason: EntryError::Signature { id: tx.id, error },
             });
         }
         let wallet = NodeWallet::open_or_create(store.dir(), identity.wallet_height)
@@ -177,7 +177,7 @@ impl Node {
                         .join(crate::store::pool_log::BASE_FILE)
                         .display()
                         .to_string(),
-                    reason: error.to_string(),
+                    reason: EntryError::Pool(error),
                 });
             }
         }
@@ -187,7 +187,7 @@ impl Node {
 
         let peers = PeerTable::from_stored(peers).map_err(|error| StartError::InvalidEntry {
             file: store.dir().join("peers.db").display().to_string(),
-            reason: format!("{:?} is not a peer address", error.input),
+            reason: EntryError::PeerAddress(error),
         })?;
 
         let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });

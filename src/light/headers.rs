@@ -31,7 +31,7 @@ pub struct HeaderError {
     /// The index the offending header claims.
     pub index: u64,
     /// What is wrong with it.
-    pub reason: String,
+    pub reason: HeaderFault,
 }
 
 impl fmt::Display for HeaderError {
@@ -41,6 +41,145 @@ impl fmt::Display for HeaderError {
 }
 
 impl std::error::Error for HeaderError {}
+
+/// Which rule a header breaks (the checks of SPEC §5b, in the order they are made).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeaderFault {
+    /// A first header whose hash is not this network's genesis.
+    OtherGenesis {
+        /// Its hash.
+        hash: BlockHash,
+        /// This network's genesis hash.
+        genesis: BlockHash,
+        /// This network's difficulty, which gives its genesis.
+        difficulty: u32,
+    },
+    /// The first header's parent is not a header of the chain the locator described.
+    UnknownParent(BlockHash),
+    /// The index does not follow the parent's.
+    Index {
+        /// The index it claims.
+        found: u64,
+        /// The parent's index + 1.
+        expected: u64,
+    },
+    /// `previous_hash` is not the parent's hash.
+    Link {
+        /// The `previous_hash` it carries.
+        previous_hash: BlockHash,
+        /// The parent's index.
+        parent_index: u64,
+        /// The parent's hash.
+        parent_hash: BlockHash,
+    },
+    /// Another difficulty than the network's.
+    Difficulty {
+        /// The difficulty it carries.
+        found: u32,
+        /// The network's.
+        network: u32,
+    },
+    /// The hash the node sent is not the header's.
+    Hash {
+        /// The hash sent.
+        claimed: BlockHash,
+        /// The hash computed.
+        computed: BlockHash,
+    },
+    /// The hash does not meet the difficulty.
+    Work {
+        /// The network's difficulty.
+        difficulty: u32,
+        /// Leading zero bits of the hash.
+        zeros: u32,
+    },
+    /// The timestamp is not later than the parent's.
+    NotLater {
+        /// Its timestamp.
+        timestamp: u64,
+        /// The parent's.
+        previous: u64,
+    },
+    /// The timestamp is more than 2 hours ahead of this clock.
+    Ahead {
+        /// Its timestamp.
+        timestamp: u64,
+        /// This clock.
+        now: u64,
+    },
+}
+
+impl fmt::Display for HeaderFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeaderFault::OtherGenesis {
+                hash,
+                genesis,
+                difficulty,
+            } => write!(
+                f,
+                "its genesis {hash} is not the genesis {genesis} of difficulty {difficulty} (another network)"
+            ),
+            HeaderFault::UnknownParent(parent) => write!(
+                f,
+                "its parent {parent} is not a header of the chain asked about (the answer does not follow the locator)"
+            ),
+            HeaderFault::Index { found, expected } => {
+                write!(f, "index is {found}, expected {expected}")
+            }
+            HeaderFault::Link {
+                previous_hash,
+                parent_index,
+                parent_hash,
+            } => write!(
+                f,
+                "previous_hash {previous_hash} is not the hash of header {parent_index} ({parent_hash})"
+            ),
+            HeaderFault::Difficulty { found, network } => write!(
+                f,
+                "difficulty is {found}, but this network's difficulty is {network} (too little work)"
+            ),
+            HeaderFault::Hash { claimed, computed } => {
+                write!(f, "hash {claimed} is not the header's hash ({computed})")
+            }
+            HeaderFault::Work { difficulty, zeros } => write!(
+                f,
+                "proof of work does not meet difficulty {difficulty} (the hash has {zeros} leading zero bits)"
+            ),
+            HeaderFault::NotLater {
+                timestamp,
+                previous,
+            } => write!(
+                f,
+                "timestamp {timestamp} is not later than the previous header's {previous}"
+            ),
+            HeaderFault::Ahead { timestamp, now } => write!(
+                f,
+                "timestamp {timestamp} is more than 2 hours ahead of this clock ({now})"
+            ),
+        }
+    }
+}
+
+/// Why a cache file was kept only in part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CacheProblem {
+    /// Its first header is another network's genesis.
+    ForeignGenesis,
+    /// A header after genesis fails its check.
+    Header(HeaderError),
+}
+
+impl fmt::Display for CacheProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CacheProblem::ForeignGenesis => {
+                write!(f, "its first header is not this network's genesis")
+            }
+            CacheProblem::Header(error) => error.fmt(f),
+        }
+    }
+}
 
 impl HeaderChain {
     /// The genesis header of `difficulty` alone.
@@ -60,20 +199,17 @@ impl HeaderChain {
         difficulty: u32,
         cached: &[Header],
         now: u64,
-    ) -> (HeaderChain, Option<String>) {
+    ) -> (HeaderChain, Option<CacheProblem>) {
         let mut chain = HeaderChain::new(difficulty);
         let Some((first, rest)) = cached.split_first() else {
             return (chain, None);
         };
         if first.block_hash() != chain.hashes[0] {
-            return (
-                chain,
-                Some("its first header is not this network's genesis".into()),
-            );
+            return (chain, Some(CacheProblem::ForeignGenesis));
         }
         for header in rest {
             if let Err(error) = chain.push(header, None, now) {
-                return (chain, Some(error.to_string()));
+                return (chain, Some(CacheProblem::Header(error)));
             }
         }
         (chain, None)
@@ -166,11 +302,11 @@ impl HeaderChain {
             if hash != self.genesis_hash() {
                 return Err(HeaderError {
                     index: 1,
-                    reason: format!(
-                        "its genesis {hash} is not the genesis {} of difficulty {} (another network)",
-                        self.genesis_hash(),
-                        self.difficulty
-                    ),
+                    reason: HeaderFault::OtherGenesis {
+                        hash,
+                        genesis: self.genesis_hash(),
+                        difficulty: self.difficulty,
+                    },
                 });
             }
             rest = &headers[1..];
@@ -181,10 +317,7 @@ impl HeaderChain {
                 _ => {
                     return Err(HeaderError {
                         index: first.index,
-                        reason: format!(
-                            "its parent {} is not a header of the chain asked about (the answer does not follow the locator)",
-                            first.previous_hash
-                        ),
+                        reason: HeaderFault::UnknownParent(first.previous_hash),
                     });
                 }
             }
@@ -207,55 +340,57 @@ impl HeaderChain {
         let (parent, parent_hash) = self
             .at(self.len())
             .expect("a chain always holds its genesis");
-        let fail = |reason: String| {
+        let fail = |reason: HeaderFault| {
             Err(HeaderError {
                 index: header.index,
                 reason,
             })
         };
         if header.index != parent.index + 1 {
-            return fail(format!(
-                "index is {}, expected {}",
-                header.index,
-                parent.index + 1
-            ));
+            return fail(HeaderFault::Index {
+                found: header.index,
+                expected: parent.index + 1,
+            });
         }
         if header.previous_hash != parent_hash {
-            return fail(format!(
-                "previous_hash {} is not the hash of header {} ({parent_hash})",
-                header.previous_hash, parent.index
-            ));
+            return fail(HeaderFault::Link {
+                previous_hash: header.previous_hash,
+                parent_index: parent.index,
+                parent_hash,
+            });
         }
         if header.difficulty != self.difficulty {
-            return fail(format!(
-                "difficulty is {}, but this network's difficulty is {} (too little work)",
-                header.difficulty, self.difficulty
-            ));
+            return fail(HeaderFault::Difficulty {
+                found: header.difficulty,
+                network: self.difficulty,
+            });
         }
         let hash = header.block_hash();
         if let Some(claimed) = claimed
             && claimed != hash
         {
-            return fail(format!("hash {claimed} is not the header's hash ({hash})"));
+            return fail(HeaderFault::Hash {
+                claimed,
+                computed: hash,
+            });
         }
         if !meets_difficulty(&hash, self.difficulty) {
-            return fail(format!(
-                "proof of work does not meet difficulty {} (the hash has {} leading zero bits)",
-                self.difficulty,
-                leading_zero_bits(&hash)
-            ));
+            return fail(HeaderFault::Work {
+                difficulty: self.difficulty,
+                zeros: leading_zero_bits(&hash),
+            });
         }
         if header.timestamp <= parent.timestamp {
-            return fail(format!(
-                "timestamp {} is not later than the previous header's {}",
-                header.timestamp, parent.timestamp
-            ));
+            return fail(HeaderFault::NotLater {
+                timestamp: header.timestamp,
+                previous: parent.timestamp,
+            });
         }
         if header.timestamp > now.saturating_add(MAX_FUTURE_MS) {
-            return fail(format!(
-                "timestamp {} is more than 2 hours ahead of this clock ({now})",
-                header.timestamp
-            ));
+            return fail(HeaderFault::Ahead {
+                timestamp: header.timestamp,
+                now,
+            });
         }
         self.by_hash.insert(hash, header.index);
         self.headers.push(*header);
@@ -317,7 +452,10 @@ mod tests {
         let weak = headers(3, 1);
         let error = HeaderChain::new(8).extended(&weak, NOW).unwrap_err();
         assert_eq!(error.index, 2);
-        assert!(error.reason.contains("difficulty is 1"), "{error}");
+        assert!(
+            error.reason.to_string().contains("difficulty is 1"),
+            "{error}"
+        );
 
         let mut all = headers(3, 8);
         all[2].hash = all[1].hash;
@@ -329,18 +467,27 @@ mod tests {
         lazy[3].hash = lazy[3].header().block_hash();
         if !meets_difficulty(&lazy[3].hash, 8) {
             let error = HeaderChain::new(8).extended(&lazy, NOW).unwrap_err();
-            assert!(error.reason.contains("proof of work"), "{error}");
+            assert!(
+                error.reason.to_string().contains("proof of work"),
+                "{error}"
+            );
         }
 
         let other = vec![HeaderJson::of(&genesis(9))];
         let error = HeaderChain::new(8).extended(&other, NOW).unwrap_err();
-        assert!(error.reason.contains("another network"), "{error}");
+        assert!(
+            error.reason.to_string().contains("another network"),
+            "{error}"
+        );
 
         let unrelated = headers(4, 8);
         let chain = HeaderChain::new(8);
         let error = chain.extended(&unrelated[3..], NOW).unwrap_err();
         assert!(
-            error.reason.contains("not a header of the chain"),
+            error
+                .reason
+                .to_string()
+                .contains("not a header of the chain"),
             "{error}"
         );
     }

@@ -148,14 +148,10 @@ impl Node {
             .iter()
             .find_map(|tx| tx.check_signature(&genesis).err().map(|error| (tx, error)))
         {
-            return Err(StartError::InvalidEntry {
-                file: store
-                    .dir()
-                    .join(crate::store::pool_log::BASE_FILE)
-                    .display()
-                    .to_string(),
-                reason: EntryError::Signature { id: tx.id, error },
-            });
+            return Err(invalid_pool_entry(
+                &store,
+                EntryError::Signature { id: tx.id, error },
+            ));
         }
         let wallet = NodeWallet::open_or_create(store.dir(), identity.wallet_height)
             .map_err(StartError::Wallet)?;
@@ -171,14 +167,7 @@ impl Node {
                     ..
                 }
             ) {
-                return Err(StartError::InvalidEntry {
-                    file: store
-                        .dir()
-                        .join(crate::store::pool_log::BASE_FILE)
-                        .display()
-                        .to_string(),
-                    reason: EntryError::Pool(error),
-                });
+                return Err(invalid_pool_entry(&store, EntryError::Pool(error)));
             }
         }
         if rebuilt.len() != stored_pool_len || pool_log.needs_compaction() {
@@ -261,6 +250,18 @@ impl State {
 
     fn knows_transaction(&self, id: &TxId) -> bool {
         self.chain.ledger().block_of(id).is_some() || self.pool.contains(self.chain.ledger(), id)
+    }
+}
+
+/// A pending transaction of the pool file that cannot be loaded: the error names the file.
+fn invalid_pool_entry(store: &Store, reason: EntryError) -> StartError {
+    StartError::InvalidEntry {
+        file: store
+            .dir()
+            .join(crate::store::pool_log::BASE_FILE)
+            .display()
+            .to_string(),
+        reason,
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::Node;
 use crate::core::block::Transaction;
+use crate::core::chain::Chain;
 use crate::core::hash::{BlockHash, MerkleNode, TxId};
 use crate::core::merkle;
 use crate::wire::lookup::{
@@ -107,15 +108,7 @@ impl Node {
     /// Headers of the blocks with index ≥ `from`, at most `limit`, and the length.
     pub fn headers(&self, from: u64, limit: usize) -> HeadersAnswer {
         let state = self.lock();
-        HeadersAnswer {
-            headers: state
-                .chain
-                .page(from, limit)
-                .iter()
-                .map(HeaderJson::of)
-                .collect(),
-            length: state.chain.len(),
-        }
+        headers_page(&state.chain, from, limit)
     }
 
     /// Headers after the first locator hash on our chain (from genesis when none is),
@@ -123,15 +116,7 @@ impl Node {
     pub fn headers_after(&self, locator: &[BlockHash], limit: usize) -> HeadersAnswer {
         let state = self.lock();
         let from = state.chain.fork_point(locator).map_or(1, |fork| fork + 1);
-        HeadersAnswer {
-            headers: state
-                .chain
-                .page(from, limit)
-                .iter()
-                .map(HeaderJson::of)
-                .collect(),
-            length: state.chain.len(),
-        }
+        headers_page(&state.chain, from, limit)
     }
 
     /// A page of `address`'s payments, newest first. Without `before`: its pooled
@@ -222,5 +207,14 @@ fn item(
         amount,
         counterparty: counterparty.clone(),
         balance_after,
+    }
+}
+
+/// Headers of `chain`'s blocks with index ≥ `from`, at most `limit`, and its length: the
+/// answer of `/headers` however its first index was found.
+fn headers_page(chain: &Chain, from: u64, limit: usize) -> HeadersAnswer {
+    HeadersAnswer {
+        headers: chain.page(from, limit).iter().map(HeaderJson::of).collect(),
+        length: chain.len(),
     }
 }

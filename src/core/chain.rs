@@ -252,20 +252,10 @@ impl Chain {
     /// Hashes that let a peer find where our chains part (SPEC §6): the tip, the 9 blocks
     /// before it, then steps of 2, 4, 8, … back, always ending with genesis.
     pub fn locator(&self) -> Vec<BlockHash> {
-        let mut hashes = Vec::new();
-        let mut index = self.len();
-        let mut step = 1;
-        loop {
-            hashes.push(self.blocks[(index - 1) as usize].hash);
-            if index == 1 {
-                break;
-            }
-            if hashes.len() >= 10 {
-                step *= 2;
-            }
-            index = index.saturating_sub(step).max(1);
-        }
-        hashes
+        locator_indexes(self.len())
+            .into_iter()
+            .map(|index| self.blocks[(index - 1) as usize].hash)
+            .collect()
     }
 
     /// The index of the first locator hash on this chain: where a peer's chain and ours
@@ -472,6 +462,26 @@ impl Chain {
         }
         Ok(())
     }
+}
+
+/// The indexes a locator names for a chain of `length` blocks (SPEC §6 step 1): the tip,
+/// the 9 before it, then steps of 2, 4, 8, … back, always ending with genesis (index 1).
+/// Full nodes and the light client name their hashes at these indexes.
+pub fn locator_indexes(length: u64) -> Vec<u64> {
+    let mut indexes = Vec::new();
+    let mut index = length.max(1);
+    let mut step = 1;
+    loop {
+        indexes.push(index);
+        if index == 1 {
+            break;
+        }
+        if indexes.len() >= 10 {
+            step *= 2;
+        }
+        index = index.saturating_sub(step).max(1);
+    }
+    indexes
 }
 
 #[cfg(test)]

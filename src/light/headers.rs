@@ -5,7 +5,7 @@
 //! transaction.
 
 use crate::core::block::{Header, genesis};
-use crate::core::chain::MAX_FUTURE_MS;
+use crate::core::chain::{MAX_FUTURE_MS, locator_indexes};
 use crate::core::hash::BlockHash;
 use crate::core::pow::{leading_zero_bits, meets_difficulty};
 use crate::wire::lookup::HeaderJson;
@@ -262,20 +262,10 @@ impl HeaderChain {
     /// Hashes that let a node find where its chain and ours part (SPEC §6): the tip, the
     /// 9 before it, then steps of 2, 4, 8, … back, ending with genesis.
     pub fn locator(&self) -> Vec<BlockHash> {
-        let mut hashes = Vec::new();
-        let mut index = self.len();
-        let mut step = 1;
-        loop {
-            hashes.push(self.hashes[(index - 1) as usize]);
-            if index == 1 {
-                break;
-            }
-            if hashes.len() >= 10 {
-                step *= 2;
-            }
-            index = index.saturating_sub(step).max(1);
-        }
-        hashes
+        locator_indexes(self.len())
+            .into_iter()
+            .map(|index| self.hashes[(index - 1) as usize])
+            .collect()
     }
 
     /// The first `length` headers (the chain of a node that is behind on this one).

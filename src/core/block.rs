@@ -225,6 +225,24 @@ impl Header {
     /// Where the proof starts; it is last so a miner hashes the first 64 bytes only once.
     pub const PROOF_OFFSET: usize = 84;
 
+    /// The unproven header of a block on `parent` holding `transactions`: the next index,
+    /// the parent's hash, their merkle root, proof 0. What a miner searches a proof for.
+    pub fn child_of(
+        parent: &Block,
+        timestamp: u64,
+        transactions: &[Transaction],
+        difficulty: u32,
+    ) -> Header {
+        Header {
+            index: parent.header.index + 1,
+            timestamp,
+            previous_hash: parent.hash,
+            merkle_root: merkle_root_of(transactions),
+            difficulty,
+            proof: 0,
+        }
+    }
+
     /// The canonical little-endian header bytes (SPEC §3).
     pub fn to_bytes(&self) -> [u8; Header::SIZE] {
         let mut bytes = [0u8; Header::SIZE];

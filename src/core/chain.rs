@@ -504,14 +504,7 @@ mod tests {
     }
 
     fn seal(parent: &Block, timestamp: u64, txs: Vec<Transaction>, difficulty: u32) -> Block {
-        let header = Header {
-            index: parent.header.index + 1,
-            timestamp,
-            previous_hash: parent.hash,
-            merkle_root: merkle_root_of(&txs),
-            difficulty,
-            proof: 0,
-        };
+        let header = Header::child_of(parent, timestamp, &txs, difficulty);
         reseal(Block::from_header(header, txs))
     }
 

@@ -139,17 +139,10 @@ impl Indexes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::block::{Header, Transaction, genesis, merkle_root_of};
+    use crate::core::block::{Header, Transaction, genesis};
 
     fn block(parent: &Block, transactions: Vec<Transaction>) -> Block {
-        let header = Header {
-            index: parent.header.index + 1,
-            timestamp: parent.header.timestamp + 1,
-            previous_hash: parent.hash,
-            merkle_root: merkle_root_of(&transactions),
-            difficulty: 1,
-            proof: 0,
-        };
+        let header = Header::child_of(parent, parent.header.timestamp + 1, &transactions, 1);
         Block::from_header(header, transactions)
     }
 

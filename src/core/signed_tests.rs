@@ -2,7 +2,7 @@
 //! implementation (`tests/data/vectors.json`, `signed`), and every forgery class of
 //! issue 9 refused inside a block with its rule.
 
-use crate::core::block::{Block, Header, Transaction, genesis, merkle_root, merkle_root_of};
+use crate::core::block::{Block, Header, Transaction, genesis, merkle_root};
 use crate::core::chain::{Chain, Rule};
 use crate::core::hash::{BlockHash, TxId};
 use crate::core::ledger::LedgerError;
@@ -55,14 +55,7 @@ fn seal(parent: &Block, miner: &str, payments: Vec<Transaction>) -> Block {
     let timestamp = parent.header.timestamp.max(NOW) + 1000;
     let mut transactions = vec![Transaction::coinbase(miner, REWARD, timestamp)];
     transactions.extend(payments);
-    let header = Header {
-        index: parent.header.index + 1,
-        timestamp,
-        previous_hash: parent.hash,
-        merkle_root: merkle_root_of(&transactions),
-        difficulty: DIFFICULTY,
-        proof: 0,
-    };
+    let header = Header::child_of(parent, timestamp, &transactions, DIFFICULTY);
     prove(Block::from_header(header, transactions))
 }
 

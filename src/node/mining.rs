@@ -2,7 +2,7 @@
 
 use super::commit::{Change, CommitError, Committed};
 use super::{Node, NodeError, now_ms};
-use crate::core::block::{Block, Header, Transaction, merkle_root_of};
+use crate::core::block::{Block, Header, Transaction};
 use crate::core::chain::MAX_BLOCK_TRANSACTIONS;
 use crate::core::pow::{self, Found};
 use log::{debug, info};
@@ -45,14 +45,7 @@ impl Node {
             let mut block_transactions = Vec::with_capacity(transactions.len() + 1);
             block_transactions.push(Transaction::coinbase(&miner, reward, timestamp));
             block_transactions.extend(transactions.iter().cloned());
-            let mut header = Header {
-                index: parent.header.index + 1,
-                timestamp,
-                previous_hash: parent.hash,
-                merkle_root: merkle_root_of(&block_transactions),
-                difficulty,
-                proof: 0,
-            };
+            let mut header = Header::child_of(&parent, timestamp, &block_transactions, difficulty);
             debug!(
                 "searching for a proof for block {} at difficulty {difficulty}",
                 header.index

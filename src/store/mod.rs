@@ -254,7 +254,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::block::{Header, genesis, merkle_root_of};
+    use crate::core::block::{Header, genesis};
 
     /// Blocks with consecutive indexes from 2; the store checks shape, not consensus.
     fn blocks(count: u64, tag: &str) -> Vec<Block> {
@@ -263,14 +263,8 @@ mod tests {
             .map(|_| {
                 let transactions =
                     vec![Transaction::coinbase(tag, 50, parent.header.timestamp + 1)];
-                let header = Header {
-                    index: parent.header.index + 1,
-                    timestamp: parent.header.timestamp + 1,
-                    previous_hash: parent.hash,
-                    merkle_root: merkle_root_of(&transactions),
-                    difficulty: 8,
-                    proof: 0,
-                };
+                let header =
+                    Header::child_of(&parent, parent.header.timestamp + 1, &transactions, 8);
                 parent = Block::from_header(header, transactions);
                 parent.clone()
             })

@@ -287,8 +287,8 @@ impl HeaderChain {
             return Ok(self.clone());
         };
         let mut rest = headers;
-        let parent = if first.index == 1 {
-            let hash = first.header().block_hash();
+        let parent = if first.header.index == 1 {
+            let hash = first.header.block_hash();
             if hash != self.genesis_hash() {
                 return Err(HeaderError {
                     index: 1,
@@ -302,19 +302,19 @@ impl HeaderChain {
             rest = &headers[1..];
             1
         } else {
-            match self.by_hash.get(&first.previous_hash) {
-                Some(&index) if index + 1 == first.index => index,
+            match self.by_hash.get(&first.header.previous_hash) {
+                Some(&index) if index + 1 == first.header.index => index,
                 _ => {
                     return Err(HeaderError {
-                        index: first.index,
-                        reason: HeaderFault::UnknownParent(first.previous_hash),
+                        index: first.header.index,
+                        reason: HeaderFault::UnknownParent(first.header.previous_hash),
                     });
                 }
             }
         };
         let mut chain = self.truncated(parent);
         for header in rest {
-            chain.push(&header.header(), Some(header.hash), now)?;
+            chain.push(&header.header, Some(header.hash), now)?;
         }
         Ok(chain)
     }
@@ -399,10 +399,10 @@ mod tests {
     const NOW: u64 = 1_732_500_000_000;
 
     fn mined(parent: &HeaderJson, difficulty: u32) -> HeaderJson {
-        let timestamp = parent.timestamp.max(NOW) + 1;
+        let timestamp = parent.header.timestamp.max(NOW) + 1;
         let transactions = vec![Transaction::coinbase("m", 50, timestamp)];
         let mut header = Header {
-            index: parent.index + 1,
+            index: parent.header.index + 1,
             timestamp,
             previous_hash: parent.hash,
             merkle_root: merkle_root_of(&transactions),
@@ -453,8 +453,8 @@ mod tests {
         assert!(error.to_string().starts_with("header 3: hash"), "{error}");
 
         let mut lazy = headers(3, 8);
-        lazy[3].proof += 1;
-        lazy[3].hash = lazy[3].header().block_hash();
+        lazy[3].header.proof += 1;
+        lazy[3].hash = lazy[3].header.block_hash();
         if !meets_difficulty(&lazy[3].hash, 8) {
             let error = HeaderChain::new(8).extended(&lazy, NOW).unwrap_err();
             assert!(

@@ -546,15 +546,16 @@ fn ask_proof(
     if proof.leaf != MerkleNode(tx.leaf_hash()) {
         return Err(NodeFailure::ProofLeaf);
     }
-    let index = proof.header.index;
-    let hash = proof.header.header().block_hash();
+    let header = proof.header.header;
+    let index = header.index;
+    let hash = header.block_hash();
     match best.at(index) {
         Some((_, ours)) if ours == hash => {}
         _ => {
             return Err(NodeFailure::ProofHeaderOff { index, hash });
         }
     }
-    if !merkle::reaches(&proof.leaf, &proof.branch, &proof.header.merkle_root) {
+    if !merkle::reaches(&proof.leaf, &proof.branch, &header.merkle_root) {
         return Err(NodeFailure::BranchMisses {
             index,
             climbs_to: merkle::root_of(&proof.leaf, &proof.branch),

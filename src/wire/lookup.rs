@@ -4,9 +4,12 @@
 //! same fields.
 
 use crate::core::block::{Block, Header, Transaction};
-use crate::core::hash::{BlockHash, MerkleNode, MerkleRoot, TxId};
+use crate::core::hash::{BlockHash, MerkleNode, TxId};
+use crate::core::header_json::{OwnFields, once, read_with_header, required};
 use crate::core::merkle::Step;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// Largest `/headers` page (SPEC §5b), and the default.
 pub const MAX_HEADERS: u64 = 2000;
@@ -17,23 +20,15 @@ pub const MAX_HISTORY: u64 = 500;
 /// `/history` page size when `limit` is left out.
 pub const DEFAULT_HISTORY: u64 = 100;
 
-/// A block without its transactions: the 92 bytes its hash commits to, and the hash as
-/// claimed (a light client recomputes it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A block without its transactions: the 92 bytes its hash commits to (a core [`Header`],
+/// its fields written first and flattened, as in a block) and the hash as claimed (a light
+/// client recomputes it). Read by `core::header_json` like a block: unknown, repeated
+/// and missing fields are refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct HeaderJson {
-    /// Height, genesis = 1.
-    pub index: u64,
-    /// Milliseconds since the Unix epoch.
-    pub timestamp: u64,
-    /// Hash of the block before.
-    pub previous_hash: BlockHash,
-    /// Merkle root over the block's leaf hashes.
-    pub merkle_root: MerkleRoot,
-    /// The network's difficulty.
-    pub difficulty: u32,
-    /// The nonce.
-    pub proof: u64,
+    /// The fields the hash commits to.
+    #[serde(flatten)]
+    pub header: Header,
     /// The header's hash, as claimed.
     pub hash: BlockHash,
 }
@@ -42,26 +37,51 @@ impl HeaderJson {
     /// The header of `block`.
     pub fn of(block: &Block) -> HeaderJson {
         HeaderJson {
-            index: block.header.index,
-            timestamp: block.header.timestamp,
-            previous_hash: block.header.previous_hash,
-            merkle_root: block.header.merkle_root,
-            difficulty: block.header.difficulty,
-            proof: block.header.proof,
+            header: block.header,
             hash: block.hash,
         }
     }
+}
 
-    /// The fields the hash commits to (the claimed `hash` left out: recompute it).
-    pub fn header(&self) -> Header {
-        Header {
-            index: self.index,
-            timestamp: self.timestamp,
-            previous_hash: self.previous_hash,
-            merkle_root: self.merkle_root,
-            difficulty: self.difficulty,
-            proof: self.proof,
+/// A header's own field besides the header: its claimed hash.
+#[derive(Default)]
+struct HeaderJsonOwn {
+    hash: Option<BlockHash>,
+}
+
+impl<'de> OwnFields<'de> for HeaderJsonOwn {
+    fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        if key != "hash" {
+            return Ok(false);
         }
+        once(&mut self.hash, "hash", map)?;
+        Ok(true)
+    }
+}
+
+impl<'de> Deserialize<'de> for HeaderJson {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<HeaderJson, D::Error> {
+        deserializer.deserialize_map(HeaderJsonVisitor)
+    }
+}
+
+/// Reads a header's fields and its hash in any order.
+struct HeaderJsonVisitor;
+
+impl<'de> Visitor<'de> for HeaderJsonVisitor {
+    type Value = HeaderJson;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a block header")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<HeaderJson, A::Error> {
+        let mut own = HeaderJsonOwn::default();
+        let header = read_with_header(map, &mut own)?;
+        Ok(HeaderJson {
+            header,
+            hash: required(own.hash, "hash")?,
+        })
     }
 }
 
@@ -149,4 +169,35 @@ pub struct HistoryAnswer {
     pub history: Vec<HistoryItem>,
     /// The `before` of the next (older) page, or null when this is the last.
     pub next: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::block::genesis;
+
+    #[test]
+    fn a_header_is_written_in_field_order_and_read_strictly() {
+        let block = genesis(8);
+        let json = HeaderJson::of(&block);
+        let text = serde_json::to_string(&json).unwrap();
+        let zero = "0".repeat(64);
+        assert_eq!(
+            text,
+            format!(
+                r#"{{"index":1,"timestamp":{},"previous_hash":"{zero}","merkle_root":"{}","difficulty":8,"proof":{},"hash":"{}"}}"#,
+                block.header.timestamp, block.header.merkle_root, block.header.proof, block.hash
+            )
+        );
+        assert_eq!(serde_json::from_str::<HeaderJson>(&text).unwrap(), json);
+        for bad in [
+            text.replace(r#","hash""#, r#","extra":1,"hash""#),
+            text.replace(r#","hash""#, r#","hash":"x","hash""#),
+            text.replace(r#","proof""#, r#","proof":1,"proof""#),
+            text.replace(&format!(r#","hash":"{}""#, block.hash), ""),
+            text.replace(r#""difficulty":8,"#, ""),
+        ] {
+            assert!(serde_json::from_str::<HeaderJson>(&bad).is_err(), "{bad}");
+        }
+    }
 }

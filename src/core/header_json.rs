@@ -3,7 +3,8 @@
 //! `Deserialize` (they are written once, on `Header`); the block's own fields are taken
 //! out of the stream on the way, so nothing is buffered (serde's `flatten` buffers the
 //! header's values, at several times the cost of reading a small block). A compact block
-//! (`wire::protocol`) is read the same way. Writing needs no help: `#[serde(flatten)]`
+//! (`wire::protocol`) and a header with its hash (`wire::lookup`) are read the same way,
+//! each naming only its own fields ([`OwnFields`]). Writing needs no help: `#[serde(flatten)]`
 //! writes the header's fields first, at no cost.
 
 use crate::core::block::{Block, Header, Transaction};
@@ -16,17 +17,33 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-/// The fields of an object besides its header's: each read when its key comes.
-pub trait OwnFields<'de> {
+/// The fields of an object besides its header's: each read when its key comes, then
+/// put together with the header into the object.
+pub trait OwnFields<'de>: Default {
+    /// The object read: a block, a compact block, a header with its hash.
+    type Object;
+    /// What the object is called in serde's "invalid type" messages ("a block").
+    const EXPECTING: &'static str;
     /// Reads the value of `key` if it is one of these fields (`Ok(false)` if it is not:
     /// then it belongs to the header, or is unknown).
     fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error>;
+    /// The object from its header and these fields, once every key is read (a missing
+    /// field is refused here).
+    fn finish<E: de::Error>(self, header: Header) -> Result<Self::Object, E>;
+}
+
+/// Reads an object of a header's fields and `O`'s, in any order, refusing unknown,
+/// repeated and missing ones: the whole of such an object's `Deserialize`.
+pub fn deserialize_with_header<'de, D: Deserializer<'de>, O: OwnFields<'de>>(
+    deserializer: D,
+) -> Result<O::Object, D::Error> {
+    deserializer.deserialize_map(WithHeader::<O>(PhantomData))
 }
 
 /// Reads an object's header through `Header`'s `Deserialize`, handing every other field
 /// to `own` as it comes; a key neither knows is refused by the header's
 /// `deny_unknown_fields`.
-pub fn read_with_header<'de, A: MapAccess<'de>, O: OwnFields<'de>>(
+fn read_with_header<'de, A: MapAccess<'de>, O: OwnFields<'de>>(
     map: A,
     own: &mut O,
 ) -> Result<Header, A::Error> {
@@ -35,6 +52,23 @@ pub fn read_with_header<'de, A: MapAccess<'de>, O: OwnFields<'de>>(
         own,
         lifetime: PhantomData,
     })
+}
+
+/// The visitor behind [`deserialize_with_header`].
+struct WithHeader<O>(PhantomData<O>);
+
+impl<'de, O: OwnFields<'de>> Visitor<'de> for WithHeader<O> {
+    type Value = O::Object;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(O::EXPECTING)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<O::Object, A::Error> {
+        let mut own = O::default();
+        let header = read_with_header(map, &mut own)?;
+        own.finish(header)
+    }
 }
 
 /// Reads the next value into `slot`, refusing a second one.
@@ -144,6 +178,9 @@ struct BlockOwn {
 }
 
 impl<'de> OwnFields<'de> for BlockOwn {
+    type Object = Block;
+    const EXPECTING: &'static str = "a block";
+
     fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
         match key {
             "hash" => once(&mut self.hash, "hash", map)?,
@@ -152,32 +189,19 @@ impl<'de> OwnFields<'de> for BlockOwn {
         }
         Ok(true)
     }
+
+    fn finish<E: de::Error>(self, header: Header) -> Result<Block, E> {
+        Ok(Block {
+            header,
+            hash: required(self.hash, "hash")?,
+            transactions: required(self.transactions, "transactions")?,
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for Block {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Block, D::Error> {
-        deserializer.deserialize_map(BlockVisitor)
-    }
-}
-
-/// Reads a block's fields in any order, refusing unknown, repeated and missing ones.
-struct BlockVisitor;
-
-impl<'de> Visitor<'de> for BlockVisitor {
-    type Value = Block;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a block")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Block, A::Error> {
-        let mut own = BlockOwn::default();
-        let header = read_with_header(map, &mut own)?;
-        Ok(Block {
-            header,
-            hash: required(own.hash, "hash")?,
-            transactions: required(own.transactions, "transactions")?,
-        })
+        deserialize_with_header::<D, BlockOwn>(deserializer)
     }
 }
 

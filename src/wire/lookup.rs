@@ -5,11 +5,10 @@
 
 use crate::core::block::{Block, Header, Transaction};
 use crate::core::hash::{BlockHash, MerkleNode, TxId};
-use crate::core::header_json::{OwnFields, once, read_with_header, required};
+use crate::core::header_json::{OwnFields, deserialize_with_header, once, required};
 use crate::core::merkle::Step;
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// Largest `/headers` page (SPEC §5b), and the default.
 pub const MAX_HEADERS: u64 = 2000;
@@ -50,6 +49,9 @@ struct HeaderJsonOwn {
 }
 
 impl<'de> OwnFields<'de> for HeaderJsonOwn {
+    type Object = HeaderJson;
+    const EXPECTING: &'static str = "a block header";
+
     fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
         if key != "hash" {
             return Ok(false);
@@ -57,31 +59,18 @@ impl<'de> OwnFields<'de> for HeaderJsonOwn {
         once(&mut self.hash, "hash", map)?;
         Ok(true)
     }
+
+    fn finish<E: de::Error>(self, header: Header) -> Result<HeaderJson, E> {
+        Ok(HeaderJson {
+            header,
+            hash: required(self.hash, "hash")?,
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for HeaderJson {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<HeaderJson, D::Error> {
-        deserializer.deserialize_map(HeaderJsonVisitor)
-    }
-}
-
-/// Reads a header's fields and its hash in any order.
-struct HeaderJsonVisitor;
-
-impl<'de> Visitor<'de> for HeaderJsonVisitor {
-    type Value = HeaderJson;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a block header")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<HeaderJson, A::Error> {
-        let mut own = HeaderJsonOwn::default();
-        let header = read_with_header(map, &mut own)?;
-        Ok(HeaderJson {
-            header,
-            hash: required(own.hash, "hash")?,
-        })
+        deserialize_with_header::<D, HeaderJsonOwn>(deserializer)
     }
 }
 

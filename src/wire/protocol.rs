@@ -6,14 +6,13 @@
 
 use crate::core::block::{Block, Header, Transaction};
 use crate::core::hash::{BlockHash, TxId};
-use crate::core::header_json::{OwnFields, once, read_with_header, required};
+use crate::core::header_json::{OwnFields, deserialize_with_header, once, required};
 use crate::core::signed::Signature;
 use crate::wire::address::NodeId;
 use crate::wire::fields::{self, Object};
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::fmt;
 
 /// Where a `/chain` page or a `/getdata` answer stops (SPEC §6b): after the item that
 /// takes its JSON past 16 MiB. A page shorter than asked for is honest only past this.
@@ -129,7 +128,7 @@ impl CompactBlock {
 
 impl<'de> Deserialize<'de> for CompactBlock {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<CompactBlock, D::Error> {
-        deserializer.deserialize_map(CompactVisitor)
+        deserialize_with_header::<D, CompactOwn>(deserializer)
     }
 }
 
@@ -142,6 +141,9 @@ struct CompactOwn {
 }
 
 impl<'de> OwnFields<'de> for CompactOwn {
+    type Object = CompactBlock;
+    const EXPECTING: &'static str = "a compact block";
+
     fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
         match key {
             "hash" => once(&mut self.hash, "hash", map)?,
@@ -151,26 +153,14 @@ impl<'de> OwnFields<'de> for CompactOwn {
         }
         Ok(true)
     }
-}
 
-/// Reads a compact block's fields in any order; the coinbase may be left out (genesis).
-struct CompactVisitor;
-
-impl<'de> Visitor<'de> for CompactVisitor {
-    type Value = CompactBlock;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a compact block")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CompactBlock, A::Error> {
-        let mut own = CompactOwn::default();
-        let header = read_with_header(map, &mut own)?;
+    /// The coinbase may be left out (genesis).
+    fn finish<E: de::Error>(self, header: Header) -> Result<CompactBlock, E> {
         Ok(CompactBlock {
             header,
-            hash: required(own.hash, "hash")?,
-            transaction_ids: required(own.transaction_ids, "transaction_ids")?,
-            coinbase: own.coinbase.flatten(),
+            hash: required(self.hash, "hash")?,
+            transaction_ids: required(self.transaction_ids, "transaction_ids")?,
+            coinbase: self.coinbase.flatten(),
         })
     }
 }

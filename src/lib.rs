@@ -25,7 +25,7 @@
 //! | [`core::signed`] | key addresses, the `signature` field, the message a key signs |
 //! | [`core::signature_rule`] | a transaction's leaf hash, its leaf, and whether its signature verifies |
 //! | [`crypto`] | LMS / LM-OTS signatures (RFC 8554) on SHA-256: verify, generate, sign; **no I/O** |
-//! | [`store`] | pickledb files: block segments, pool, peers, journal, directory lock |
+//! | [`store`] | pickledb files: `Store` (meta, peers, append, replace); `segments`, `journal`, `durable` (the one fsync-and-rename write), `file`, `lock`, `error` |
 //! | [`store::pool_log`] | the pool as a base file plus append-only log files (flat cost per admission) |
 //! | [`store::keyfile`] | private (0600) pickledb files: key files and the node's `wallet.db` |
 //! | [`store::header_cache`] | the light client's headers, one file per network |
@@ -41,7 +41,7 @@
 //! | [`net::sync`] | `/nodes/resolve` and `/getblocks`: locator, inv, paged fetch, adopt |
 //! | [`net::fetch`] | a peer's blocks after the fork, page by page (appended a page at a time when they extend ours) |
 //! | [`net::outcome`] | what asking peers gives: `Outcome`, `PeerOutcome`, the resolve report, `/getblocks` entries |
-//! | [`net::network`] | the `Network` beside the node (§6a, §6b): peer health, outbox, relay peers, single-flight runs; the node's listener |
+//! | [`net::network`] | the `Network` beside the node (§6a, §6b): the peer client every call to a peer goes through, peer health, outbox, relay peers, single-flight runs; the node's listener |
 //! | [`net::relay`] | the live network's threads: relay workers, the id batcher, the background sync |
 //! | [`net::relay_peers`] | which few peers announcements go to, and whom each sync asks (§6b) |
 //! | [`net::txrelay`] | transactions by id: batched announcements, `/getdata` fetches (§6b) |
@@ -82,11 +82,13 @@
 //! | [`http::json`] | request bodies read as their message type (`from_slice::<T>`), duplicate keys refused |
 //! | [`http::page`] | the explorer page (`src/http/page/`: HTML, CSS, JS) embedded and served at `/` |
 //! | [`wallet`] | who may spend: key material from `/dev/urandom` |
+//! | [`wallet::keys`] | making a key and rebuilding one from its record, for both wallets |
 //! | [`wallet::node_wallet`] | the node's own key: signs when `sender` is left out, rotates |
 //! | [`app`] | the node program's assembly: bind, open the data directory, attach the network, serve |
 //! | [`light`] | `minichain wallet verify`: the header-only light client of SPEC §5b |
 //! | [`light::headers`] | headers checked from genesis (link, difficulty, proof of work); locator; work |
 //! | [`light::verify`] | asking nodes for headers and a proof, checking both, the header cache, the report |
+//! | [`flags`] | the one command-line flag reader of the programs (`config`, `wallet_cli`, `light`) |
 //! | [`clock`] | the wall clock in milliseconds, read in one place (never by `core`) |
 //! | [`config`] | command-line flags |
 //! | [`wallet_cli`] | `minichain wallet new|address|sign|send`: a key no node holds |
